@@ -34,6 +34,7 @@ class CheckReport:
     aus: dict[str, int]
     frames: int
     problems: list[Problem] = field(default_factory=list)
+    interactions: dict = field(default_factory=dict)  # recommendation folders: users, items, splits, features
 
     @property
     def errors(self) -> int:
@@ -64,6 +65,7 @@ def check_dataset(format_name: str, root: str | Path, images: str = "all") -> Ch
         problems += unreadable_images(index, key_only=images == "key")
     if len(index) == 0 and not problems:
         problems.error(root, "no samples found")
+    interactions = interaction_summary(index, root) if "x_label" in index else {}
     return CheckReport(
         format=format_name,
         root=str(root),
@@ -74,7 +76,23 @@ def check_dataset(format_name: str, root: str | Path, images: str = "all") -> Ch
         aus=au_counts(index),
         frames=int(index["frames"].map(len).sum()) if "frames" in index else 0,
         problems=list(problems),
+        interactions=interactions,
     )
+
+
+def interaction_summary(index: pd.DataFrame, root: str | Path) -> dict:
+    """Users, items, split sizes, density and feature sizes of an MMRec folder (its index is the .inter table)."""
+    from datamodules.mmrec import SPLITS, summarize_features
+
+    splits = index["x_label"].map(SPLITS).value_counts()
+    n_users, n_items = int(index["userID"].nunique()), int(index["itemID"].nunique())
+    return {
+        "users": n_users,
+        "items": n_items,
+        **{name: int(splits.get(name, 0)) for name in SPLITS.values()},
+        "density": round(len(index) / max(1, n_users * n_items), 6),
+        "features": summarize_features(root),
+    }
 
 
 def is_standin_dataset(format_name: str, root: str | Path, index: pd.DataFrame) -> bool:
@@ -132,10 +150,15 @@ def unreadable_images(index: pd.DataFrame, key_only: bool = False) -> list[Probl
 def format_report(report: CheckReport, max_problems: int = 200) -> str:
     """The human-readable report printed by `affect data check`."""
     kind = "stand-in" if report.standin else "dataset"
-    lines = [f"{report.format} {kind} at {report.root}",
-             f"  samples: {report.samples}   subjects: {len(report.subjects)}   frames: {report.frames}"]
-    lines += [_counts_line("per subject", report.subjects), _counts_line("per class", report.classes),
-              _counts_line("per AU", report.aus)]
+    lines = [f"{report.format} {kind} at {report.root}"]
+    if report.interactions:
+        lines += [_counts_line("interactions", {"total": report.samples, **{
+            k: v for k, v in report.interactions.items() if k != "features"}}),
+            _counts_line("features (items x dims)", report.interactions.get("features", {}))]
+    else:
+        lines.append(f"  samples: {report.samples}   subjects: {len(report.subjects)}   frames: {report.frames}")
+        lines += [_counts_line("per subject", report.subjects), _counts_line("per class", report.classes),
+                  _counts_line("per AU", report.aus)]
     shown = report.problems[:max_problems]
     if shown:
         lines.append(f"  problems ({report.errors} errors, {report.warnings} warnings):")

@@ -1,0 +1,38 @@
+"""Content encoders of the multimodal recommenders: how a raw modality feature becomes a model-sized vector.
+
+Every multimodal base model (VBPR, LightGCN with features, MGCN) asks :func:`build_content_encoders` for one
+encoder per modality and calls it as ``encoder(features, item_behaviour_embedding)``. By default that is a plain
+linear projection (the behaviour argument is ignored); with ``model.befa: true`` it is BeFA's behaviour-driven
+adapter (:mod:`lightning_modules.befa.adapter`). This single seam is what lets BeFA plug into any base model.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lightning_modules.befa.adapter import BehaviourDrivenFeatureAdapter
+
+
+class LinearContent(nn.Module):
+    """``W x + b``: the plain projection every base model starts from."""
+
+    def __init__(self, in_dim: int, out_dim: int):
+        super().__init__()
+        self.project = nn.Linear(in_dim, out_dim)
+
+    def forward(self, features: torch.Tensor, behaviour: torch.Tensor | None = None) -> torch.Tensor:
+        return self.project(features)
+
+
+def build_content_encoders(feature_dims: dict[str, int], out_dim: int, behaviour_dim: int, model_cfg) -> nn.ModuleDict:
+    """One encoder per modality: BeFA adapters when ``model_cfg.befa`` is true, else linear projections."""
+    if not bool(model_cfg.get("befa", False)):
+        return nn.ModuleDict({m: LinearContent(d, out_dim) for m, d in feature_dims.items()})
+    hidden = int(model_cfg.get("befa_hidden_dim", 0)) or None
+    return nn.ModuleDict({
+        m: BehaviourDrivenFeatureAdapter(d, out_dim, behaviour_dim, hidden_dim=hidden,
+                                         mask_layers=int(model_cfg.get("befa_mask_layers", 1)),
+                                         detach_behaviour=bool(model_cfg.get("befa_detach_behaviour", False)))
+        for m, d in feature_dims.items()
+    })

@@ -1,0 +1,173 @@
+"""The LightningModule around every recommendation method: one training step, full-ranking validation and test.
+
+A method subclasses :class:`RecommenderModule` and supplies two things:
+
+- ``training_losses(batch) -> dict`` with a ``"loss"`` entry (BPR batches ``user, pos, neg`` or user batches);
+- ``user_scorer(features=None) -> fn(users) -> (B, n_items) scores``, computed once per evaluation (graph models
+  propagate once, then score users chunk by chunk). ``features`` optionally replaces the content features, which
+  is how the attribution analysis asks for scores of modified inputs.
+
+Validation and test rank ALL items for every user with held-out items, masking only the user's training items
+(experiments/ranking.py), and log ``val/recall@K`` / ``val/ndcg@K``; early stopping and checkpoint selection watch
+``val/recall@20`` (never a test number). The test pass keeps the top-``eval.rankings_top`` lists for
+rankings.csv in ``self.test_result``.
+
+Embedding methods (VBPR, LightGCN, MGCN) derive from :class:`EmbeddingRecommender`: they return user and item
+representations and get BPR + L2 (the embedding regulariser MMRec weights by ``model.reg_weight``) for free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+
+from experiments.ranking import as_csr, full_ranking_topk, recall_ndcg_at_k
+from lightning_modules.layers.rec_losses import bpr_loss, embedding_l2
+
+
+@dataclass
+class RankingResult:
+    users: torch.Tensor  # (U,) user ids with held-out items
+    topk: torch.Tensor  # (U, K) ranked item ids, training items excluded
+    metrics: dict[str, float]
+
+
+@dataclass
+class Representations:
+    """What an embedding method computes in one forward pass over the graph."""
+
+    users: torch.Tensor  # (n_users, d) final user representations
+    items: torch.Tensor  # (n_items, d) final item representations
+    regularized: tuple[torch.Tensor, ...] = ()  # (n_users, ·) / (n_items, ·) tables L2 applies to (by batch rows)
+    extras: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def build_optimizer(parameters, optim_cfg) -> torch.optim.Optimizer:
+    name = str(optim_cfg.name)
+    lr, weight_decay = float(optim_cfg.lr), float(optim_cfg.weight_decay)
+    if name == "adam":
+        return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
+    if name == "sgd":
+        return torch.optim.SGD(parameters, lr=lr, weight_decay=weight_decay, momentum=float(optim_cfg.momentum))
+    raise ValueError(f"optim.name must be adam, adamw or sgd, got {name!r}")
+
+
+class RecommenderModule(pl.LightningModule):
+    """Shared loop; see the module docstring for what a method implements."""
+
+    uses_content = True  # False for ID-only models: no content attribution to analyse
+
+    def __init__(self, cfg, info):
+        super().__init__()
+        self.cfg = cfg
+        self.n_users, self.n_items = int(info.n_users), int(info.n_items)
+        self.ks = tuple(int(k) for k in cfg.eval.ks)
+        self.ranking_depth = max(max(self.ks), int(cfg.eval.rankings_top))
+        self.eval_chunk_size = int(cfg.eval.chunk_size)
+        self.train_mask = as_csr(info.train_matrix)
+        self.modalities = tuple(info.features)
+        for modality, array in info.features.items():
+            self.register_buffer(f"features_{modality}", array.float(), persistent=False)
+        self._scorer = None
+        self._ranked: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.test_result: RankingResult | None = None
+
+    # ---- what a method implements ------------------------------------------------------------------------------
+
+    def training_losses(self, batch: dict) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def user_scorer(self, features: dict[str, torch.Tensor] | None = None):
+        raise NotImplementedError
+
+    # ---- shared --------------------------------------------------------------------------------------------------
+
+    def content_features(self, features: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+        """The item content features, or the replacements given (per modality)."""
+        stored = {m: getattr(self, f"features_{m}") for m in self.modalities}
+        return {**stored, **(features or {})}
+
+    def training_step(self, batch, batch_idx):
+        losses = self.training_losses(batch)
+        self.log_dict({f"train/{k}": v.detach() for k, v in losses.items()}, on_step=False, on_epoch=True,
+                      batch_size=len(batch["user"]))
+        return losses["loss"]
+
+    def on_validation_epoch_start(self):
+        self._begin_ranking()
+
+    def validation_step(self, batch, batch_idx):
+        self._rank(batch["user"])
+
+    def on_validation_epoch_end(self):
+        result = self._end_ranking(self.trainer.datamodule.valid)
+        self.log_dict({f"val/{k}": float(v) for k, v in result.metrics.items() if k != "n_users"})
+
+    def on_test_epoch_start(self):
+        self._begin_ranking()
+
+    def test_step(self, batch, batch_idx):
+        self._rank(batch["user"])
+
+    def on_test_epoch_end(self):
+        self.test_result = self._end_ranking(self.trainer.datamodule.test)
+        self.log_dict({f"test/{k}": float(v) for k, v in self.test_result.metrics.items() if k != "n_users"})
+
+    def configure_optimizers(self):
+        return build_optimizer(self.parameters(), self.cfg.optim)
+
+    def _begin_ranking(self):
+        self._scorer = self.user_scorer()
+        self._ranked = []
+
+    def _rank(self, users: torch.Tensor):
+        topk = full_ranking_topk(self._scorer, self.train_mask, users.cpu(), self.ranking_depth,
+                                 chunk_size=self.eval_chunk_size)
+        self._ranked.append((users.cpu(), topk))
+
+    def _end_ranking(self, truth: dict[int, np.ndarray]) -> RankingResult:
+        users = torch.cat([u for u, _ in self._ranked])
+        topk = torch.cat([t for _, t in self._ranked])
+        self._scorer, self._ranked = None, []
+        metrics = recall_ndcg_at_k(topk, [truth.get(int(u), ()) for u in users], self.ks)
+        return RankingResult(users, topk, metrics)
+
+
+class EmbeddingRecommender(RecommenderModule):
+    """Methods that score by the dot product of user and item representations, trained with BPR + L2."""
+
+    def representations(self, features: dict[str, torch.Tensor] | None = None) -> Representations:
+        raise NotImplementedError
+
+    def extra_losses(self, batch: dict, reps: Representations) -> dict[str, torch.Tensor]:
+        """Method-specific terms added to BPR + L2 (MGCN's InfoNCE)."""
+        return {}
+
+    def training_losses(self, batch: dict) -> dict[str, torch.Tensor]:
+        reps = self.representations()
+        user, pos, neg = batch["user"], batch["pos"], batch["neg"]
+        losses = {"bpr": bpr_loss(reps.users[user], reps.items[pos], reps.items[neg])}
+        if reps.regularized:
+            users_table, items_table = reps.regularized
+            l2 = embedding_l2(users_table[user], items_table[pos], items_table[neg])
+            losses["l2"] = float(self.cfg.model.reg_weight) * l2
+        losses.update(self.extra_losses(batch, reps))
+        losses["loss"] = sum(losses.values())
+        return losses
+
+    def user_scorer(self, features: dict[str, torch.Tensor] | None = None):
+        with torch.no_grad():
+            reps = self.representations(features)
+        users_table, items_table = reps.users.detach(), reps.items.detach()
+        return lambda users: users_table[users] @ items_table.T
+
+    def pair_scores(self, users: torch.Tensor, items: torch.Tensor,
+                    features: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """Differentiable scores of (user, item) pairs, optionally with replaced content features."""
+        reps = self.representations(features)
+        return (reps.users[users] * reps.items[items]).sum(-1)

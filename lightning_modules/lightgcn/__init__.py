@@ -1,0 +1,17 @@
+"""LightGCN (He et al., SIGIR 2020): the graph collaborative-filtering baseline; ``model.use_features: true``
+adds projected item content to the item ID embedding (LightGCN with features), which is where BeFA plugs in."""
+
+from lightning_modules.spec import MethodSpec
+
+METHOD = MethodSpec(
+    name="lightgcn",
+    task="rec",
+    module="lightning_modules.lightgcn.module",
+    cls="LightGCNModule",
+    inputs=("user", "pos", "neg"),
+    paper="He et al., LightGCN: Simplifying and Powering Graph Convolution Network for Recommendation, SIGIR 2020",
+    summary="Layer-mean propagation of ID embeddings over the normalised user-item graph (optionally + content)",
+    extra={"train_batches": "bpr"},
+    faithfulness="Faithful (layer-mean propagation, BPR, L2 on the ego embeddings); the with-features variant adds "
+    "projected content to the item's layer-0 embedding, which the LightGCN paper does not have.",
+)
