@@ -154,8 +154,18 @@ class MicroExpressionSource:
         return np.stack([self._read(key, row) for row in self.index.itertuples(index=False)])
 
     def _read(self, key: str, row) -> np.ndarray:
+        """One sample's input array; an unreadable file or a NaN/inf value is an error naming the file."""
         stage = INPUT_STAGES[key]
         path = self.processed_root / row.dataset / STAGE_DIRS[stage] / f"{row.sample_id}{STAGE_SUFFIX[stage]}"
+        array = self._read_array(key, row, path, stage)
+        if not np.isfinite(array).all():
+            bad = int(np.size(array) - np.isfinite(array).sum())
+            raise DatasetError(f"input {key!r} holds {bad} NaN or infinite values (expected finite numbers)",
+                               path=path, hint=f"re-run `affect preprocess {stage} {row.dataset}`; if it persists, "
+                               "the source frames of this clip are damaged")
+        return array
+
+    def _read_array(self, key: str, row, path: Path, stage: str) -> np.ndarray:
         try:
             if stage == "landmarks":
                 seq = np.load(path)

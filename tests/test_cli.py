@@ -56,3 +56,36 @@ def test_corrupt_mlflow_store_is_a_clear_error(project):
                   env={"MLFLOW_TRACKING_URI": f"sqlite:///{project / 'bad.db'}"})
     assert out.returncode == 2, out.stderr[-1500:]
     assert "cannot open the MLflow tracking store" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_nan_in_a_processed_input_names_the_file(project):
+    import numpy as np
+    from processed_fixture import write_processed
+
+    folder = write_processed(project, subjects=2, clips=2)
+    damaged = sorted((folder / "flow").glob("*.npz"))[1]
+    with np.load(damaged) as npz:
+        arrays = dict(npz)
+    arrays["image28"][0, 3, 3] = np.nan
+    np.savez(damaged, **arrays)
+    out = _affect("train", "ststnet/casme2", "trainer.max_epochs=1", cwd=project)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert str(damaged) in out.stderr and "NaN or infinite" in out.stderr
+    assert "affect preprocess flow casme2" in out.stderr
+
+
+def test_resuming_from_a_checkpoint_of_another_method_is_a_clear_error(project):
+    import shutil
+
+    from processed_fixture import write_processed
+
+    write_processed(project, subjects=2, clips=3)
+    done = _affect("train", "lbptop_svm/casme2", "trainer.max_epochs=1", cwd=project)
+    assert done.returncode == 0, done.stderr[-1500:]
+    foreign = project / "checkpoints" / "lbptop_svm" / "casme2" / "fold_000" / "last.ckpt"
+    target = project / "checkpoints" / "ststnet" / "casme2" / "fold_000" / "last.ckpt"
+    target.parent.mkdir(parents=True)
+    shutil.copy(foreign, target)
+    out = _affect("train", "ststnet/casme2", "trainer.max_epochs=1", "--resume", cwd=project)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert str(target) in out.stderr and "checkpoint of method 'lbptop_svm'" in out.stderr

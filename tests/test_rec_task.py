@@ -52,3 +52,21 @@ def test_ld4mrec_end_to_end(isolated):
     metrics = train("ld4mrec/recsynth", overrides + ["attribution.enabled=false"], profile="quick")
     assert 0.0 <= metrics["recall@20"] <= 1.0
     assert (tmp_path / "results" / "ld4mrec" / "recsynth" / "rankings.csv").is_file()
+
+
+def test_resume_refuses_a_checkpoint_of_another_method_and_a_corrupt_one(isolated):
+    import shutil
+
+    from experiments.errors import AffectError
+
+    tmp_path, _, overrides = isolated
+    overrides = overrides + ["attribution.enabled=false", "trainer.max_epochs=1"]
+    train("vbpr/recsynth", overrides, profile="quick")
+    target = tmp_path / "checkpoints" / "lightgcn" / "recsynth" / "last.ckpt"
+    target.parent.mkdir(parents=True)
+    shutil.copy(tmp_path / "checkpoints" / "vbpr" / "recsynth" / "last.ckpt", target)
+    with pytest.raises(AffectError, match=r"checkpoint of method 'vbpr', but this run is method 'lightgcn'"):
+        train("lightgcn/recsynth", overrides, resume=True, profile="quick")
+    target.write_bytes(b"not a checkpoint")
+    with pytest.raises(AffectError, match=r"last\.ckpt: cannot read the checkpoint"):
+        train("lightgcn/recsynth", overrides, resume=True, profile="quick")

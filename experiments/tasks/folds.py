@@ -5,6 +5,12 @@ TRAINING samples only, a Trainer fitted for `trainer.max_epochs` (or selected on
 training subjects), and predictions on the held-out samples. Predictions are pooled over folds before scoring
 (protocols.md). Each finished fold's predictions are kept under checkpoints/ so `--resume` skips it; an
 unfinished fold resumes from its last checkpoint.
+
+With an inner validation split (`protocol.validation: inner`, or a protocol whose folds carry validation samples),
+the selected model of each fold also predicts its validation samples; those predictions are pooled over folds and
+scored like the test predictions, and the scalar scores enter metrics.json with a `valid_` prefix (`valid_uf1`,
+`valid_mean_au_f1`, `valid_top1`, ...). They are what `affect tune` selects hyper-parameters on. A subject is in
+the validation split of several folds, so the pool holds one row per (fold, validation sample).
 """
 
 from __future__ import annotations
@@ -63,18 +69,24 @@ def run(prepared: Prepared, ctx) -> dict:
     fold_dir = ctx.checkpoint_dir / "folds"
     if not ctx.resume and ctx.checkpoint_dir.exists():
         shutil.rmtree(ctx.checkpoint_dir)
-    tables, interpretations, fold_seconds = [], {}, {}
+    tables, valid_tables, interpretations, fold_seconds = [], [], {}, {}
     for number, fold in enumerate(prepared.folds):
         done = fold_dir / f"{number:03d}.csv"
-        if ctx.resume and done.is_file():
+        valid_done = fold_dir / "valid" / f"{number:03d}.csv"  # a sub-folder: folds/*.csv counts finished folds
+        if ctx.resume and done.is_file() and (not fold.val or valid_done.is_file()):
             log.info("fold %s already finished: reusing %s", fold.name, done)
             tables.append(pd.read_csv(done, dtype={"subject": str, "sample_id": str}))
+            if fold.val:
+                valid_tables.append(pd.read_csv(valid_done, dtype={"subject": str, "sample_id": str}))
             continue
         started = time.time()
         with ctx.tracker.child_run(f"fold {number:03d} {fold.name}", {"fold": fold.name}) as run_id:
-            table, interpretation = run_fold(prepared, ctx, fold, number, run_id)
+            table, valid_table, interpretation = run_fold(prepared, ctx, fold, number, run_id)
             fold_seconds[fold.name] = round(time.time() - started, 2)
             ctx.tracker.log_metrics({"fold_seconds": fold_seconds[fold.name]}, run_id=run_id)
+        if valid_table is not None:
+            write_csv(valid_done, valid_table)
+            valid_tables.append(valid_table)
         write_csv(done, table)
         tables.append(table)
         if interpretation is not None:
@@ -83,6 +95,9 @@ def run(prepared: Prepared, ctx) -> dict:
     metrics = score(ctx.spec.task, pooled, prepared.source, cfg)
     metrics["n_folds"] = len(prepared.folds)
     metrics["fold_seconds"] = fold_seconds
+    if valid_tables:
+        metrics.update(validation_scores(ctx.spec.task, pd.concat(valid_tables, ignore_index=True),
+                                         prepared.source, cfg))
     write_csv(ctx.out_dir / "predictions.csv", pooled)
     ctx.tracker.log_artifact(ctx.out_dir / "predictions.csv")
     if interpretations:
@@ -101,6 +116,7 @@ def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, run_id: str):
     import lightning.pytorch as pl
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
+    from experiments.checkpoints import CheckpointIdentity, identity, verify_checkpoint
     from experiments.seeding import EpochSeed
 
     cfg = ctx.cfg
@@ -113,7 +129,8 @@ def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, run_id: str):
     has_val = len(fold.val) > 0
     checkpoint = ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=1 if has_val else 0,
                                  monitor="val/loss" if has_val else None, filename="best")
-    callbacks = [EpochSeed(ctx.seed + number), checkpoint]
+    expected = identity(cfg, fold.name)
+    callbacks = [EpochSeed(ctx.seed + number), checkpoint, CheckpointIdentity(expected)]
     if has_val and int(cfg.trainer.early_stopping_patience) > 0:
         callbacks.append(EarlyStopping("val/loss", patience=int(cfg.trainer.early_stopping_patience)))
     trainer = pl.Trainer(
@@ -135,6 +152,7 @@ def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, run_id: str):
     last = ckpt_dir / "last.ckpt"
     resume_from = str(last) if ctx.resume and last.is_file() else None
     if resume_from:
+        verify_checkpoint(last, expected)
         log.info("fold %s: resuming from %s", fold.name, last)
     trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
     # predictions always come from one process (a multi-process fit would split the test set across ranks)
@@ -143,13 +161,23 @@ def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, run_id: str):
                            precision=cfg.trainer.precision, default_root_dir=str(ckpt_dir))
     best = checkpoint.best_model_path if has_val and checkpoint.best_model_path else None
     batches = predictor.predict(module, datamodule=datamodule, ckpt_path=best, weights_only=True)
-    outputs = {k: torch.cat([b[k] for b in batches]).float().numpy() for k in batches[0]}
+    outputs = _concat_outputs(batches)
     test = source.index.set_index("sample_id").loc[list(fold.test)].reset_index()
     table = prediction_table(ctx.spec.task, test, outputs, source, cfg, fold.name)
     fold_metrics = score(ctx.spec.task, table, source, cfg)
     ctx.tracker.log_metrics({k: v for k, v in fold_metrics.items() if isinstance(v, float)}, run_id=run_id)
+    valid_table = None
+    if has_val:  # the same selected model on the fold's validation samples (what `affect tune` selects on)
+        valid_batches = predictor.predict(module, dataloaders=datamodule.val_dataloader(), ckpt_path=best,
+                                          weights_only=True)
+        valid = source.index.set_index("sample_id").loc[list(fold.val)].reset_index()
+        valid_table = prediction_table(ctx.spec.task, valid, _concat_outputs(valid_batches), source, cfg, fold.name)
     interpretation = module.interpretation() if hasattr(module, "interpretation") else None
-    return table, interpretation
+    return table, valid_table, interpretation
+
+
+def _concat_outputs(batches: list[dict]) -> dict[str, np.ndarray]:
+    return {k: torch.cat([b[k] for b in batches]).float().numpy() for k in batches[0]}
 
 
 def training_strategy(trainer_cfg):
@@ -221,6 +249,12 @@ def score(task: str, table: pd.DataFrame, source, cfg) -> dict:
             out["label_free_uf1"], out["label_free_uar"] = out["label_free"]["uf1"], out["label_free"]["uar"]
     out.setdefault("n_samples", int(len(table)))
     return out
+
+
+def validation_scores(task: str, table: pd.DataFrame, source, cfg) -> dict:
+    """The scalar scores of pooled validation predictions, keyed `valid_<metric>` (never a test number)."""
+    scores = score(task, table, source, cfg)
+    return {f"valid_{k}": v for k, v in scores.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 def summarise_interpretations(per_fold: dict[str, dict]) -> dict:

@@ -28,6 +28,7 @@ import pandas as pd
 import torch
 
 from datamodules.mmrec import MODALITY_FILES, MMRecData, MMRecDataModule, find_inter_file, load_mmrec
+from experiments.checkpoints import CheckpointIdentity, identity, load_checkpoint, verify_checkpoint
 from experiments.errors import ConfigError, DatasetError
 from experiments.io import write_csv, write_json
 
@@ -88,7 +89,7 @@ def build_trainer(cfg, logger, checkpoint_dir: Path) -> tuple[pl.Trainer, pl.cal
     checkpoint = pl.callbacks.ModelCheckpoint(dirpath=checkpoint_dir, filename="best", monitor=monitor, mode="max",
                                               save_top_k=1, save_last=True, auto_insert_metric_name=False)
     timer = EpochTimer()
-    callbacks = [checkpoint, timer]
+    callbacks = [checkpoint, timer, CheckpointIdentity(identity(cfg))]
     patience = int(cfg.trainer.early_stopping_patience)
     if patience > 0:
         callbacks.append(pl.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=patience))
@@ -172,14 +173,14 @@ def run(prepared: Prepared, ctx) -> dict:
     checkpoint_dir = ctx.checkpoint_dir
     resume_from = resume_point(checkpoint_dir, ctx.resume)
     if resume_from is not None:
-        datamodule.start_epoch = int(torch.load(resume_from, map_location="cpu", weights_only=False)["epoch"]) + 1
+        datamodule.start_epoch = int(verify_checkpoint(resume_from, identity(cfg))["epoch"]) + 1
     started = time.time()
     with ctx.tracker.child_run("train", tags={"dataset": cfg.dataset}) as run_id:
         trainer, checkpoint, timer = build_trainer(cfg, ctx.tracker.lightning_logger(run_id), checkpoint_dir)
-        trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
         best = checkpoint.best_model_path or None
-        valid = trainer.validate(module, datamodule=datamodule, ckpt_path=best, verbose=False)[0]
-        trainer.test(module, datamodule=datamodule, ckpt_path=best, verbose=False)
+        valid = trainer.validate(module, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True)[0]
+        trainer.test(module, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True)
         result = module.test_result
         metrics = {k: float(v) for k, v in result.metrics.items() if k != "n_users"}
         metrics.update({f"valid_{k.removeprefix('val/')}": float(v) for k, v in valid.items()})
@@ -206,5 +207,5 @@ def run(prepared: Prepared, ctx) -> dict:
 def _checkpoint_epoch(path: str | None) -> int:
     if not path:
         return -1
-    return int(torch.load(path, map_location="cpu", weights_only=False)["epoch"])
+    return int(load_checkpoint(path)["epoch"])
 
