@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "experiments.commands.data",
     "experiments.commands.preprocess",
     "experiments.commands.train",
+    "experiments.commands.tune",
     "experiments.commands.listing",
     "experiments.commands.report",
     "experiments.commands.bench",
