@@ -186,16 +186,22 @@ def check_command(results_dir: Path, baselines_path: Path, allow_missing: bool =
 
 
 def experiment_ids_from_params(root: Path) -> list[str]:
-    """The experiments `dvc repro` runs: params.yaml `experiments` (a list of ids or a mapping with `id`)."""
+    """The experiments `dvc repro` runs: params.yaml `experiments` and `rec_experiments` (each a list of ids or a
+    mapping whose values have an `id`)."""
     from experiments.config import load_params
 
     path = root / "params.yaml"
     if not path.is_file():
         return []
-    entries = load_params(path).get("experiments") or []
-    if hasattr(entries, "items"):
-        return [str(v["id"]) if hasattr(v, "get") and v.get("id") else str(k) for k, v in entries.items()]
-    return [str(e) for e in entries]
+    params = load_params(path)
+    ids = []
+    for group in ("experiments", "rec_experiments"):
+        entries = params.get(group) or []
+        if hasattr(entries, "items"):
+            ids += [str(v["id"]) if hasattr(v, "get") and v.get("id") else str(k) for k, v in entries.items()]
+        else:
+            ids += [str(e) for e in entries]
+    return ids
 
 
 def refresh(root: Path, results_dir: Path, exp_ids: list[str], seeds: list[int], profile: str, reuse: bool,
