@@ -41,7 +41,7 @@ from reports.document import (
 from reports.dvc_metrics import metrics_diff
 from reports.faithfulness import method_note
 from reports.reported import Reported, load_reported
-from reports.results import TASK_ORDER, Experiment, discover
+from reports.results import TASK_ORDER, Experiment, discover, read_json
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ def build_document(experiments: list[Experiment], reported: list[Reported], opti
     for task in present_tasks(experiments):
         doc.add(*task_section(task, [e for e in experiments if e.task == task], reported, citations, fig_dir))
     doc.add(*methods_section(experiments))
+    doc.add(*compute_section(options.root / "benchmarks" / "results"))
     fresh = render.never_fresh if options.redraw else render.is_fresh
     doc.add(*figures_section(experiments, fig_dir, CurveReader() if options.mlflow else None, fresh))
     tabled_datasets = {e.dataset for e in experiments if e.status == "complete"}
@@ -230,6 +231,37 @@ def methods_section(experiments: list[Experiment]) -> list:
                       "cannot be downloaded, substituted data), its numbers measure the re-implementation, not "
                       "the paper's method.", style="note"),
             Table(["Method", "Task", "Paper", "Where and why it may not be faithful"], rows)]
+
+
+def compute_section(bench_dir: Path) -> list:
+    """Parameters, FLOPs and CPU inference time per method, from the benchmark JSONs that measure them
+    (benchmarks/graph_methods.py: the landmark-graph networks next to STSTNet, the compute claim of their papers)."""
+    rows = []
+    for path in sorted(bench_dir.glob("*.json")):
+        data, _ = read_json(path)
+        methods = data.get("methods") if isinstance(data, dict) else None
+        if not isinstance(methods, dict):
+            continue
+        machine = data.get("machine", {})
+        where = f"{path.name}, {data.get('threads', machine.get('threads', '?'))} thread(s)"
+        for name, m in methods.items():
+            if isinstance(m, dict) and "parameters" in m and "flops_per_sample" in m:
+                rows.append([Cell(name), Cell(f"{int(m['parameters']):,}"),
+                             Cell(f"{m['flops_per_sample'] / 1e6:.2f}"), Cell(_ms(m.get("cpu_ms_per_sample_batch1"))),
+                             Cell(_ms(m.get("cpu_ms_per_sample_batch32"))),
+                             Cell(" x ".join(map(str, m.get("input", [])))), Cell(where)])
+    if not rows:
+        return [Heading("Compute"), Paragraph("No compute benchmark found: run `.venv/bin/python "
+                                              "benchmarks/graph_methods.py` (or `affect bench --run`).", style="note")]
+    return [Heading("Compute"),
+            Paragraph("CPU time per sample is process CPU time (what an idle core would take), measured by the "
+                      "benchmark named in the last column.", style="note"),
+            Table(["Method", "Parameters", "MFLOPs / sample", "CPU ms / sample (batch 1)",
+                   "CPU ms / sample (batch 32)", "Input", "Source"], rows)]
+
+
+def _ms(value) -> str:
+    return f"{value:.2f}" if isinstance(value, (int, float)) else "?"
 
 
 def figures_section(experiments: list[Experiment], fig_dir: Path, reader: CurveReader | None, fresh) -> list:

@@ -391,3 +391,18 @@ def test_dvc_metrics_diff_shows_a_changed_metric(tmp_path):
     (tmp_path / "metrics.json").write_text('{"uf1": 0.75}')
     diff = metrics_diff(tmp_path)
     assert diff.text and "uf1" in diff.text and "0.75" in diff.text, diff.note
+
+
+def test_compute_section_reads_the_benchmark_methods(tmp_path):
+    from reports.build import compute_section
+    from reports.document import Table
+
+    assert "No compute benchmark" in compute_section(tmp_path)[1].text
+    (tmp_path / "graph_methods.json").write_text(json.dumps({"threads": 1, "methods": {
+        "ststnet": {"parameters": 2485, "flops_per_sample": 681376, "cpu_ms_per_sample_batch1": 0.74,
+                    "cpu_ms_per_sample_batch32": 0.18, "input": [3, 28, 28]},
+        "geograph": {"parameters": 14877, "flops_per_sample": 9598400, "input": [8, 68, 2]}}}))
+    (tmp_path / "synth.json").write_text(json.dumps({"figures": {}}))
+    table = next(b for b in compute_section(tmp_path) if isinstance(b, Table))
+    assert [r[0].text for r in table.rows] == ["ststnet", "geograph"]
+    assert table.rows[0][1].text == "2,485" and table.rows[1][2].text == "9.60" and table.rows[1][3].text == "?"
