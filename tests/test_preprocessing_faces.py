@@ -116,3 +116,11 @@ def test_read_clip_rejects_frames_of_another_size(tmp_path, portrait):
     with pytest.raises(AffectError, match="differs from the clip's first frame") as err:
         faces.read_clip(tmp_path, ["a.png", "b.png"])
     assert "b.png" in str(err.value)
+
+
+def test_hog_miss_falls_back_to_haar_only_when_allowed(portrait):
+    # an empty upsampling list makes HOG return nothing: the fallback path, without touching the detectors
+    assert faces.detect_face(portrait, "hog", upsample=(), haar_fallback=False) is None
+    fallback = faces.detect_face(portrait, "hog", upsample=(), haar_fallback=True)
+    assert fallback is not None
+    np.testing.assert_allclose(fallback, faces.detect_face(portrait, "haar"))
