@@ -219,7 +219,7 @@ def refresh(root: Path, results_dir: Path, exp_ids: list[str], seeds: list[int],
         experiments[exp_id] = baseline_entry(exp_id, runs, k_sigma, min_tolerance)
     return {
         "about": "CI regression bands of the quick pipeline (reports/regression.py); refresh deliberately with "
-                 "`affect report --refresh-baselines`, never by hand",
+                 "`python -m reports.quick_pipeline refresh`, never by hand",
         "profile": profile, "k_sigma": k_sigma, "min_tolerance": min_tolerance, "seeds": list(seeds),
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "git_commit": git_commit(root),
         "experiments": experiments,
