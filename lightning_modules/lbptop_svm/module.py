@@ -4,7 +4,9 @@ The objective is LinearSVC's (one-vs-rest squared hinge + L2, lightning_modules/
 the whole training set with L-BFGS: one training step per epoch on one full batch, so a few epochs of
 `lbfgs_iterations` reach the optimum. Choices (knobs): `c` (LinearSVC's C, default 1), `class_weight`
 (none | balanced, weighting each sample by n / (C * n_class) computed on the fold's training samples),
-`standardize` (z-score features with training-fold statistics; off by default, the histograms are normalised),
+`standardize` (z-score features with training-fold statistics, on by default: the LBP-TOP histogram bins
+differ in scale by orders of magnitude, and without it the rare-pattern bins barely count; on the CASME II
+stand-in LOSO UF1 0.225 -> 0.390),
 `lbfgs_history` (curvature pairs L-BFGS keeps: 10, SciPy's default; torch's 100 makes each iteration's two-loop
 recursion 10x dearer on 30k-dimensional LBP-SDG features for no gain on a convex quadratic-like objective).
 """
@@ -40,11 +42,11 @@ class LinearSVMModule(ClassifierModule):
     def features(self, batch: dict) -> torch.Tensor:
         return (self.raw_features(batch) - self.mean) / self.std
 
-    def on_fit_start(self) -> None:
+    def on_train_start(self) -> None:
+        """Training-fold feature statistics for ``standardize`` (the loader the fit uses, datamodule or not)."""
         if not self.cfg.model.standardize:
             return
-        loader = self.trainer.datamodule.train_dataloader()
-        x = torch.cat([self.raw_features(b) for b in loader])
+        x = torch.cat([self.raw_features(b) for b in self.trainer.train_dataloader])
         self.mean.copy_(x.mean(0))
         self.std.copy_(x.std(0).clamp(min=1e-6))
 
