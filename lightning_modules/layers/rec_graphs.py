@@ -32,14 +32,11 @@ def inverse_sqrt_degree(degree: torch.Tensor) -> torch.Tensor:
 
 
 def bipartite_adjacency(train_matrix: torch.Tensor) -> torch.Tensor:
-    """(U + I, U + I) symmetric-normalised adjacency of the user-item graph; users first, then items."""
-    matrix = train_matrix.coalesce()
-    n_users, n_items = matrix.shape
-    users, items = matrix.indices()
-    ones = torch.ones(len(users))
-    user_degree = torch.zeros(n_users).index_add_(0, users, ones)
-    item_degree = torch.zeros(n_items).index_add_(0, items, ones)
-    weights = inverse_sqrt_degree(user_degree)[users] * inverse_sqrt_degree(item_degree)[items]
+    """(U + I, U + I) symmetric-normalised adjacency of the user-item graph; users first, then items: the block
+    :func:`normalized_interactions` above the diagonal and its transpose below."""
+    block = normalized_interactions(train_matrix)
+    n_users, n_items = block.shape
+    (users, items), weights = block.indices(), block.values()
     rows = torch.cat([users, items + n_users])
     cols = torch.cat([items + n_users, users])
     size = n_users + n_items
@@ -47,7 +44,7 @@ def bipartite_adjacency(train_matrix: torch.Tensor) -> torch.Tensor:
 
 
 def normalized_interactions(train_matrix: torch.Tensor) -> torch.Tensor:
-    """(U, I) D_u^-1/2 R D_i^-1/2: the user-item block of :func:`bipartite_adjacency`."""
+    """(U, I) D_u^-1/2 R D_i^-1/2, with D the user and item degrees of the binary training matrix R."""
     matrix = train_matrix.coalesce()
     users, items = matrix.indices()
     ones = torch.ones(len(users))
