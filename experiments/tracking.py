@@ -39,6 +39,29 @@ def _local_artifact_root(uri: str, root: Path | None = None) -> str | None:
     return None if uri.startswith(("http://", "https://", "databricks")) else (root or project_root()).as_uri()
 
 
+@contextlib.contextmanager
+def _store_lock(uri: str) -> Iterator[None]:
+    """Serialise the creation of an embedded sqlite store and of its experiments across processes.
+
+    Two `affect train` processes starting together on a fresh project (a DVC queue with two workers, two shells)
+    would otherwise both run MLflow's schema migration and one fails ("table ... already exists"), or both create
+    the same experiment. Other stores (a tracking server, PostgreSQL) handle concurrency themselves.
+    """
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    import fcntl
+
+    lock_path = Path(uri[len("sqlite:///"):]).with_suffix(".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class Tracker:
     """Wraps one MLflow experiment (named after the dataset) and the runs of one `affect train`."""
 
@@ -49,14 +72,15 @@ class Tracker:
         self.uri = uri
         self._mlflow = mlflow
         try:
-            self.client = MlflowClient(tracking_uri=uri)
-            experiment = self.client.get_experiment_by_name(experiment_name)
-            if experiment is None:
-                self.experiment_id = self.client.create_experiment(
-                    experiment_name, artifact_location=_artifact_location(uri, experiment_name)
-                )
-            else:
-                self.experiment_id = experiment.experiment_id
+            with _store_lock(uri):
+                self.client = MlflowClient(tracking_uri=uri)
+                experiment = self.client.get_experiment_by_name(experiment_name)
+                if experiment is None:
+                    self.experiment_id = self.client.create_experiment(
+                        experiment_name, artifact_location=_artifact_location(uri, experiment_name)
+                    )
+                else:
+                    self.experiment_id = experiment.experiment_id
         except Exception as err:  # a corrupt or unreachable store
             raise AffectError(
                 f"cannot open the MLflow tracking store {uri!r}: {type(err).__name__}: {str(err).splitlines()[0]}",

@@ -161,15 +161,29 @@ def test_geograph_shapes_with_and_without_au_head():
 def test_semantic_adjacency_knob_changes_the_high_order_graph(mode):
     torch.manual_seed(0)
     net = GeometricTwoStreamGraphNet(n_classes=3, semantic_adjacency=mode, knn_k=3)
+    _, high, fixed = net.stream_inputs(face_like(2, 4))
+    _, graphs = net.semantic.run(high, fixed)
+    # at initialisation both parts of S are zero (learned S and the dynamic part's gate): the anatomical graph
+    assert all(torch.allclose(g, fixed.expand_as(g)) for g in graphs)
     for adjacency in net.semantic.adjacencies:
         if adjacency.learned is not None:
             torch.nn.init.normal_(adjacency.learned)  # as after training (it starts at zero)
-    _, high, fixed = net.stream_inputs(face_like(2, 4))
+        if adjacency.gate is not None:
+            adjacency.gate.data.fill_(0.5)
     _, graphs = net.semantic.run(high, fixed)
     differs = [not torch.allclose(g, fixed.expand_as(g)) for g in graphs]
     assert all(differs) if mode != "none" else not any(differs)
     if mode in ("both", "dynamic"):
         assert graphs[0].shape == (2, 68, 68)  # one graph per sample
+
+
+def test_ungated_dynamic_adjacency_enters_at_full_weight():
+    torch.manual_seed(0)
+    net = GeometricTwoStreamGraphNet(n_classes=3, semantic_adjacency="dynamic", dynamic_gate=None)
+    _, high, fixed = net.stream_inputs(face_like(2, 4))
+    _, graphs = net.semantic.run(high, fixed)
+    extra = graphs[0] - fixed
+    assert torch.allclose(extra.sum(-1), torch.ones(2, 68), atol=1e-5)  # the row-softmax, ungated
 
 
 def test_balanced_au_loss_is_plain_bce_at_half_frequency():

@@ -279,3 +279,17 @@ def test_loso_through_the_runner_writes_au_and_label_free_metrics(project):
     assert 0 <= saved["mean_au_f1"] <= 1 and 0 <= saved["all_positive_floor"] <= 1
     assert 0 <= saved["label_free_uf1"] <= 1 and 0 <= saved["label_free_uar"] <= 1
     assert metrics["label_free"]["class_names"] == ["happiness", "surprise", "disgust", "repression", "others"]
+
+
+def test_difference_input_is_the_onset_to_apex_motion_and_unknown_inputs_are_refused():
+    info = casme2_info()
+    with pytest.raises(ConfigError, match="model.input"):
+        MicroAUCLIPModule(quick_cfg("model.input=flow"), info)
+    apex = torch.full((2, 3, 8, 8), 0.6)
+    onset = torch.full((2, 3, 8, 8), 0.5)
+    onset[0, :, 0, 0] = 0.0  # a large motion saturates instead of leaving [0, 1]
+    batch = {"apex": apex, "onset": onset}
+    assert torch.equal(MicroAUCLIPModule(quick_cfg(), info).image(batch), apex)
+    moved = MicroAUCLIPModule(quick_cfg("model.input=difference", "model.difference_gain=2"), info).image(batch)
+    assert torch.allclose(moved[1], torch.full((3, 8, 8), 0.7))
+    assert moved[0, 0, 0, 0] == 1.0 and moved.min() >= 0.0

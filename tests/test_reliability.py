@@ -51,3 +51,21 @@ def test_killed_run_resumes_to_the_same_metrics(project):
     fresh_preds = pd.read_csv(project / "results" / "ststnet" / "casme2" / "predictions.csv")
     assert resumed["uf1"] == uninterrupted["uf1"] and resumed["uar"] == uninterrupted["uar"]
     pd.testing.assert_frame_equal(resumed_preds, fresh_preds, check_exact=False, atol=1e-5)
+
+
+def _open_tracker(uri: str, name: str, start_at: float) -> str:
+    from experiments.tracking import Tracker
+
+    time.sleep(max(0.0, start_at - time.time()))  # both processes reach the fresh store at the same moment
+    return Tracker(uri, name).experiment_id
+
+
+def test_two_processes_opening_a_fresh_sqlite_store_at_once_both_succeed(tmp_path):
+    # a DVC queue with two workers on a fresh project: both migrate the schema and create the experiment
+    import multiprocessing as mp
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    start_at = time.time() + 8.0  # after both interpreters have imported mlflow
+    with mp.get_context("spawn").Pool(2) as pool:
+        ids = pool.starmap(_open_tracker, [(uri, "standin/casme2", start_at)] * 2)
+    assert ids[0] == ids[1]

@@ -42,6 +42,7 @@ class GeoGraphModule(ClassifierModule):
             semantic_channels=tuple(m.semantic_channels),
             semantic_adjacency=str(m.semantic_adjacency),
             embed_channels=int(m.embed_channels),
+            dynamic_gate=None if m.dynamic_gate is None else float(m.dynamic_gate),
             high_order_input=str(m.high_order_input),
             temporal_kernel=int(m.temporal_kernel),
             dropout=float(m.dropout),

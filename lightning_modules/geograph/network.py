@@ -27,7 +27,12 @@ Choices made here because the paper's full text was not available (each is a con
   parameter per block, initialised at zero so training starts from the anatomical graph (as 2s-AGCN's adaptive
   graph); ``"dynamic"``: a per-sample ``softmax(theta(x)^T phi(x))`` over node embeddings, which links nodes
   that move alike wherever they are; ``"both"`` (default) sums the two; ``"none"`` is the ablation (the stream
-  then uses the fixed graph only).
+  then uses the fixed graph only). The dynamic part is scaled by a learned scalar gate per block
+  (``dynamic_gate``: its initial value, 0 by default, as CTR-GCN's refinement weight; ``null`` = no gate, the
+  softmax enters at full weight). Without the gate the row-stochastic dynamic part carries half of every node's
+  aggregation from the first step and averages the local AU motion away: on the 14-subject CASME II stand-in the
+  ungated network scored below chance and below its own no-semantic-adjacency ablation (session 2 figures);
+  with the gate, training starts from the anatomical graph for both parts of ``S``.
 - readout (``pooling``): each stream's output is averaged over frames and kept per node (``"frames"``, default:
   the classifier sees which landmark moved; node identity is otherwise only carried by the position signal),
   or averaged over frames and nodes (``"frames_and_nodes"``, ST-GCN's global pooling).
@@ -67,22 +72,28 @@ class SemanticAdjacency(nn.Module):
     ``(B, N, N)`` (with the dynamic part), or ``None`` for mode ``"none"``.
     """
 
-    def __init__(self, n_nodes: int, in_channels: int, mode: str = "both", embed_channels: int = 16):
+    def __init__(self, n_nodes: int, in_channels: int, mode: str = "both", embed_channels: int = 16,
+                 gate_init: float | None = 0.0):
         super().__init__()
         if mode not in SEMANTIC_MODES:
             raise ValueError(f"semantic_adjacency must be one of {SEMANTIC_MODES}, got {mode!r}")
         self.mode = mode
         self.learned = nn.Parameter(torch.zeros(n_nodes, n_nodes)) if mode in ("both", "learned") else None
+        self.gate = None
         if mode in ("both", "dynamic"):
             self.theta = nn.Linear(in_channels, embed_channels)
             self.phi = nn.Linear(in_channels, embed_channels)
+            if gate_init is not None:
+                self.gate = nn.Parameter(torch.tensor(float(gate_init)))
         self.embed_channels = embed_channels
 
     def dynamic(self, x: torch.Tensor) -> torch.Tensor:
-        """Per-sample ``(B, N, N)`` row-softmax of similarities of node embeddings (of the frame-averaged input)."""
+        """Per-sample ``(B, N, N)`` row-softmax of similarities of node embeddings (of the frame-averaged input),
+        times the learned scalar gate when there is one."""
         nodes = x.mean(2).transpose(1, 2)  # (B, N, C)
         similarity = self.theta(nodes) @ self.phi(nodes).transpose(1, 2) / self.embed_channels**0.5
-        return similarity.softmax(-1)
+        attention = similarity.softmax(-1)
+        return attention if self.gate is None else self.gate * attention
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | None:
         if self.mode == "none":
@@ -97,12 +108,13 @@ class SemanticStream(nn.Module):
     """High-order stream: :class:`SeparableSTBlock` layers, each over ``A_hat + S_l`` with its own ``S_l``."""
 
     def __init__(self, in_channels: int, channels: Sequence[int], n_nodes: int, mode: str, embed_channels: int,
-                 temporal_kernel: int):
+                 temporal_kernel: int, gate_init: float | None = 0.0):
         super().__init__()
         widths = [in_channels, *channels]
         pairs = list(zip(widths[:-1], widths[1:]))
         self.blocks = nn.ModuleList(SeparableSTBlock(a, b, temporal_kernel) for a, b in pairs)
-        self.adjacencies = nn.ModuleList(SemanticAdjacency(n_nodes, a, mode, embed_channels) for a, _ in pairs)
+        self.adjacencies = nn.ModuleList(SemanticAdjacency(n_nodes, a, mode, embed_channels, gate_init)
+                                         for a, _ in pairs)
         self.out_channels = widths[-1]
 
     def run(self, x: torch.Tensor, adj: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -135,6 +147,7 @@ class GeometricTwoStreamGraphNet(nn.Module):
         semantic_channels: Sequence[int] = (16, 16),
         semantic_adjacency: str = "both",
         embed_channels: int = 16,
+        dynamic_gate: float | None = 0.0,
         high_order_input: str = "laplacian",
         temporal_kernel: int = 3,
         dropout: float = 0.3,
@@ -156,7 +169,7 @@ class GeometricTwoStreamGraphNet(nn.Module):
         self.input_norm = input_normalization(in_channels)
         self.geometric = LandmarkGraphEncoder(in_channels, geometric_channels, temporal_kernel)
         self.semantic = SemanticStream(in_channels, semantic_channels, n_nodes, semantic_adjacency, embed_channels,
-                                       temporal_kernel)
+                                       temporal_kernel, dynamic_gate)
         self.register_buffer("anatomical", edges_to_adjacency(anatomical_edges()), persistent=False)
         self.dropout = nn.Dropout(dropout)
         per_node = n_nodes if pooling == "frames" else 1

@@ -17,4 +17,9 @@ METHOD = MethodSpec(
     paper="Recognizing true emotions from masked expressions: apex-frame paradigm and dual stream independence "
     "decoupling, arXiv 2603.16760",
     summary="two streams (true emotion, disguised expression) on the apex frame; CE + CE + HSIC decoupling",
+    faithfulness="Built from the abstract (the full text was not available): the stream backbone (a small CNN "
+    "trained from scratch, or a randomly initialised ResNet-18; no pretrained weights here), the feature size, "
+    "the HSIC estimator (unbiased, Gaussian kernels, median bandwidth) and its weight, the class weighting and "
+    "the onset-clip encoder are our choices (network.py, module.py). The paper's masked-expression dataset is not "
+    "public here; results are on the suite's synthetic masked stand-in only.",
 )

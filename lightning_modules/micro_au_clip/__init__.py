@@ -14,9 +14,15 @@ METHOD = MethodSpec(
     task="au",
     module="lightning_modules.micro_au_clip.module",
     cls="MicroAUCLIPModule",
-    inputs=("apex", "landmarks"),
+    inputs=("apex", "onset", "landmarks"),
     paper="Micro-AU CLIP: fine-grained micro-AU detection with local independence and global dependency, "
     "arXiv 2603.16302",
     summary="CLIP patch tokens -> per-AU Patch Token Attention -> Global Dependency Attention; GDLoss + MiAUCL; "
     "label-free emotions from AUs by FACS rules",
+    faithfulness="Built from the abstract (the full text was not available): the AU regions (landmark anchors), "
+    "PTA/GDA sizes, the two GDLoss readings, the MiAUCL form, the AU texts and the FACS rules of label-free MER "
+    "are our choices (module docstrings, model.* knobs). No CLIP weights can be loaded here, so by default a "
+    "small ViT is trained from scratch and the text side is all-MiniLM-L6-v2 projected by a learned linear map: "
+    "the CLIP prior the paper builds on is absent unless model.clip.pretrained names a local checkpoint. "
+    "micro_au_clip-difference feeds the onset->apex motion image instead of the apex frame (not the paper's input).",
 )

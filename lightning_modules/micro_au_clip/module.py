@@ -12,6 +12,14 @@ Inputs (docs/architecture.md): ``apex`` (B, 3, S, S) in [0, 1] and ``landmarks``
 the onset -> apex span (``data.span: onset_apex``), so the apex frame's landmarks are the last row; any other
 span is refused rather than silently placing the AU regions on another frame.
 
+What the image encoder sees (``model.input``): ``apex`` (default, the paper's input) is the apex frame.
+``difference`` is a documented DEVIATION for the setting without CLIP weights: ``0.5 + difference_gain *
+(apex - onset)``, clipped to [0, 1], i.e. the motion from the onset frame (``onset`` input, same aligned crop),
+which removes the identity a from-scratch encoder otherwise has to learn to ignore from ~100 clips. A pretrained
+CLIP has seen faces and can read AUs from the apex alone; a small random ViT cannot (on the CASME II stand-in
+the apex input stays below the all-positive floor, see the report), so the ``micro_au_clip-difference``
+experiments measure how much of that gap is the missing prior. The report marks the variant as not the paper's.
+
 Text side: the AU prompts of au_descriptions.yaml embedded ONCE by the suite's frozen text encoder
 (lightning_modules/layers/text.py: all-MiniLM-L6-v2 by default, the open_clip text tower of a local checkpoint
 when `model.text_encoder.backend: open_clip`), kept as a buffer, and mapped into the image feature space by a
@@ -38,6 +46,7 @@ from lightning_modules.micro_au_clip.network import MicroAUCLIP, build_clip_imag
 
 DESCRIPTIONS = Path(__file__).with_name("au_descriptions.yaml")
 GD_MODES = ("attention", "prediction")
+INPUTS = ("apex", "difference")
 POS_WEIGHTS = ("balanced", "none")
 
 
@@ -74,6 +83,8 @@ def check_config(cfg, au_names: list[str], class_names: list[str]) -> None:
     if str(cfg.data.span) != "onset_apex":
         raise ConfigError(f"micro_au_clip reads the apex landmarks as the last frame of the onset->apex span; "
                           f"data.span must be onset_apex, got {cfg.data.span!r}")
+    if str(m.input) not in INPUTS:
+        raise ConfigError(f"model.input must be one of {INPUTS}, got {m.input!r}")
     if str(m.gd_mode) not in GD_MODES:
         raise ConfigError(f"model.gd_mode must be one of {GD_MODES}, got {m.gd_mode!r}")
     if str(m.pos_weight) not in POS_WEIGHTS:
@@ -116,8 +127,14 @@ class MicroAUCLIPModule(pl.LightningModule):
                              else torch.ones(n))
 
     # -- one step for train/val/test ---------------------------------------------------------------------------
+    def image(self, batch: dict) -> torch.Tensor:
+        """What the image encoder reads: the apex frame, or the onset -> apex motion image (``model.input``)."""
+        if str(self.cfg.model.input) == "apex":
+            return batch["apex"]
+        return (0.5 + float(self.cfg.model.difference_gain) * (batch["apex"] - batch["onset"])).clamp(0.0, 1.0)
+
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
-        return self.network(batch["apex"], batch["landmarks"][:, -1])
+        return self.network(self.image(batch), batch["landmarks"][:, -1])
 
     def losses(self, out: dict[str, torch.Tensor], aus: torch.Tensor) -> dict[str, torch.Tensor]:
         m = self.cfg.model

@@ -9,4 +9,7 @@ METHOD = MethodSpec(
     paper="Liong et al., Shallow Triple Stream Three-dimensional CNN (STSTNet) for Micro-expression "
     "Recognition, FG 2019",
     summary="baseline: three shallow conv streams on the 28x28 (u, v, optical strain) onset->apex image",
+    faithfulness="The published architecture on the published input (TV-L1 onset->apex flow, optical strain, "
+    "28x28). Training differs: Adam at lr 5e-3 for 40 epochs on CPU instead of 5e-5 for 500 on GPU, and batch "
+    "norm after each convolution (knobs in experiments/_defaults/methods/ststnet.yaml).",
 )
