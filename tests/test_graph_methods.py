@@ -443,3 +443,14 @@ def test_dere_grl_structure_weights_get_their_own_learning_rate():
     assert structure["lr"] == pytest.approx(0.04) and base["lr"] == pytest.approx(0.01)
     assert {id(p) for p in structure["params"]} == {id(module.net.adm.map_logits), id(module.net.rrm.relation_logits)}
     assert len(base["params"]) + 2 == len(list(module.parameters()))
+
+
+def test_geograph_semantic_adjacency_gets_its_own_learning_rate():
+    cfg = load_experiment("geograph/casme2", ["model.semantic_lr_scale=0.1", "optim.lr=0.01"], profile="default")
+    module = GeoGraphModule(cfg, make_info(cfg, {"landmarks": (8, 68, 2)}))
+    base, semantic = module.configure_optimizers().param_groups
+    assert semantic["lr"] == pytest.approx(0.001) and base["lr"] == pytest.approx(0.01)
+    learned = [a.learned for a in module.net.semantic.adjacencies]
+    assert {id(p) for p in semantic["params"]} == {id(p) for p in learned} and len(learned) == 2
+    cfg = load_experiment("geograph-no_semantic_adj/casme2", profile="default")
+    (only,) = GeoGraphModule(cfg, make_info(cfg, {"landmarks": (8, 68, 2)})).configure_optimizers().param_groups

@@ -21,6 +21,7 @@ from torch.nn import functional as F
 from lightning_modules.geograph.losses import adaptive_au_loss, class_weights
 from lightning_modules.geograph.network import GeometricTwoStreamGraphNet
 from lightning_modules.layers.base import ClassifierModule
+from lightning_modules.layers.optim import build_optimizer
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,16 @@ class GeoGraphModule(ClassifierModule):
         rate = info.au_frequency if info.au_frequency else [0.5] * len(info.au_names)
         self.register_buffer("au_positive_rate", torch.tensor(rate, dtype=torch.float32))
         self.register_buffer("ce_weights", class_weights(info.class_counts, info.n_classes, str(m.class_weight)))
+
+    def configure_optimizers(self):
+        """The shared optimiser, the free semantic adjacency at ``model.semantic_lr_scale`` x the lr."""
+        semantic = self.net.semantic_parameters()
+        ids = {id(p) for p in semantic}
+        groups = [{"params": [p for p in self.parameters() if id(p) not in ids]}]
+        if semantic:
+            lr = float(self.cfg.optim.lr) * float(self.cfg.model.semantic_lr_scale)
+            groups.append({"params": semantic, "lr": lr})
+        return build_optimizer(self.cfg.optim, groups, int(self.cfg.trainer.max_epochs))
 
     def compute(self, batch):
         out = self.net(batch["landmarks"])
