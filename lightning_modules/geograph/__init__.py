@@ -10,8 +10,8 @@ METHOD = MethodSpec(
     "for Micro-Expression Recognition, arXiv 2205.00380 (IEEE TAC)",
     summary="landmarks only: geometric two-stream graph network, learned semantic adjacency, Adaptive AU loss",
     faithfulness="Built from the abstract (the full text was not available): node signals, the fixed graph, the "
-    "high-order stream's input, the form of the learned semantic adjacency (free matrix plus a per-sample "
-    "dynamic part), the readout, the widths (2 blocks of 16 channels, sized for 2 CPU cores) and the "
-    "AU-loss weighting are our choices, each a model.* knob (network.py, losses.py). Numbers on stand-ins "
-    "say nothing about the paper's.",
+    "high-order stream's input, the form of the learned semantic adjacency (a free matrix trained at a reduced "
+    "learning rate; a per-sample dynamic part is a knob), the readout, the widths (2 blocks of 16 channels, "
+    "sized for 2 CPU cores) and the AU-loss weighting are our choices, each a model.* knob (network.py, "
+    "losses.py). Numbers on stand-ins say nothing about the paper's.",
 )
