@@ -197,9 +197,14 @@ def direction_section(experiments: list[Experiment], fig_dir: Path) -> list:
     if not any(e.name != figure_sets.LBP_TOP_ALONE for e in chosen):
         return []
     chosen = sorted(chosen, key=lambda e: (e.dataset, figure_sets.direction_family(e)))
-    return [Heading("LBP-SDG: results per direction family", 3),
-            tables.direction_table(chosen, figure_sets.direction_family),
-            figure_sets.direction_figures(chosen, fig_dir)]
+    blocks = [Heading("LBP-SDG: results per direction family", 3),
+              tables.direction_table(chosen, figure_sets.direction_family),
+              figure_sets.direction_figures(chosen, fig_dir)]
+    for e in chosen:
+        rows = figure_sets.direction_sweep(e)
+        if rows:
+            blocks.append(tables.direction_sweep_table(e, rows))
+    return blocks
 
 
 def attribution_section(experiments: list[Experiment], fig_dir: Path) -> list:

@@ -192,13 +192,34 @@ def interpretation_labels(key: str, shape: tuple[int, int], class_names) -> tupl
     return rows, cols, "", ""
 
 
+LBP_SDG_BEST = "lbp_sdg-best_direction"
+
+
 def direction_family(e: Experiment) -> str:
-    """``lbp_sdg`` -> all 18 directions; ``lbp_sdg-<family>`` -> that family; LBP-TOP alone -> none."""
+    """``lbp_sdg`` -> all 18 directions; ``lbp_sdg-<family>`` -> that family; LBP-TOP alone -> none;
+    ``lbp_sdg-best_direction`` -> the one direction `affect tune` chose on inner validation (or its untuned one)."""
     if e.name == LBP_TOP_ALONE:
         return "none (LBP-TOP alone)"
     if e.name == LBP_SDG:
         return "all 18"
+    if e.name == LBP_SDG_BEST:
+        selected = (e.reference.metrics.get("selected") or {}) if e.reference else {}
+        chosen = selected.get("model.directions")
+        return f"best single: {chosen} (inner validation)" if chosen else "single t+ (not tuned)"
     return e.name[len(LBP_SDG) + 1:]
+
+
+def direction_sweep(e: Experiment) -> list[dict]:
+    """Rows of ``tuning.csv`` of a tuned ``lbp_sdg-best_direction`` (one per direction), or [] when not tuned."""
+    import pandas as pd
+
+    path = e.folder / "tuning.csv"
+    if e.name != LBP_SDG_BEST or not path.is_file():
+        return []
+    table = pd.read_csv(path)
+    if "model.directions" not in table.columns:
+        return []
+    return table.to_dict("records")
 
 
 def direction_experiments(experiments: list[Experiment]) -> list[Experiment]:

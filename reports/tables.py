@@ -222,6 +222,21 @@ def direction_table(experiments: list[Experiment], family_of) -> Table:
                  caption="LBP-SDG: which HSDG directions discriminate best (one experiment per direction family)")
 
 
+def direction_sweep_table(experiment: Experiment, rows: list[dict]) -> Table:
+    """Every single HSDG direction of a tuned LBP-SDG: the inner-validation UF1 that selected one, and the test
+    UF1/UAR of each (the paper's per-direction comparison; shown, never used to choose)."""
+    body = []
+    style = "standin" if experiment.standin else "real"
+    for row in sorted(rows, key=lambda r: -(number(r.get("valid_uf1")) or -1.0)):
+        chosen = bool(row.get("chosen"))
+        cells = [number(row.get(k)) for k in ("valid_uf1", "test_uf1", "test_uar")]
+        body.append([Cell(str(row["model.directions"]) + (" (chosen)" if chosen else "")),
+                     *[Cell(DASH if v is None else f"{v:.4f}", style=style) for v in cells]])
+    return Table(["Direction", "inner-validation UF1 (selects)", "test UF1", "test UAR"], body,
+                 caption=f"LBP-SDG per single HSDG direction, {experiment.exp_id} [{experiment.data_label}]: "
+                 "selected on inner validation only")
+
+
 def attribution_table(experiments: list[Experiment], shares_of) -> Table:
     """Per recommendation model and modality: where its attribution goes, next to its Recall@20."""
     body = []
