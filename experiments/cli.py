@@ -40,15 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_lightning(record: logging.LogRecord) -> bool:
+    """Handler filter: Lightning's records below WARNING are dropped. A filter, not a logger level, because
+    importing lightning (lazily, after this runs) sets its loggers back to INFO."""
+    return record.levelno >= logging.WARNING or not record.name.startswith("lightning")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
-    if not args.verbose:  # per-fold banners ("GPU available: False ...") drown the results
-        for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+    if not args.verbose:  # per-fold banners ("GPU available: False ...", "Tip: ...") drown the results
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(quiet_lightning)
     if not getattr(args, "func", None):
         parser.print_help()
         return 1

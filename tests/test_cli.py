@@ -89,3 +89,16 @@ def test_resuming_from_a_checkpoint_of_another_method_is_a_clear_error(project):
     out = _affect("train", "ststnet/casme2", "trainer.max_epochs=1", "--resume", cwd=project)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert str(target) in out.stderr and "checkpoint of method 'lbptop_svm'" in out.stderr
+
+
+def test_lightning_info_banners_are_filtered_but_its_warnings_and_our_logs_are_not():
+    import logging
+
+    from experiments.cli import quiet_lightning
+
+    def record(name, level):
+        return logging.LogRecord(name, level, __file__, 1, "msg", None, None)
+
+    assert not quiet_lightning(record("lightning.pytorch.utilities.rank_zero", logging.INFO))
+    assert quiet_lightning(record("lightning.pytorch.trainer", logging.WARNING))
+    assert quiet_lightning(record("experiments.runner", logging.INFO))
