@@ -168,6 +168,20 @@ def test_both_paradigms_give_two_heads_and_two_features():
         clip(torch.rand(5, 3, 32, 32))
 
 
+def test_apex_difference_input_removes_the_face_and_needs_the_onset():
+    net = DualStreamDecoupling(6, 4, feature_dim=16, width=8, apex_input="difference").eval()
+    face, other_face = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    motion = torch.zeros(2, 3, 32, 32)
+    motion[:, :, 4:8, 4:8] = 0.2
+    # the same motion on two different faces gives the same features: only apex - onset is encoded
+    a, b = net(face + motion, face)["true_features"], net(other_face + motion, other_face)["true_features"]
+    assert torch.allclose(a, b, atol=1e-5)
+    with pytest.raises(ValueError, match="onset frame"):
+        net(face)
+    with pytest.raises(ValueError, match="apex_input"):
+        DualStreamDecoupling(6, 4, apex_input="flow")
+
+
 def masked_info(n_true=6, n_disguise=4, counts=None):
     return DataInfo(n_classes=n_true, class_names=list(TRUE_EMOTIONS[:n_true]),
                     class_counts=counts or [10] * n_true, disguise_classes=DISGUISES[:n_disguise])

@@ -54,7 +54,7 @@ class MaskedDecouplingModule(ClassifierModule):
         self.net = DualStreamDecoupling(
             n_true=info.n_classes, n_disguise=len(info.disguise_classes), backbone=str(m.backbone),
             feature_dim=int(m.feature_dim), width=int(m.width), dropout=float(m.dropout), paradigm=self.paradigm,
-            clip_input=str(m.clip_input), temporal_pool=str(m.temporal_pool),
+            clip_input=str(m.clip_input), temporal_pool=str(m.temporal_pool), apex_input=str(m.apex_input),
         )
         bandwidth = m.hsic.bandwidth if str(m.hsic.bandwidth) == "median" else float(m.hsic.bandwidth)
         self.hsic = HSICLoss(bandwidth, float(m.hsic.median_scale))
@@ -64,7 +64,10 @@ class MaskedDecouplingModule(ClassifierModule):
 
     def compute(self, batch):
         m = self.cfg.model
-        out = self.net(batch["apex"] if self.paradigm == "apex" else batch["frames"])
+        if self.paradigm == "apex":
+            out = self.net(batch["apex"], batch.get("onset"))
+        else:
+            out = self.net(batch["frames"])
         hsic = self.hsic(out["true_features"], out["disguise_features"])
         self.last_hsic = hsic.detach()
         losses = {

@@ -10,7 +10,11 @@ Choices where the abstract is silent (knobs under `model.` in experiments/_defau
   global average pooling, trained from scratch; ``resnet18``, torchvision's ResNet-18 without weights (none can be
   downloaded) with its classifier replaced by a projection to feature_dim. The small stream keeps LOSO on two CPU
   cores within minutes.
-- Input: images in [0, 1] standardised as (x - 0.5) / 0.25.
+- Input: images in [0, 1] standardised as (x - 0.5) / 0.25. ``apex_input`` (apex paradigm): ``frame`` (default,
+  the paper's) encodes the apex frame; ``difference`` encodes apex minus onset frame, a documented DEVIATION for
+  streams trained from scratch: the onset frame is the first frame of the leak, still neutral, so the difference
+  removes the identity without bringing back the leaked true emotion (which peaks after the onset and is gone by
+  the apex); what remains is the disguise and the faint residual of the true AUs.
 - Paradigms. ``apex`` (the paper's): the apex frame (B, 3, S, S), in a stable disguised state. ``onset_clip``
   (the earlier paradigm the paper compares with): the frames from onset to apex (B, T, 3, S, S); each stream
   encodes every frame with its 2-D backbone and pools over time (``temporal_pool``: max by default, so a brief
@@ -25,6 +29,7 @@ import torch
 from torch import nn
 
 PARADIGMS = ("apex", "onset_clip")
+APEX_INPUTS = ("frame", "difference")
 BACKBONES = ("small", "resnet18")
 
 
@@ -70,10 +75,13 @@ class DualStreamDecoupling(nn.Module):
 
     def __init__(self, n_true: int, n_disguise: int, backbone: str = "small", feature_dim: int = 64,
                  width: int = 16, dropout: float = 0.3, paradigm: str = "apex", clip_input: str = "difference",
-                 temporal_pool: str = "max"):
+                 temporal_pool: str = "max", apex_input: str = "frame"):
         super().__init__()
         if paradigm not in PARADIGMS:
             raise ValueError(f"paradigm must be one of {PARADIGMS}, got {paradigm!r}")
+        if apex_input not in APEX_INPUTS:
+            raise ValueError(f"apex_input must be one of {APEX_INPUTS}, got {apex_input!r}")
+        self.apex_input = apex_input
         if temporal_pool not in ("max", "mean"):
             raise ValueError(f"temporal_pool must be max or mean, got {temporal_pool!r}")
         self.paradigm, self.clip_input, self.temporal_pool = paradigm, clip_input, temporal_pool
@@ -89,12 +97,20 @@ class DualStreamDecoupling(nn.Module):
         per_frame = stream(x.flatten(0, 1)).view(x.shape[0], x.shape[1], -1)
         return per_frame.amax(dim=1) if self.temporal_pool == "max" else per_frame.mean(dim=1)
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """``x``: the apex frame (paradigm apex) or the onset..apex frames (paradigm onset_clip), in [0, 1]."""
+    def forward(self, x: torch.Tensor, onset: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """``x``: the apex frame (paradigm apex) or the onset..apex frames (paradigm onset_clip), in [0, 1];
+        ``onset``: the onset frame, read only by the apex paradigm with ``apex_input="difference"``."""
         expected = 4 if self.paradigm == "apex" else 5
         if x.dim() != expected:
             raise ValueError(f"paradigm {self.paradigm!r} expects a {expected}-d input, got shape {tuple(x.shape)}")
-        x = (x - 0.5) / 0.25 if self.paradigm == "apex" else clip_frames(x, self.clip_input)
+        if self.paradigm == "onset_clip":
+            x = clip_frames(x, self.clip_input)
+        elif self.apex_input == "difference":
+            if onset is None:
+                raise ValueError("apex_input='difference' needs the onset frame")
+            x = (x - onset) / 0.25
+        else:
+            x = (x - 0.5) / 0.25
         true_features = self.encode(self.true_stream, x)
         disguise_features = self.encode(self.disguise_stream, x)
         return {
