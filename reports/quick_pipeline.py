@@ -12,12 +12,15 @@
 ``python -m reports.quick_pipeline refresh [--seeds 0 1 2]`` runs steps 1-3, then ``affect report
 --refresh-baselines`` inside the scratch project (every experiment again under each seed) and writes the new
 bands to reports/baselines.json. Commit that file with a message saying why the numbers moved; never edit it by
-hand. ``--keep DIR`` keeps the scratch project (its MLflow store, results and report) for inspection.
+hand. ``refresh --experiments ID ...`` renews only those bands (for a change that touches only them) and keeps
+the others; the file records each such partial refresh. ``--keep DIR`` keeps the scratch project (its MLflow
+store, results and report) for inspection.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -29,6 +32,7 @@ from pathlib import Path
 import yaml
 
 from experiments.errors import AffectError
+from experiments.io import write_json
 
 REPO = Path(__file__).resolve().parents[1]
 OVERLAY = REPO / "reports" / "quick_pipeline.yaml"
@@ -98,10 +102,35 @@ def check(project: Path, baselines: Path = BASELINES) -> subprocess.CompletedPro
     return _run(["affect", "report", "--check-regression", "--baselines", str(baselines)], project, check=False)
 
 
-def refresh(project: Path, seeds: list[int], baselines: Path = BASELINES) -> None:
+def refresh(project: Path, seeds: list[int], baselines: Path = BASELINES, only: list[str] | None = None) -> None:
+    """New bands for every quick-pipeline experiment, or (``only``) for the named ones, merged into the others."""
     target = project / "reports" / "baselines.json"
-    _run(["affect", "report", "--refresh-baselines", "--seeds", *map(str, seeds)], project)
-    shutil.copy2(target, baselines)
+    command = ["affect", "report", "--refresh-baselines", "--seeds", *map(str, seeds)]
+    _run(command + (["--experiments", *only] if only else []), project)
+    if not only:
+        shutil.copy2(target, baselines)
+        return
+    merged = merge_baselines(json.loads(baselines.read_text(encoding="utf-8")),
+                             json.loads(target.read_text(encoding="utf-8")), only)
+    write_json(baselines, merged)
+
+
+def merge_baselines(old: dict, new: dict, only: list[str]) -> dict:
+    """``old`` with the entries of ``only`` replaced by ``new``'s; refused when seeds or profile differ (the
+    bands would not be comparable). Each partial refresh is recorded under ``partial_refreshes``."""
+    for key in ("profile", "seeds"):
+        if old.get(key) is not None and old.get(key) != new.get(key):
+            raise AffectError(f"partial refresh with {key}={new.get(key)!r}, but the baselines have "
+                              f"{old.get(key)!r}: refresh every experiment instead")
+    missing = [e for e in only if e not in new.get("experiments", {})]
+    if missing:
+        raise AffectError(f"the refresh produced no band for {missing}")
+    merged = {**old, "experiments": {**old.get("experiments", {}),
+                                     **{e: new["experiments"][e] for e in only}}}
+    history = list(old.get("partial_refreshes", []))
+    history.append({"experiments": list(only), "created": new.get("created"), "git_commit": new.get("git_commit")})
+    merged["partial_refreshes"] = history
+    return merged
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=("check", "refresh"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="refresh: seeds of the bands")
     parser.add_argument("--keep", type=Path, default=None, help="build the scratch project here and keep it")
+    parser.add_argument("--experiments", nargs="+", default=None, metavar="ID",
+                        help="refresh: only these experiments' bands (the others are kept); for a change that "
+                        "touches only them")
     args = parser.parse_args(argv)
     scratch = None if args.keep else tempfile.TemporaryDirectory(prefix="affect-quick-")
     project = args.keep or Path(scratch.name)
@@ -118,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds = run_pipeline(project)
         print(f"quick pipeline: `dvc repro report` took {seconds:.0f} s in {project}")
         if args.action == "refresh":
-            refresh(project, args.seeds)
+            refresh(project, args.seeds, only=args.experiments)
             print(f"wrote {BASELINES}")
             return 0
         done = check(project)

@@ -33,3 +33,23 @@ def test_quick_pipeline_stays_inside_its_bands():
                           capture_output=True, text=True, timeout=1500)
     assert done.returncode == 0, f"quick pipeline regression:\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
     assert "DROP" not in done.stdout and "JUMP" not in done.stdout
+
+
+def test_partial_refresh_replaces_only_the_named_bands_and_refuses_other_seeds():
+    import pytest
+
+    from experiments.errors import AffectError
+    from reports.quick_pipeline import merge_baselines
+
+    old = {"profile": "quick", "seeds": [0, 1, 2], "created": "then",
+           "experiments": {"a/casme2": {"metrics": {"uf1": {"mean": 0.1}}}, "b/casme2": {"metrics": {}}}}
+    new = {"profile": "quick", "seeds": [0, 1, 2], "created": "now", "git_commit": "abc",
+           "experiments": {"a/casme2": {"metrics": {"uf1": {"mean": 0.3}}}}}
+    merged = merge_baselines(old, new, ["a/casme2"])
+    assert merged["experiments"]["a/casme2"]["metrics"]["uf1"]["mean"] == 0.3
+    assert merged["experiments"]["b/casme2"] == {"metrics": {}}
+    assert merged["partial_refreshes"] == [{"experiments": ["a/casme2"], "created": "now", "git_commit": "abc"}]
+    with pytest.raises(AffectError, match="seeds"):
+        merge_baselines(old, {**new, "seeds": [0, 1]}, ["a/casme2"])
+    with pytest.raises(AffectError, match="no band"):
+        merge_baselines(old, new, ["b/casme2"])
