@@ -110,8 +110,11 @@ def refresh(project: Path, seeds: list[int], baselines: Path = BASELINES, only: 
     if not only:
         shutil.copy2(target, baselines)
         return
-    merged = merge_baselines(json.loads(baselines.read_text(encoding="utf-8")),
-                             json.loads(target.read_text(encoding="utf-8")), only)
+    from experiments.runner import git_commit
+
+    new = json.loads(target.read_text(encoding="utf-8"))
+    new["git_commit"] = git_commit(REPO)  # the scratch project has no git history
+    merged = merge_baselines(json.loads(baselines.read_text(encoding="utf-8")), new, only)
     write_json(baselines, merged)
 
 
