@@ -38,31 +38,19 @@ EXPERIMENT_DATASET = "casme2"
 
 
 def build(method: str) -> tuple[torch.nn.Module, torch.Tensor]:
-    """The method's network from its default config and one random input sample."""
+    """The method's network, built by its own LightningModule from the default config (so every model.* knob is
+    the one training uses), and one random input sample."""
+    from datamodules.micro_expression import DataInfo
+    from experiments import registry
+
     cfg = load_experiment(f"{method}/{EXPERIMENT_DATASET}", profile="default")
-    m, n_classes, seq_len = cfg.model, len(cfg.data.classes), int(cfg.data.seq_len)
-    landmarks = torch.rand(1, seq_len, 68, 2) * 80 + 24
-    if method == "geograph":
-        from lightning_modules.geograph.network import GeometricTwoStreamGraphNet
-
-        net = GeometricTwoStreamGraphNet(
-            n_classes, len(cfg.data.aus), tuple(m.features), str(m.align), int(m.knn_k), tuple(m.geometric_channels),
-            tuple(m.semantic_channels), str(m.semantic_adjacency), int(m.embed_channels), str(m.high_order_input),
-            int(m.temporal_kernel), float(m.dropout), str(m.fusion), str(m.pooling))
-        return net, landmarks
-    if method == "dere_grl":
-        from lightning_modules.dere_grl.network import DeReGRL
-
-        net = DeReGRL(n_classes, tuple(m.features), str(m.align), int(m.knn_k), tuple(m.backbone_channels),
-                      int(m.n_actions), int(m.action_channels), bool(m.use_rrm), int(m.temporal_kernel),
-                      float(m.dropout))
-        return net, landmarks
+    classes, aus = list(cfg.data.classes), [str(a) for a in cfg.data.aus]
+    info = DataInfo(n_classes=len(classes), class_names=classes, au_names=aus, n_train=len(classes) * 10,
+                    class_counts=[10] * len(classes), au_frequency=[0.2] * len(aus))
+    net = registry.method(cfg.method).load()(cfg, info).net
     if method == "ststnet":
-        from lightning_modules.ststnet.network import STSTNet
-
-        net = STSTNet(n_classes, widths=tuple(m.widths), batch_norm=bool(m.batch_norm), dropout=float(m.dropout))
         return net, torch.randn(1, 3, 28, 28)
-    raise ValueError(method)
+    return net, torch.rand(1, int(cfg.data.seq_len), 68, 2) * 80 + 24
 
 
 def count_flops(net: torch.nn.Module, sample: torch.Tensor) -> int:
