@@ -327,6 +327,13 @@ def test_lbp_sdg_feature_vector_holds_lbptop_then_the_chosen_histograms():
     assert module.head.linear.in_features == 34
 
 
+def test_lbp_sdg_takes_one_direction_from_a_command_line_or_grid_override():
+    # `affect tune lbp_sdg-best_direction/<d> --grid model.directions=x-,x+,...` sets a plain string, not a list
+    cfg = load_experiment("lbp_sdg-best_direction/casme2", ["model.directions=t+x-"], profile="default")
+    module = LBPSDGModule(cfg, make_info(cfg, {"lbptop": (10,), "hsdg": (18, 4)}))
+    assert module.directions.tolist() == [12] and module.head.linear.in_features == 14
+
+
 # -- one-fold smoke fits on random batches shaped like the real ones ---------------------------------------------
 
 

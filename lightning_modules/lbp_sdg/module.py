@@ -30,7 +30,9 @@ class LBPSDGModule(LinearSVMModule):
 
     def __init__(self, cfg, info):
         n_directions, *histogram = info.input_shapes["hsdg"]
-        directions = resolve_directions(OmegaConf.to_container(cfg.model.directions), n_directions)
+        spec = cfg.model.directions  # a list, or one item from a CLI/grid override (model.directions=t+)
+        directions = resolve_directions(OmegaConf.to_container(spec) if OmegaConf.is_config(spec) else spec,
+                                        n_directions)
         shapes = {**info.input_shapes, "hsdg": (len(directions), *histogram)}
         super().__init__(cfg, replace(info, input_shapes=shapes))
         self.register_buffer("directions", torch.tensor(directions, dtype=torch.long))
