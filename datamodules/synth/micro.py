@@ -63,7 +63,7 @@ SPECS: dict[str, DatasetSpec] = {
         "casme2", "datamodules.layouts.casme2", 200,
         {"others": 99, "disgust": 63, "happiness": 32, "repression": 27, "surprise": 25, "sadness": 7, "fear": 2},
         _identity_priors(("others", "disgust", "happiness", "repression", "surprise", "sadness", "fear")),
-        tuple(range(1, 27))),
+        tuple(range(1, 27)), subjects=26, clips=255),
     # SAMM (Davison et al. 2018): 159 micro clips, 32 subjects, 200 fps, greyscale.
     "samm": DatasetSpec(
         "samm", "datamodules.layouts.samm", 200,
@@ -73,13 +73,13 @@ SPECS: dict[str, DatasetSpec] = {
          "Contempt": "contempt", "Disgust": "disgust", "Fear": "fear", "Sadness": "sadness"},
         (6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 26, 28, 30, 31, 32, 33, 34, 35, 36,
          37),
-        first_frame=(1000, 15000), grayscale=True),
+        subjects=32, clips=159, first_frame=(1000, 15000), grayscale=True),
     # SMIC-HS (Li et al. 2013): 164 clips, 16 subjects, 100 fps; clips cut from onset to offset.
     "smic": DatasetSpec(
         "smic", "datamodules.layouts.smic", 100, {"negative": 70, "positive": 51, "surprise": 43},
         _identity_priors(("negative", "positive", "surprise")),
         (1, 2, 3, 4, 5, 6, 8, 9, 11, 12, 13, 14, 15, 18, 19, 20),
-        expression_ms=(150, 300), pad_frames=(0, 1), first_frame=(1000, 90000)),
+        subjects=16, clips=164, expression_ms=(150, 300), pad_frames=(0, 1), first_frame=(1000, 90000)),
     # CAS(ME)^3 part A (Li et al. 2022): 30 fps long recordings. The proportions below are an assumed shape
     # (disgust, surprise and others frequent; happy, sad, anger and fear rare), not the published counts.
     "casme3": DatasetSpec(

@@ -14,6 +14,7 @@ reproduces that exactly, the default ``False`` is the textbook SVM. Class scores
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -61,3 +62,28 @@ def svm_objective(
 ) -> torch.Tensor:
     """LinearSVC's primal objective on ``(x, y)``: ``penalty + c * sum of squared hinges``."""
     return head.penalty(penalize_bias) + c * squared_hinge_loss(head(x), y, reduction="sum")
+
+
+def fit_dual_squared_hinge(gram: np.ndarray, y: np.ndarray, n_classes: int, c: float = 1.0) -> np.ndarray:
+    """LinearSVC's exact optimum (one-vs-rest, squared hinge, L2, intercept as a penalised constant feature of
+    value 1, as liblinear) from the training Gram matrix ``gram = X X^T`` (n x n), for n << D.
+
+    Per class the dual is ``min_a 0.5 a^T H a - 1^T a`` over ``a >= 0`` with ``H = T (K + 1) T + I / (2c)``
+    (T = diag of the +-1 targets), a strictly convex QP; with the Cholesky factor ``H = L L^T`` it is the
+    non-negative least-squares problem ``min ||L^T a - L^{-1} 1||``, which Lawson-Hanson's active-set method
+    (``scipy.optimize.nnls``) solves exactly. Returns the dual coefficients ``a_i t_i`` as an (n, C) matrix:
+    decision values are ``(X_new X^T + 1) @ coef``, the weights ``X^T coef`` and the intercepts ``coef.sum(0)``.
+    Tested against scikit-learn's LinearSVC (tests/test_svm.py).
+    """
+    from scipy.linalg import cholesky, solve_triangular
+    from scipy.optimize import nnls
+
+    kernel = np.asarray(gram, dtype=np.float64) + 1.0
+    coef = np.zeros((len(kernel), n_classes))
+    for cls in range(n_classes):
+        t = np.where(np.asarray(y) == cls, 1.0, -1.0)
+        hessian = t[:, None] * kernel * t[None, :] + np.eye(len(t)) / (2.0 * c)
+        lower = cholesky(hessian, lower=True)
+        alpha, _ = nnls(lower.T, solve_triangular(lower, np.ones(len(t)), lower=True), maxiter=50 * len(t))
+        coef[:, cls] = alpha * t
+    return coef
