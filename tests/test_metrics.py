@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
-from experiments import metrics as M
+from core import metrics as M
 
 
 def test_hand_computed_pooled_uf1_uar():

@@ -49,7 +49,7 @@ def _numeric_leaves(node, prefix: str):
 
 
 def _run(args) -> int:
-    from experiments.config import project_root
+    from core.config import project_root
 
     root = project_root()
     bench_dir = root / "benchmarks"

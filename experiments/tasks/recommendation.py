@@ -27,10 +27,11 @@ import lightning.pytorch as pl
 import pandas as pd
 import torch
 
-from datamodules.mmrec import MODALITY_FILES, MMRecData, MMRecDataModule, find_inter_file, load_mmrec
+from core.errors import ConfigError, DatasetError
+from core.io import write_csv, write_json
+from datamodules.mmrec import MMRecDataModule
 from experiments.checkpoints import CheckpointIdentity, identity, load_checkpoint, verify_checkpoint
-from experiments.errors import ConfigError, DatasetError
-from experiments.io import write_csv, write_json
+from rawdata.layouts.mmrec import MODALITY_FILES, MMRecData, find_inter_file, load_mmrec
 
 log = logging.getLogger(__name__)
 FORMATS = ("mmrec", "movielens")
@@ -56,7 +57,7 @@ def prepare(cfg, spec, root: Path) -> Prepared:
     if data_format not in FORMATS:
         raise ConfigError(f"data.format must be one of {FORMATS} for recommendation, got {data_format!r}")
     if data_format == "movielens":
-        from datamodules.movielens import ensure_movielens_mmrec
+        from rawdata.movielens import ensure_movielens_mmrec
 
         ensure_movielens_mmrec(folder, seed=int(cfg.data.split_seed), ratios=tuple(cfg.data.split_ratios))
     elif not folder.is_dir():

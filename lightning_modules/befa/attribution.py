@@ -143,7 +143,7 @@ def plot_attribution(result: dict, path: str | Path, title: str, top: int = 30) 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from experiments.io import atomic_path
+    from core.io import atomic_path
 
     modalities = result["modalities"]
     fig, axes = plt.subplots(len(modalities), 1, figsize=(10, 3.2 * len(modalities)), squeeze=False)

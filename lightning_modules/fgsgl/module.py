@@ -10,13 +10,13 @@ import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
 
+from core.errors import ConfigError
+from core.text import build_text_encoder
 from datamodules.text import DIMENSIONS, class_texts
-from experiments.errors import ConfigError
 from lightning_modules.fgsgl import losses as L
 from lightning_modules.fgsgl.network import FGSGLNetwork
 from lightning_modules.layers.base import ClassifierModule
 from lightning_modules.layers.skeleton import skeleton_encoder_from_config
-from lightning_modules.layers.text import build_text_encoder
 
 SCORE_LEVELS = ("linear", "category", "fine")
 

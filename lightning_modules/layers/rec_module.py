@@ -24,7 +24,7 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 
-from experiments.ranking import as_csr, full_ranking_topk, recall_ndcg_at_k
+from core.ranking import as_csr, full_ranking_topk, recall_ndcg_at_k
 from lightning_modules.layers.rec_losses import bpr_loss, embedding_l2
 
 

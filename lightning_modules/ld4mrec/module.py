@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from experiments.ranking import csr_row_entries
+from core.ranking import csr_row_entries
 from lightning_modules.layers.rec_graphs import FixedSparse, normalized_interactions
 from lightning_modules.layers.rec_module import RecommenderModule
 

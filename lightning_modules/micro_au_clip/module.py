@@ -37,9 +37,9 @@ import yaml
 from omegaconf import OmegaConf
 from torch import nn
 
-from experiments.errors import ConfigError
+from core.errors import ConfigError
+from core.text import build_text_encoder
 from lightning_modules.layers.optim import build_optimizer
-from lightning_modules.layers.text import build_text_encoder
 from lightning_modules.micro_au_clip import losses as L
 from lightning_modules.micro_au_clip.au_to_emotion import emotion_scores, prototype_index
 from lightning_modules.micro_au_clip.network import MicroAUCLIP, build_clip_image_encoder
