@@ -7,7 +7,7 @@
 - Both are averaged over users with at least one ground-truth item (users without any are left out).
 
 Everything is vectorised in torch; scoring and top-K run over chunks of users so a full Amazon-scale score
-matrix (users x items) never has to exist at once. The re-export point is experiments/metrics.py.
+matrix (users x items) never has to exist at once.
 """
 
 from __future__ import annotations

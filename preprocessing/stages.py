@@ -52,6 +52,7 @@ from core.errors import AffectError, ConfigError, DatasetError, MissingStageOutp
 from core.io import write_json, write_npy, write_npz
 from preprocessing import faces, flow, hsdg, interpolate, landmarks, lbptop, magnify
 from preprocessing.params import dataset_source, n_jobs, stage_params
+from rawdata import layouts
 from rawdata.index import is_standin, load_index, save_index
 
 log = logging.getLogger(__name__)
@@ -203,8 +204,6 @@ def run_index(dataset: str, params: DictConfig, processed_root: Path) -> dict[st
     Problems the parser reports are logged and listed in index.json (`affect data check` shows them in full);
     clips it could not use are left out. No usable clip at all is an error.
     """
-    from rawdata import layouts
-
     start = time.perf_counter()
     root, layout = dataset_source(params, dataset)
     parsed = layouts.parse(layout, root)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.errors import DatasetError
+from core.errors import DatasetError, MissingStageOutput
+from core.io import write_csv
 
 COLUMNS = (
     "sample_id",
@@ -99,8 +100,6 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
 
 
 def save_index(frame: pd.DataFrame, path: str | Path) -> Path:
-    from core.io import write_csv
-
     out = frame.copy()
     for col in LIST_COLUMNS:
         if col in out:
@@ -109,8 +108,6 @@ def save_index(frame: pd.DataFrame, path: str | Path) -> Path:
 
 
 def load_index(path: str | Path, stage_hint: str = "index") -> pd.DataFrame:
-    from core.errors import MissingStageOutput
-
     path = Path(path)
     if not path.is_file():
         raise MissingStageOutput(path, stage_hint, path.parent.name)

@@ -256,4 +256,4 @@ def test_data_convert_delegates_to_the_converter(tmp_path):
 def test_data_convert_says_so_when_the_converter_is_missing(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(__import__("sys").modules, "rawdata.convert", None)
     assert main(["data", "convert", str(tmp_path / "a.pkl"), str(tmp_path / "a.json")]) == 2
-    assert "datamodules/convert.py is missing" in capsys.readouterr().err
+    assert "rawdata/convert.py is missing" in capsys.readouterr().err

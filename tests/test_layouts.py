@@ -12,9 +12,8 @@ import pandas as pd
 import pytest
 
 from core.errors import ConfigError, DatasetError
-from datamodules import composite
 from rawdata.index import COLUMNS
-from rawdata.layouts import FORMATS, parse
+from rawdata.layouts import FORMATS, composite, parse
 from rawdata.layouts.common import Expression, Recording, write_frames
 from rawdata.synth import generate
 

@@ -87,7 +87,7 @@ def test_composite_real_data_is_filtered_by_the_sample_list(project):
         save_index(index, folder / "index.csv")
     cfg = load_experiment("ststnet/composite")
     source = MicroExpressionSource(cfg, ("image28",), project)
-    listed = pd.read_csv(PACKAGE_ROOT / "datamodules" / "composite_samples.csv", dtype=str)
+    listed = pd.read_csv(PACKAGE_ROOT / "rawdata" / "layouts" / "composite_samples.csv", dtype=str)
     keys = set(zip(listed["dataset"], listed["subject"], listed["clip"]))
     assert len(source.index) >= 1
     assert all(key in keys for key in zip(source.index["dataset"], source.index["subject"], source.index["clip"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from core.errors import AffectError
+from core.io import write_json
 
 
 def register(sub):
@@ -41,8 +42,6 @@ def run_check(args) -> int:
     else:
         print(format_report(report))
     if args.out and report.usable:
-        from core.io import write_json
-
         write_json(args.out, report.to_dict())
     return 0 if report.usable else 1
 
@@ -53,7 +52,7 @@ def run_convert(args) -> int:
     except ModuleNotFoundError as err:
         if err.name != "rawdata.convert":
             raise
-        raise AffectError("`affect data convert` is not available: datamodules/convert.py is missing") from err
+        raise AffectError("`affect data convert` is not available: rawdata/convert.py is missing") from err
     result = convert_labels(args.src, args.dst)
     if result is not None:
         print(result)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.config import project_root
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -51,8 +53,6 @@ def register(sub) -> None:
 
 
 def _run(args) -> int:
-    from core.config import project_root
-
     root = project_root()
     results = (args.results or root / "results").resolve()
     baselines = (args.baselines or root / "reports" / "baselines.json").resolve()

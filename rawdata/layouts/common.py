@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DatasetError
+from core.io import atomic_path
 from rawdata.index import COLUMNS, make_sample_id, normalise_subject, parse_aus, to_frame
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
@@ -481,8 +482,6 @@ def write_xlsx(path: Path, header: Sequence, rows: Iterable[Sequence], preamble:
 
     from openpyxl import Workbook
 
-    from core.io import atomic_path
-
     book = Workbook()
     book.properties.created = datetime(2000, 1, 1)
     sheet = book.active
@@ -508,7 +507,7 @@ def write_frames(folder: Path, names: Sequence[str], frames: np.ndarray, jpeg_qu
     """Write RGB (T,H,W,3) or grey (T,H,W) uint8 frames under `folder` with the given file names.
 
     Files go straight into place: the stand-in generator writes a whole dataset into a staging folder that is
-    renamed into place only when complete (see datamodules/synth/__init__.py).
+    renamed into place only when complete (see rawdata/synth/__init__.py).
     """
     import cv2
 

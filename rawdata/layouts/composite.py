@@ -30,6 +30,7 @@ import pandas as pd
 
 from core.errors import DatasetError
 from rawdata.index import is_standin, normalise_subject
+from rawdata.layouts import parse as parse_format
 from rawdata.layouts.common import ParseResult, Problems, index_frame
 
 CLASSES = ("negative", "positive", "surprise")
@@ -111,8 +112,6 @@ def parse_sources(roots: dict[str, str | Path], sample_list: str | Path = SAMPLE
 
     A stand-in source uses a list derived from its own labels; a licensed source is filtered by `sample_list`.
     """
-    from rawdata.layouts import parse as parse_format
-
     problems = Problems()
     indexes, lists, list_files = {}, {}, {}
     for source in SOURCES:

@@ -27,7 +27,7 @@ Disguise Action Units      AUs of the disguising expression (may be empty for ne
 The index (docs/architecture.md) gets the usual columns, `emotion` = the true emotion, plus two extra columns:
 `disguise` (lower-case label of the disguised expression; the datamodule's `y_disguise`, mapped through
 `data.disguise_classes`) and `disguise_aus` (normalised AU codes). Every problem is reported with file and row as
-for the other sheet layouts (datamodules/layouts/common.py).
+for the other sheet layouts (rawdata/layouts/common.py).
 """
 
 from __future__ import annotations

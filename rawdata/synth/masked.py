@@ -1,5 +1,5 @@
 """Masked-expression stand-in (`affect synth masked --out DIR --subjects N --seed S`): true emotions hidden by a
-disguising expression, written in the layout of datamodules/layouts/masked.py.
+disguising expression, written in the layout of rawdata/layouts/masked.py.
 
 What a clip shows (the situation of the masked-emotion paper, arXiv 2603.16760): the true emotion's AUs LEAK
 briefly as a micro-expression (raised-cosine onset -> leak peak -> fade, micro amplitudes), then the subject puts on
@@ -13,7 +13,7 @@ Annotation: onset = the first leak frame, apex = the middle of the stable disgui
 frame. So the onset->apex span (the onset-clip paradigm) contains the leak, and the apex frame alone (the
 apex-frame paradigm) holds only the disguise and the faint residual: the harder setting the paper introduces.
 
-Reused from the micro-expression generator (datamodules/synth/): identities and the dense motion field
+Reused from the micro-expression generator (rawdata/synth/): identities and the dense motion field
 (face.py), AU displacements and the EMFACS-like emotion -> AU priors for the TRUE emotion (aus.py), head motion,
 illumination, blinks, sensor noise, JPEG and per-subject expressiveness (plan.py's
 :class:`~rawdata.synth.plan.Difficulty` knobs; its `amplitude_px`, `label_noise` and `annotation_jitter_ms`

@@ -1,6 +1,6 @@
 """Semi-synthetic micro-expression datasets written in the official layouts (`affect synth casme2|samm|...`).
 
-A dataset is planned, then rendered, then written by its layout's writer twin (`datamodules/layouts/`):
+A dataset is planned, then rendered, then written by its layout's writer twin (`rawdata/layouts/`):
 
 * **Plan** (`plan.py`, one seeded generator, cheap): class labels in the real dataset's proportions
   (`DatasetSpec.class_counts` below), clips dealt unevenly to subjects, recordings named by the layout's writer,

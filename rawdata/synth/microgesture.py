@@ -377,7 +377,7 @@ def generate(out: str | Path, params: SynthParams) -> dict:
 def generate_microgesture(out: Path, subjects: int | None = None, seed: int = 0, frames: int = 64, repeats: int = 3,
                           test_fraction: float = 0.3, noise: float = 0.025, dropout: float = 0.01,
                           classes: list[str] | None = None) -> dict:
-    """`affect synth microgesture` (datamodules/synth/__init__.py GENERATORS): options as :class:`SynthParams`."""
+    """`affect synth microgesture` (rawdata/datasets.py): options as :class:`SynthParams`."""
     params = SynthParams(
         subjects=SynthParams.subjects if subjects is None else int(subjects), seed=int(seed), frames=int(frames),
         repeats=int(repeats), test_fraction=float(test_fraction), noise=float(noise), dropout=float(dropout),

@@ -33,7 +33,7 @@ import pandas as pd
 from core.errors import AffectError
 from core.io import write_json
 from rawdata.index import STANDIN_MARKER
-from rawdata.layouts.mmrec import DEFAULT_RATIOS, split_per_user, write_mmrec
+from rawdata.layouts.mmrec import DEFAULT_RATIOS, load_mmrec, split_per_user, write_mmrec
 
 GENERATOR = "affect synth rec"
 VERSION = 1
@@ -198,6 +198,5 @@ def generate_rec(out: str | Path, subjects: int | None = None, seed: int = 0, **
         raise AffectError(f"`affect synth rec` has no option {', '.join(unknown)}",
                           hint=f"options: {', '.join(sorted(known))} (--set KEY=VALUE)")
     generate(out, seed=seed, **options)
-    from rawdata.layouts.mmrec import load_mmrec
 
     return {"kind": "rec", "out": str(out), **load_mmrec(out).summary()}
