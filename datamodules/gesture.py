@@ -35,20 +35,27 @@ from torch.utils.data import DataLoader, Dataset
 from core.errors import DatasetError
 from datamodules.micro_expression import DataInfo
 from datamodules.protocols import Fold
+from rawdata.datasets import FORMATS
 from rawdata.index import is_standin
-from rawdata.layouts import imigue, smg
+from rawdata.layouts import layout_module
 from rawdata.layouts.skeleton_arrays import SkeletonLayout, load_samples, parse_release
 
 log = logging.getLogger(__name__)
 
-LAYOUTS: dict[str, SkeletonLayout] = {imigue.FORMAT: imigue.LAYOUT, smg.FORMAT: smg.LAYOUT}
 NORMALISATIONS = ("center_scale", "none")
 
 
+def skeleton_formats() -> list[str]:
+    """The declared formats whose parser module defines a skeleton ``LAYOUT`` (imigue, smg, ...)."""
+    return [f for f in sorted(FORMATS) if isinstance(getattr(layout_module(f), "LAYOUT", None), SkeletonLayout)]
+
+
 def layout_of(name: str) -> SkeletonLayout:
-    if name not in LAYOUTS:
-        raise DatasetError(f"unknown skeleton layout {name!r}; known: {', '.join(LAYOUTS)}")
-    return LAYOUTS[name]
+    """The skeleton layout of format ``name``: the ``LAYOUT`` of its parser module (rawdata/layouts/<name>.py)."""
+    layout = getattr(layout_module(name), "LAYOUT", None) if name in FORMATS else None
+    if not isinstance(layout, SkeletonLayout):
+        raise DatasetError(f"unknown skeleton layout {name!r}; known: {', '.join(skeleton_formats())}")
+    return layout
 
 
 def normalise_skeletons(arrays: np.ndarray, layout: SkeletonLayout, method: str = "center_scale") -> np.ndarray:
