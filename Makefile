@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make repro   runs the whole pipeline (`dvc repro`) on the embedded stand-in datasets
-#   make test    runs ruff and the default (fast) test suite
+#   make test    runs ruff, the import contracts (lint-imports, pyproject.toml) and the default (fast) test suite
 # Both create the virtual environment in .venv when it is missing; otherwise the install step is a no-op
 # (it re-runs only when pyproject.toml changes).
 
@@ -29,6 +29,7 @@ repro: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/pytest
 
 test-slow: $(STAMP)

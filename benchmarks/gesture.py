@@ -18,15 +18,19 @@ import tempfile
 import time
 from pathlib import Path
 
+from core import process
+
+process.configure()  # the thread policy, before torch loads (core/process.py)
+
 import lightning.pytorch as pl
 import torch
 
+from core.io import write_json
 from datamodules.gesture import GestureSource
 from datamodules.protocols import make_folds
-from datamodules.synth import generate
 from experiments import registry
 from experiments.config import load_experiment
-from experiments.io import write_json
+from rawdata.synth import generate
 
 RESULTS = Path(__file__).resolve().parent / "results" / "gesture.json"
 THREADS = 2

@@ -27,11 +27,15 @@ import statistics
 import time
 from pathlib import Path
 
+from core import process
+
+process.configure()  # the thread policy, before torch loads (core/process.py)
+
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from core.io import write_json
 from experiments.config import load_experiment
-from experiments.io import write_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "graph_methods.json"
 EXPERIMENT_DATASET = "casme2"

@@ -21,14 +21,19 @@ import resource
 import time
 from pathlib import Path
 
+from core import process
+
+process.configure()  # the thread policy, before torch loads (core/process.py)
+
 import lightning.pytorch as pl
 import torch
 
+from core.config import project_root
+from core.io import write_json
+from core.seeding import seed_everything
 from datamodules.micro_expression import MicroExpressionSource
 from datamodules.protocols import make_folds
-from experiments.config import load_experiment, project_root
-from experiments.io import write_json
-from experiments.seeding import seed_everything
+from experiments.config import load_experiment
 from lightning_modules.micro_au_clip import METHOD
 
 RESULTS = Path(__file__).resolve().parent / "results" / "micro_au_clip.json"

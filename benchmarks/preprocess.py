@@ -43,11 +43,12 @@ import numpy as np
 import skimage.data
 from omegaconf import OmegaConf
 
-from datamodules.index import load_index
-from experiments.io import write_json
+from core.config import load_params
+from core.io import write_json
 from preprocessing import faces, flow, hsdg, landmarks, lbptop, magnify
-from preprocessing.params import load_params, stage_params
+from preprocessing.params import stage_params
 from preprocessing.stages import ORDER, STAGES, onset_apex_positions, run_stage
+from rawdata.index import load_index
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "preprocess.json"
@@ -99,7 +100,7 @@ def micro_benchmarks(params) -> dict:
 
 
 def generate_standin(params, raw: Path) -> dict:
-    from datamodules.synth.micro import generate_standin as generate
+    from rawdata.synth.micro import generate_standin as generate
 
     spec = params.standins[DATASET]
     if (raw / "ground_truth.json").is_file():

@@ -27,16 +27,21 @@ import tempfile
 import time
 from pathlib import Path
 
+from core import process
+
+process.configure()  # the thread policy, before torch loads (core/process.py)
+
 import lightning.pytorch as pl
 import torch
 
-from datamodules.mmrec import MMRecDataModule, load_mmrec
-from datamodules.synth.rec import generate
+from core.io import write_json
+from core.ranking import full_ranking_topk, recall_ndcg_at_k
+from datamodules.mmrec import MMRecDataModule
 from experiments import registry
 from experiments.config import load_experiment
-from experiments.io import write_json
-from experiments.ranking import full_ranking_topk, recall_ndcg_at_k
 from experiments.tasks.recommendation import EpochTimer
+from rawdata.layouts.mmrec import load_mmrec
+from rawdata.synth.rec import generate
 
 RESULTS = Path(__file__).resolve().parent / "results" / "rec.json"
 THREADS = 2

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.io import write_csv, write_json
+from core.io import write_csv, write_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "report.json"
 SUBJECTS = {"casme2": 14, "samm": 14, "smic": 12, "casme3": 12, "masked": 10}

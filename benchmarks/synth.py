@@ -32,12 +32,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
-from datamodules.check import check_dataset
-from datamodules.composite import parse_sources
-from datamodules.index import au_set
-from datamodules.layouts import parse
-from datamodules.synth import generate
-from experiments.io import write_json
+from core.io import write_json
+from rawdata.check import check_dataset
+from rawdata.index import au_set
+from rawdata.layouts import parse
+from rawdata.layouts.composite import parse_sources
+from rawdata.synth import generate
 
 RESULTS = Path(__file__).parent / "results" / "synth.json"
 # Class sets of the usual protocols (reference/protocols.md, datasets.md); other labels are left out.

@@ -1,7 +1,7 @@
 """Micro-gesture skeleton data for the fold runner: one cross-subject split read straight from the release arrays.
 
 `GestureSource` is what `data.source` names for the gesture datasets (microgesture stand-in, iMiGUE, SMG). It
-parses the release folder `data.root` in layout `data.format` (:mod:`datamodules.layouts.imigue` / ``smg``),
+parses the release folder `data.root` in layout `data.format` (:mod:`rawdata.layouts.imigue` / ``smg``),
 keeps the samples whose label is one of `data.classes`, loads their arrays once (a few thousand clips of
 3 x T x V floats) and normalises them (:func:`normalise_skeletons`). The protocol is `split`: the release's own
 train / (val) / test files are the cross-subject split (iMiGUE: different players; SMG: subjects 36-40 held out).
@@ -32,23 +32,30 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from datamodules.index import is_standin
-from datamodules.layouts import imigue, smg
-from datamodules.layouts.skeleton_arrays import SkeletonLayout, load_samples, parse_release
+from core.errors import DatasetError
 from datamodules.micro_expression import DataInfo
 from datamodules.protocols import Fold
-from experiments.errors import DatasetError
+from rawdata.datasets import FORMATS
+from rawdata.index import is_standin
+from rawdata.layouts import layout_module
+from rawdata.layouts.skeleton_arrays import SkeletonLayout, load_samples, parse_release
 
 log = logging.getLogger(__name__)
 
-LAYOUTS: dict[str, SkeletonLayout] = {imigue.FORMAT: imigue.LAYOUT, smg.FORMAT: smg.LAYOUT}
 NORMALISATIONS = ("center_scale", "none")
 
 
+def skeleton_formats() -> list[str]:
+    """The declared formats whose parser module defines a skeleton ``LAYOUT`` (imigue, smg, ...)."""
+    return [f for f in sorted(FORMATS) if isinstance(getattr(layout_module(f), "LAYOUT", None), SkeletonLayout)]
+
+
 def layout_of(name: str) -> SkeletonLayout:
-    if name not in LAYOUTS:
-        raise DatasetError(f"unknown skeleton layout {name!r}; known: {', '.join(LAYOUTS)}")
-    return LAYOUTS[name]
+    """The skeleton layout of format ``name``: the ``LAYOUT`` of its parser module (rawdata/layouts/<name>.py)."""
+    layout = getattr(layout_module(name), "LAYOUT", None) if name in FORMATS else None
+    if not isinstance(layout, SkeletonLayout):
+        raise DatasetError(f"unknown skeleton layout {name!r}; known: {', '.join(skeleton_formats())}")
+    return layout
 
 
 def normalise_skeletons(arrays: np.ndarray, layout: SkeletonLayout, method: str = "center_scale") -> np.ndarray:

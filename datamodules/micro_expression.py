@@ -20,11 +20,12 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from datamodules.index import au_set, load_index
+from core.config import PACKAGE_ROOT
+from core.errors import DatasetError, MissingStageOutput
 from datamodules.protocols import Fold
 from datamodules.sampling import EpochSeededSampler
-from experiments.config import PACKAGE_ROOT
-from experiments.errors import DatasetError, MissingStageOutput
+from rawdata.index import au_set, load_index
+from rawdata.layouts.composite import KEY, load_sample_list
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +111,6 @@ class MicroExpressionSource:
     def _listed_samples(self, index: pd.DataFrame, name: str) -> pd.DataFrame:
         """A licensed copy enters a composite only with the samples of the shipped list (stand-ins have their own
         clip names, so for them the label mapping alone decides)."""
-        from datamodules.composite import KEY, load_sample_list
-
         listed = load_sample_list(PACKAGE_ROOT / self.cfg.data.sample_list)
         listed = listed[listed["dataset"] == name]
         keep = index[KEY].merge(listed[KEY], on=KEY, how="left", indicator=True)["_merge"].eq("both").to_numpy()

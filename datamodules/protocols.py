@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 
 
 @dataclass(frozen=True)

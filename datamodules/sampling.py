@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch.utils.data import Sampler
 
-from experiments.seeding import epoch_seed
+from core.seeding import epoch_seed
 
 
 class EpochSeededSampler(Sampler[int]):

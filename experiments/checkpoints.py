@@ -14,7 +14,7 @@ from pathlib import Path
 import lightning.pytorch as pl
 import torch
 
-from experiments.errors import AffectError
+from core.errors import AffectError
 
 KEY = "affect"
 

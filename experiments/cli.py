@@ -2,7 +2,7 @@
 
 Each command module defines ``register(subparsers)`` and sets ``func`` on its parsers; handlers import heavy
 libraries (torch, cv2, mlflow) inside, so ``affect --help`` stays fast. User-facing errors
-(:class:`experiments.errors.AffectError`) print as one line and exit non-zero; ``--debug`` shows tracebacks.
+(:class:`core.errors.AffectError`) print as one line and exit non-zero; ``--debug`` shows tracebacks.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import importlib
 import logging
 import sys
 
-from experiments.errors import AffectError
+from core import process
+from core.errors import AffectError
 
 COMMAND_MODULES = (
     "experiments.commands.synth",
@@ -47,6 +48,7 @@ def quiet_lightning(record: logging.LogRecord) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    process.configure()  # before anything imports torch
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -1,15 +1,24 @@
-"""Methods, datasets and experiments known to the suite (discovered, never listed by hand)."""
+"""Methods, datasets and experiments known to the suite (discovered or declared once, never listed twice).
+
+- methods: every sub-package of lightning_modules/ whose ``__init__`` declares ``METHOD = MethodSpec(...)``;
+- datasets: the declarations of rawdata/datasets.py that have a defaults YAML (experiments/_defaults/datasets/);
+- experiments: every ``experiments/<name>/<dataset>.yaml``.
+"""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
 from functools import cache
+from pathlib import Path
 
 import lightning_modules
-from experiments.config import DEFAULTS_DIR, experiment_ids
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 from lightning_modules.spec import MethodSpec
+from rawdata.datasets import DATASETS
+
+EXPERIMENTS_DIR = Path(__file__).resolve().parent
+DEFAULTS_DIR = EXPERIMENTS_DIR / "_defaults"
 
 
 @cache
@@ -34,7 +43,21 @@ def method(name: str) -> MethodSpec:
 
 
 def datasets() -> list[str]:
-    return sorted(p.stem for p in (DEFAULTS_DIR / "datasets").glob("*.yaml"))
+    """Datasets an experiment can name: declared in rawdata/datasets.py, with a defaults YAML."""
+    return sorted(name for name, spec in DATASETS.items() if spec.defaults)
+
+
+def defaults_file(dataset: str) -> Path:
+    return DEFAULTS_DIR / "datasets" / f"{dataset}.yaml"
+
+
+def experiment_ids() -> list[str]:
+    """Every `<name>/<dataset>` with a YAML under experiments/."""
+    ids = []
+    for path in sorted(EXPERIMENTS_DIR.glob("*/*.yaml")):
+        if not path.parent.name.startswith("_"):
+            ids.append(f"{path.parent.name}/{path.stem}")
+    return ids
 
 
 def experiments() -> list[str]:

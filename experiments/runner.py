@@ -8,22 +8,22 @@ recommendation loop), then write results/<name>/<dataset>/{metrics.json, run.jso
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import logging
 import platform
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from core.config import load_params, project_root, to_flat_dict
+from core.io import write_json
+from core.provenance import file_md5, git_commit, package_versions
+from core.seeding import seed_everything
 from experiments import registry
-from experiments.config import load_experiment, load_params, project_root, to_flat_dict
-from experiments.io import write_json
-from experiments.seeding import seed_everything
+from experiments.config import load_experiment
 from experiments.tracking import Tracker, resolve_tracking_uri
 from lightning_modules.spec import MethodSpec
 
@@ -36,8 +36,6 @@ TASK_MODULES = {
     "gesture": "experiments.tasks.folds",
     "rec": "experiments.tasks.recommendation",
 }
-PACKAGES = ("torch", "lightning", "torchmetrics", "numpy", "opencv-contrib-python-headless", "open_clip_torch",
-            "torch-geometric", "mlflow", "dvc", "scikit-learn", "omegaconf", "pandas")
 
 
 @dataclass
@@ -77,6 +75,7 @@ def train(exp_id: str, overrides=(), resume: bool = False, profile: str | None =
         "task": spec.task, "protocol": str(cfg.protocol.name) if "protocol" in cfg else "", "data": kind,
         "profile": cfg.profile, "seed": str(cfg.seed), "git_commit": git_commit(root),
     }
+    note, note_declared = spec.faithfulness_note()
     started = time.time()
     with tracker.parent_run(f"{cfg.name} | {cfg.dataset} | seed {cfg.seed}", tags) as run_id:
         tracker.log_params({**to_flat_dict(cfg), **package_versions()})
@@ -93,38 +92,11 @@ def train(exp_id: str, overrides=(), resume: bool = False, profile: str | None =
             "mlflow_run_id": run_id,
             "mlflow_experiment": experiment_name, "tracking_uri": tracker.uri, "git_commit": tags["git_commit"],
             "seconds": round(time.time() - started, 2), "python": platform.python_version(),
+            # what the report needs of the method (it imports no method): paper, summary, faithfulness note
+            "paper": spec.paper, "summary": spec.summary, "faithfulness": note,
+            "faithfulness_declared": note_declared,
         }
         write_json(out_dir / "run.json", run_info)
         tracker.log_artifact(out_dir / "metrics.json")
     log.info("%s: %s", cfg.experiment, json.dumps({k: v for k, v in metrics.items() if isinstance(v, float)}))
     return metrics
-
-
-def git_commit(root: Path) -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else "unknown"
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-
-
-def package_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[f"version.{name}"] = version(name)
-        except PackageNotFoundError:
-            out[f"version.{name}"] = "missing"
-    return out
-
-
-def file_md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -14,12 +14,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from experiments.errors import AffectError
+from core.config import project_root
+from core.errors import AffectError
 
 
 def resolve_tracking_uri(params_uri: str | None = None, root: Path | None = None) -> str:
-    from experiments.config import project_root
-
     if os.environ.get("MLFLOW_TRACKING_URI"):
         return os.environ["MLFLOW_TRACKING_URI"]
     if params_uri:
@@ -29,8 +28,6 @@ def resolve_tracking_uri(params_uri: str | None = None, root: Path | None = None
 
 def _local_artifact_root(uri: str, root: Path | None = None) -> str | None:
     """For an embedded sqlite store, keep artifacts beside it (not in the working directory)."""
-    from experiments.config import project_root
-
     if uri.startswith("sqlite:///"):
         db = Path(uri[len("sqlite:///"):])
         return (db.parent / "mlartifacts").resolve().as_uri()

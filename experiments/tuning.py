@@ -2,7 +2,7 @@
 
 A grid (``--grid model.cl_weight=0.001,0.01,0.1``, several axes form their cartesian product, first axis slowest)
 is run trial by trial through the one runner (:func:`experiments.runner.train`); each trial is the full
-experiment with its combination as command-line overrides. Like a seed run (reports/seed_runs.py), a trial trains
+experiment with its combination as command-line overrides. Like a seed run (experiments/seeds.py), a trial trains
 into a private scratch results root and its finished folder is then moved to
 ``results/<name>/<dataset>/tuning/<NN>-<key>=<value>/``; its checkpoints stay in their own folder,
 ``checkpoints/<name>/<dataset>/tuning/<slug>/`` (the runner nests ``<name>/<dataset>/`` under it), so no trial
@@ -44,9 +44,12 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.config import load_experiment, load_params, project_root
-from experiments.errors import AffectError, ConfigError
-from experiments.io import atomic_path, write_csv, write_json
+from core.config import load_params, project_root
+from core.errors import AffectError, ConfigError
+from core.io import atomic_path, replace_folder, write_csv, write_json
+from experiments.config import load_experiment
+from experiments.runner import train
+from experiments.tracking import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -213,9 +216,6 @@ def trial_configs(exp_id: str, grid: dict[str, list[str]], overrides: list[str],
 def run_trial(exp_id: str, trial: Trial, cfg: DictConfig, shared: list[str], profile: str | None,
               tuning_dir: Path, checkpoints_dir: Path) -> TrialResult:
     """Train one combination into tuning/<slug>/; an AffectError makes it a failed trial, not a failed tuning."""
-    from experiments.runner import train
-    from reports.seed_runs import replace_folder
-
     selected = {key: _plain(OmegaConf.select(cfg, key)) for key in trial.values}
     tuning_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=tuning_dir, prefix=".trial-") as tmp:
@@ -246,8 +246,6 @@ def check_metric_present(result: TrialResult, metric: str) -> None:
 
 def tag_trial_run(result: TrialResult, tags: dict[str, str]) -> None:
     """Tag the trial's MLflow parent run (named in its run.json) through the one tracker."""
-    from experiments.tracking import Tracker
-
     if result.run.get("mlflow_run_id"):
         tracker = Tracker(result.run["tracking_uri"], result.run["mlflow_experiment"])
         tracker.set_tags(tags, run_id=result.run["mlflow_run_id"])

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 TASKS = ("mer", "au", "masked", "gesture", "rec")
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -35,3 +38,48 @@ class MethodSpec:
     def load(self):
         """Import and return the LightningModule class."""
         return getattr(importlib.import_module(self.module), self.cls)
+
+    def faithfulness_note(self) -> tuple[str, bool]:
+        """(note, declared): where and why the method cannot be faithful to its paper, for the report.
+
+        Declared in ``MethodSpec(faithfulness=...)``, ``extra["faithfulness"]`` or a module-level ``FAITHFULNESS``
+        string of the package; otherwise read from the method's docstrings (``declared`` False): the paragraph
+        that starts with "Faithful" and the file whose docstring lists the choices made where the paper is silent.
+        The runner writes both into run.json, which is where the report reads them.
+        """
+        declared = self.faithfulness or str(self.extra.get("faithfulness", "")) or _module_string(self.name)
+        if declared:
+            return declared, True
+        return docstring_note(PACKAGE_DIR / self.name), False
+
+
+def _module_string(method: str) -> str:
+    try:
+        module = importlib.import_module(f"lightning_modules.{method}")
+    except ModuleNotFoundError:
+        return ""
+    value = getattr(module, "FAITHFULNESS", "")
+    return value if isinstance(value, str) else ""
+
+
+def docstring_note(folder: Path) -> str:
+    """The "Faithful ..." paragraph of the method's docstrings and where its choices are listed."""
+    faithful, choices = "", ""
+    for path in sorted(folder.glob("*.py")):
+        for paragraph in _docstring_paragraphs(path):
+            if not faithful and paragraph.lower().startswith("faithful"):
+                faithful = paragraph
+            if not choices and "choice" in paragraph.lower():
+                choices = f"lightning_modules/{folder.name}/{path.name}"
+    if not faithful and not choices:
+        return f"not declared: read the docstrings in lightning_modules/{folder.name}/"
+    text = faithful or "no faithfulness paragraph in the docstrings."
+    return text + (f" Choices where the paper is silent: see {choices}." if choices else "")
+
+
+def _docstring_paragraphs(path: Path) -> list[str]:
+    try:
+        docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    except (OSError, SyntaxError, ValueError):
+        return []
+    return [" ".join(p.split()) for p in docstring.split("\n\n") if p.strip()]

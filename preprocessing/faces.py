@@ -30,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from experiments.errors import AffectError, ConfigError
+from core.errors import AffectError, ConfigError
 from preprocessing.landmarks import eye_centres, predict_landmarks, to_gray
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom in pixels

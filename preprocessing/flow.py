@@ -35,7 +35,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 
 METHODS = ("tvl1", "dis", "farneback")
 TVL1_DEFAULTS = {"nscales": 3, "warps": 3, "epsilon": 0.02, "outer_iterations": 5, "inner_iterations": 10}

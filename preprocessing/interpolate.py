@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.interpolate import make_interp_spline
 
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 
 METHODS = ("linear", "cubic")
 

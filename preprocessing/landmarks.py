@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from experiments.errors import AffectError
+from core.errors import AffectError
 
 N_LANDMARKS = 68
 RIGHT_EYE = slice(36, 42)  # the subject's right eye, on the image's left

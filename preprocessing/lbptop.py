@@ -28,7 +28,7 @@ import functools
 
 import numpy as np
 
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 
 PLANES = ("XY", "XT", "YT")
 _PLANE_AXES = {"XY": (1, 2), "XT": (0, 2), "YT": (0, 1)}  # (a, b) axes of the (T, H, W) clip

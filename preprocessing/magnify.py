@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 from scipy.signal import lfilter
 
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 
 CV_MAX_CHANNELS = 512  # OpenCV's pyramid functions accept at most this many channels
 RGB_TO_YIQ = np.array(

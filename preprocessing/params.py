@@ -12,15 +12,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.config import load_yaml
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 
 STAGES = ("index", "faces", "landmarks", "magnify", "flow", "features")
-
-
-def load_params(path: str | Path = "params.yaml") -> DictConfig:
-    """Load params.yaml (or another file with the same layout) as an OmegaConf DictConfig."""
-    return load_yaml(Path(path))
 
 
 def stage_params(params: DictConfig, stage: str, dataset: str | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ Stages and their files (docs/architecture.md, "Processed data"), all under `data
 `faces` also stores `face_box` (4,) float32, the detector's box in crop coordinates, which `landmarks` reads.
 
 How a stage runs (`run_stage`):
-- Each clip's output is written atomically by the worker that computed it (experiments.io), so an interrupted
+- Each clip's output is written atomically by the worker that computed it (core.io), so an interrupted
   run loses nothing and the next run skips every clip whose output exists (resume).
 - Outputs are only reused when they were made from the same inputs, knobs and code: a stage's folder holds
   `.fingerprint.json`, a hash of its knobs, of the source of its modules, and of its upstream (the index's
@@ -48,11 +48,12 @@ import cv2
 import numpy as np
 from omegaconf import DictConfig
 
-from datamodules.index import is_standin, load_index, save_index
-from experiments.errors import AffectError, ConfigError, DatasetError, MissingStageOutput
-from experiments.io import write_json, write_npy, write_npz
+from core.errors import AffectError, ConfigError, DatasetError, MissingStageOutput
+from core.io import write_json, write_npy, write_npz
 from preprocessing import faces, flow, hsdg, interpolate, landmarks, lbptop, magnify
 from preprocessing.params import dataset_source, n_jobs, stage_params
+from rawdata import layouts
+from rawdata.index import is_standin, load_index, save_index
 
 log = logging.getLogger(__name__)
 
@@ -203,8 +204,6 @@ def run_index(dataset: str, params: DictConfig, processed_root: Path) -> dict[st
     Problems the parser reports are logged and listed in index.json (`affect data check` shows them in full);
     clips it could not use are left out. No usable clip at all is an error.
     """
-    from datamodules import layouts
-
     start = time.perf_counter()
     root, layout = dataset_source(params, dataset)
     parsed = layouts.parse(layout, root)

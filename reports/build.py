@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from experiments.io import write_text
+from core.io import write_text
 from reports import figure_sets, render, tables
 from reports.curves import CurveReader
 from reports.document import (
@@ -39,7 +39,7 @@ from reports.document import (
     to_markdown,
 )
 from reports.dvc_metrics import metrics_diff
-from reports.faithfulness import method_note
+from reports.faithfulness import Catalogue
 from reports.reported import Reported, load_reported
 from reports.results import TASK_ORDER, Experiment, discover, read_json
 
@@ -59,6 +59,7 @@ class ReportOptions:
     dvc: bool = True
     workers: int = field(default_factory=render.default_workers)
     redraw: bool = False  # draw every figure even when its PNG is newer than its inputs
+    catalogue: Catalogue = field(default_factory=Catalogue)  # the suite's declarations (`affect report` passes them)
 
 
 @dataclass
@@ -72,13 +73,13 @@ class BuildSummary:
 
 
 def build_report(options: ReportOptions, configured: list[str] | None = None) -> BuildSummary:
-    """Build and write the report; ``configured`` defaults to every experiment YAML of the suite."""
+    """Build and write the report; ``configured`` defaults to the catalogue's experiments (`affect report`: every
+    experiment YAML of the suite)."""
     started = time.perf_counter()
     if configured is None:
-        from experiments import registry
-
-        configured = registry.experiments()
-    experiments = discover(options.results_dir, configured, options.results_dir.parent / "checkpoints")
+        configured = options.catalogue.experiments()
+    experiments = discover(options.results_dir, configured, options.results_dir.parent / "checkpoints",
+                           options.catalogue)
     reported = load_reported(options.reported_csv)
     fig_dir = options.out_dir / "figures"
     planned = build_document(experiments, reported, options, fig_dir)
@@ -222,8 +223,12 @@ def attribution_section(experiments: list[Experiment], fig_dir: Path) -> list:
 
 def methods_section(experiments: list[Experiment]) -> list:
     rows = []
-    for method in sorted({e.method for e in experiments if e.method}):
-        note = method_note(method)
+    notes = {}
+    for e in experiments:  # a method's note from the first of its experiments that has one
+        if e.method and notes.get(e.method) is None:
+            notes[e.method] = e.note
+    for method in sorted(notes):
+        note = notes[method]
         if note is None:
             rows.append([Cell(method), Cell("?"), Cell("not in the registry"), Cell("")])
             continue

@@ -1,21 +1,18 @@
-"""Where each method cannot be faithful to its paper, for the report's "Methods" section.
+"""Where each method cannot be faithful to its paper, and what else the report knows of methods it never imports.
 
-A method declares it in ``MethodSpec(faithfulness="...")`` (lightning_modules/spec.py) or, equivalently, as a
-module-level ``FAITHFULNESS`` string in its package ``__init__``. When it declares nothing, the report falls back
-to the method's own docstrings (read with ``ast``, without importing torch): the paragraph that starts with
-"Faithful" and a pointer to the file whose docstring lists the choices made where the paper is silent.
+The report reads results/ and the leaf package only. What it needs of a method comes from two places:
+
+- run.json of each run: the runner writes the method's ``paper``, ``summary``, ``task``, ``protocol``,
+  ``faithfulness`` (the note) and ``faithfulness_declared`` (declared by the method, or read from its docstrings;
+  ``MethodSpec.faithfulness_note`` in lightning_modules/spec.py);
+- a :class:`Catalogue` handed in by the caller, for experiments that have no run yet: ``affect report`` passes the
+  suite's (experiments/catalogue.py: the registry and the experiment YAMLs). The base class knows nothing, and the
+  report then works from results/ alone.
 """
 
 from __future__ import annotations
 
-import ast
-import importlib
 from dataclasses import dataclass
-from pathlib import Path
-
-import lightning_modules
-
-PACKAGE_DIR = Path(lightning_modules.__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -27,42 +24,29 @@ class MethodNote:
     declared: bool
 
 
-def method_note(method: str) -> MethodNote | None:
-    from experiments import registry
+class Catalogue:
+    """The suite's declarations as far as the report needs them; this base class declares nothing."""
 
-    spec = registry.methods().get(method)
-    if spec is None:
-        return None
-    declared = spec.faithfulness or str(spec.extra.get("faithfulness", "")) or _module_string(method)
-    if declared:
-        return MethodNote(method, spec.task, spec.paper, declared, True)
-    return MethodNote(method, spec.task, spec.paper, docstring_note(PACKAGE_DIR / method), False)
-
-
-def _module_string(method: str) -> str:
-    module = importlib.import_module(f"lightning_modules.{method}")
-    value = getattr(module, "FAITHFULNESS", "")
-    return value if isinstance(value, str) else ""
-
-
-def docstring_note(folder: Path) -> str:
-    """The "Faithful ..." paragraph of the method's docstrings and where its choices are listed."""
-    faithful, choices = "", ""
-    for path in sorted(folder.glob("*.py")):
-        for paragraph in _docstring_paragraphs(path):
-            if not faithful and paragraph.lower().startswith("faithful"):
-                faithful = paragraph
-            if not choices and "choice" in paragraph.lower():
-                choices = f"lightning_modules/{folder.name}/{path.name}"
-    if not faithful and not choices:
-        return f"not declared: read the docstrings in lightning_modules/{folder.name}/"
-    text = faithful or "no faithfulness paragraph in the docstrings."
-    return text + (f" Choices where the paper is silent: see {choices}." if choices else "")
-
-
-def _docstring_paragraphs(path: Path) -> list[str]:
-    try:
-        docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-    except (OSError, SyntaxError, ValueError):
+    def experiments(self) -> list[str]:
+        """Every configured `<name>/<dataset>` (shown as "not run" when it has no results)."""
         return []
-    return [" ".join(p.split()) for p in docstring.split("\n\n") if p.strip()]
+
+    def method_of(self, exp_id: str) -> str | None:
+        """The method an experiment runs (its YAML's ``method:``), when the run did not say."""
+        return None
+
+    def protocol_of(self, exp_id: str) -> str | None:
+        """The protocol name of an experiment whose run.json predates the ``protocol`` field."""
+        return None
+
+    def method_note(self, method: str) -> MethodNote | None:
+        """A method's task, paper and faithfulness note, for methods no run.json describes."""
+        return None
+
+
+def note_from_run(method: str, run: dict) -> MethodNote | None:
+    """The note a run recorded in its run.json (None for runs made before the runner wrote it)."""
+    if not isinstance(run, dict) or not isinstance(run.get("faithfulness"), str):
+        return None
+    return MethodNote(method, str(run.get("task", "")), str(run.get("paper", "")), run["faithfulness"],
+                      bool(run.get("faithfulness_declared", True)))

@@ -20,8 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.io import atomic_path
+from core.landmarks import FACE_COMPONENTS
+from core.metrics import all_positive_au_f1
 from reports import plots
 from reports.curves import CurveReader
+from reports.figures import confusion_matrix_figure
 from reports.results import Experiment, SeedRun, read_json, summarise
 
 MAX_HEATMAP_SIDE = 100
@@ -77,13 +81,8 @@ def experiment_figures(e: Experiment, fig_dir: Path, reader: CurveReader | None,
     if run is None:
         return out
     m, label = run.metrics, f"{e.exp_id} [{e.data_label}, seed {run.seed}]"
-    if _has_confusion(m):
-        drawn = run.folder / "confusion_matrix.png"  # the runner draws it at the end of every run
-        if drawn.is_file():
-            out.add("confusion", f"Confusion matrix, {label}", copy_png, drawn)
-        else:
-            out.add("confusion", f"Confusion matrix, {label}", confusion, m["confusion_matrix"], m["class_names"],
-                    label)
+    if _has_confusion(m):  # drawn from metrics.json (the runner draws nothing)
+        out.add("confusion", f"Confusion matrix, {label}", confusion, m["confusion_matrix"], m["class_names"], label)
     if isinstance(m.get("disguise"), dict) and _has_confusion(m["disguise"]):
         out.add("confusion_disguise", f"Disguised-expression confusion matrix, {label}", confusion,
                 m["disguise"]["confusion_matrix"], m["disguise"]["class_names"], f"{label} disguise")
@@ -119,8 +118,6 @@ def _get(value, key: str):
 def confusion(path: Path, matrix, class_names, title: str) -> Path:
     """reports/figures.py's confusion matrix; beyond MAX_ANNOTATED_CLASSES a row-normalised heatmap without the
     per-cell counts (32 x 32 numbers are unreadable, and slow to draw)."""
-    from reports.figures import confusion_matrix_figure
-
     if len(class_names) <= MAX_ANNOTATED_CLASSES:
         return confusion_matrix_figure(matrix, class_names, path, title=title)
     counts = np.asarray(matrix, dtype=float)
@@ -132,8 +129,6 @@ def confusion(path: Path, matrix, class_names, title: str) -> Path:
 def all_positive_floor(run: SeedRun | None) -> dict[str, float | None]:
     """Per-AU F1 of predicting every AU present, from the ``au_true_<AU>`` columns of predictions.csv."""
     import pandas as pd
-
-    from experiments.metrics import all_positive_au_f1
 
     path = run.folder / "predictions.csv" if run else None
     if path is None or not path.is_file():
@@ -180,8 +175,6 @@ def interpretation_labels(key: str, shape: tuple[int, int], class_names) -> tupl
     cols = [str(i) for i in range(shape[1])]
     actions = [f"action {i}" for i in range(max(shape))]
     if key == "component_to_action":
-        from lightning_modules.layers.graph import FACE_COMPONENTS
-
         components = list(FACE_COMPONENTS)
         return actions[:shape[0]], components if len(components) == shape[1] else cols, "action", "component"
     if key == "relation_weights":
@@ -285,8 +278,6 @@ def attribution_figures(experiments: list[Experiment], fig_dir: Path) -> FigureS
 
 def copy_png(path: Path, source: Path) -> Path:
     """A PNG another stage drew, copied into the report's figures (atomically)."""
-    from experiments.io import atomic_path
-
     with atomic_path(path) as tmp:
         tmp.write_bytes(Path(source).read_bytes())
     return path

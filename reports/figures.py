@@ -1,10 +1,12 @@
-"""Figures shared by the runner (MLflow artifacts) and the report builder."""
+"""The confusion-matrix figure the report draws from metrics.json."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+
+from core.io import atomic_path
 
 
 def confusion_matrix_figure(cm, class_names: list[str], path: str | Path, title: str = "") -> Path:
@@ -13,8 +15,6 @@ def confusion_matrix_figure(cm, class_names: list[str], path: str | Path, title:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from experiments.io import atomic_path
 
     cm = np.asarray(cm, dtype=float)
     norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.io import atomic_path
+
 DPI = 90
 TITLE_PT = 8
 TICK_PT = 8
@@ -38,8 +40,6 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> Path:
-    from experiments.io import atomic_path
-
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=DPI, format="png")
     _pyplot().close(fig)

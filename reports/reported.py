@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from experiments.errors import AffectError
+from core.errors import AffectError
 
 COLUMNS = ("method", "dataset", "protocol", "metric", "value", "citation", "note")
 NOT_ENTERED = "not yet entered"

@@ -3,7 +3,7 @@
 Layout read (docs/report.md):
 
     results/<name>/<dataset>/{metrics.json, run.json, predictions.csv | rankings.csv, interpretation.json, ...}
-    results/<name>/<dataset>/seeds/<seed>/{metrics.json, run.json, ...}     (extra seeds, reports/seed_runs.py)
+    results/<name>/<dataset>/seeds/<seed>/{metrics.json, run.json, ...}     (extra seeds, experiments/seeds.py)
 
 The run at the top of the folder is the *reference run*; seed runs join it only when they were made under the
 same profile and on the same kind of data (stand-in or real), so a mean +- std never mixes a quick run with a
@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from core import metrics as M
+from reports.faithfulness import Catalogue, MethodNote, note_from_run
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,7 @@ class Experiment:
     task: str = ""
     protocol: str = ""
     runs: list[SeedRun] = field(default_factory=list)
+    note: MethodNote | None = None  # the method's paper and faithfulness note (run.json, else the catalogue)
     status: str = "not run"  # complete | partial | not run | unreadable
     notes: list[str] = field(default_factory=list)
 
@@ -182,7 +186,8 @@ def comparable_runs(reference: SeedRun | None, seed_runs: list[SeedRun], dataset
     return runs, notes
 
 
-def load_experiment_results(name: str, dataset: str, results_dir: Path, checkpoints_dir: Path | None) -> Experiment:
+def load_experiment_results(name: str, dataset: str, results_dir: Path, checkpoints_dir: Path | None,
+                            catalogue: Catalogue | None = None) -> Experiment:
     """An :class:`Experiment` from its results folder (which may not exist)."""
     folder = results_dir / name / dataset
     experiment = Experiment(name, dataset, folder)
@@ -209,7 +214,7 @@ def load_experiment_results(name: str, dataset: str, results_dir: Path, checkpoi
             experiment.status = "partial"
             experiment.notes.append(f"interrupted: {finished} fold(s) finished; "
                                     f"`affect train {experiment.exp_id} --resume` completes it")
-    describe(experiment)
+    describe(experiment, catalogue or Catalogue())
     return experiment
 
 
@@ -219,18 +224,21 @@ def finished_folds(checkpoint_folder: Path) -> int:
     return len(list(folds.glob("*.csv"))) if folds.is_dir() else 0
 
 
-def describe(experiment: Experiment) -> None:
-    """Fill method, task and protocol: from run.json, else the experiment YAML's ``method:`` and the registry.
+def describe(experiment: Experiment, catalogue: Catalogue) -> None:
+    """Fill method, task, protocol and the method's note: from run.json, else from the catalogue the caller handed
+    in (the experiment YAML's ``method:``, the method's declaration), else from the metrics.
 
-    Only a result whose run.json predates the ``protocol`` field pays for loading the full config.
+    Only a result whose run.json predates the ``protocol`` field asks the catalogue for it (a full config load).
     """
     run = experiment.reference.run if experiment.reference else {}
-    experiment.method = str(run.get("method") or _yaml_method(experiment.exp_id) or experiment.name.split("-")[0])
-    experiment.task = str(run.get("task") or _method_task(experiment.method) or infer_task(experiment))
+    experiment.method = str(run.get("method") or catalogue.method_of(experiment.exp_id)
+                            or experiment.name.split("-")[0])
+    experiment.note = note_from_run(experiment.method, run) or catalogue.method_note(experiment.method)
+    experiment.task = str(run.get("task") or (experiment.note.task if experiment.note else None)
+                          or infer_task(experiment))
     protocol = run.get("protocol")
     if protocol is None and experiment.reference is not None:
-        cfg = _config_or_none(experiment.exp_id)
-        protocol = str(cfg.protocol.name) if cfg is not None and "protocol" in cfg else ""
+        protocol = catalogue.protocol_of(experiment.exp_id) or ""
     experiment.protocol = protocol_key(experiment.task, str(protocol or ""), experiment)
 
 
@@ -253,39 +261,8 @@ def infer_task(experiment: Experiment) -> str:
     return "mer"
 
 
-def _method_task(method: str) -> str | None:
-    from experiments import registry
-
-    spec = registry.methods().get(method)
-    return spec.task if spec else None
-
-
-def _yaml_method(exp_id: str) -> str | None:
-    """The ``method:`` line of experiments/<name>/<dataset>.yaml (None when the file is gone)."""
-    import yaml
-
-    from experiments.config import EXPERIMENTS_DIR
-
-    path = EXPERIMENTS_DIR / f"{exp_id}.yaml"
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (OSError, yaml.YAMLError):
-        return None
-    return str(data["method"]) if isinstance(data, dict) and data.get("method") else None
-
-
-def _config_or_none(exp_id: str):
-    from experiments.config import load_experiment
-    from experiments.errors import AffectError
-
-    try:
-        return load_experiment(exp_id)
-    except AffectError as err:
-        log.info("no config for %s: %s", exp_id, err)
-        return None
-
-
-def discover(results_dir: Path, configured: list[str], checkpoints_dir: Path | None = None) -> list[Experiment]:
+def discover(results_dir: Path, configured: list[str], checkpoints_dir: Path | None = None,
+             catalogue: Catalogue | None = None) -> list[Experiment]:
     """Every experiment with a results folder, plus every configured one (shown as "not run" without results)."""
     found = set()
     if results_dir.is_dir():
@@ -296,7 +273,7 @@ def discover(results_dir: Path, configured: list[str], checkpoints_dir: Path | N
     for exp_id in configured:
         name, _, dataset = exp_id.partition("/")
         found.add((name, dataset))
-    experiments = [load_experiment_results(n, d, results_dir, checkpoints_dir) for n, d in sorted(found)]
+    experiments = [load_experiment_results(n, d, results_dir, checkpoints_dir, catalogue) for n, d in sorted(found)]
     return sorted(experiments, key=lambda e: (_task_rank(e.task), e.dataset, e.name))
 
 
@@ -312,8 +289,6 @@ def composite_parts(run: SeedRun) -> dict[str, dict[str, float]]:
     one dataset only.
     """
     import pandas as pd
-
-    from experiments import metrics as M
 
     path = run.folder / "predictions.csv"
     classes = run.metrics.get("class_names")

@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from core import process
+
 sys.path.insert(0, str(Path(__file__).parent))
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads; see experiments/__init__.py
+process.configure()  # the thread policy of every entry point, before torch loads (core/process.py)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 

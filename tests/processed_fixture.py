@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from datamodules.index import save_index
-from experiments.io import write_json, write_npy, write_npz
+from core.io import write_json, write_npy, write_npz
+from rawdata.index import save_index
 
 EMOTIONS = ("happiness", "surprise", "disgust", "repression", "others")
 

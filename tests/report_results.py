@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments import metrics as M
+from core import metrics as M
 
 COMPOSITE_CLASSES = ["negative", "positive", "surprise"]
 

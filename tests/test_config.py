@@ -1,7 +1,7 @@
 import pytest
 
+from core.errors import ConfigError
 from experiments.config import experiment_ids, load_experiment
-from experiments.errors import ConfigError
 
 
 def test_every_experiment_resolves(project):

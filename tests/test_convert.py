@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datamodules.convert import RefusedPickle, convert_labels, load_restricted_pickle
-from experiments.errors import AffectError
+from core.errors import AffectError
+from rawdata.convert import RefusedPickle, convert_labels, load_restricted_pickle
 
 NAMES = ["0054_0", "0054_1", "0067_0"]
 

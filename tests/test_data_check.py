@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from datamodules.check import check_dataset, format_report
-from datamodules.layouts import parse
-from datamodules.synth import generate
 from experiments.cli import main
+from rawdata.check import check_dataset, format_report
+from rawdata.layouts import parse
+from rawdata.synth import generate
 
 CASME2_SHEET = "CASME2-coding-20140508.xlsx"
 SAMM_SHEET = "SAMM_Micro_FACS_Codes_v2.xlsx"
@@ -244,7 +244,7 @@ def test_the_command_reports_a_missing_folder_as_a_user_error(tmp_path, capsys):
 
 
 def test_data_convert_delegates_to_the_converter(tmp_path):
-    pytest.importorskip("datamodules.convert")
+    pytest.importorskip("rawdata.convert")
     import pickle
 
     src = tmp_path / "labels.pkl"
@@ -254,6 +254,6 @@ def test_data_convert_delegates_to_the_converter(tmp_path):
 
 
 def test_data_convert_says_so_when_the_converter_is_missing(tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(__import__("sys").modules, "datamodules.convert", None)
+    monkeypatch.setitem(__import__("sys").modules, "rawdata.convert", None)
     assert main(["data", "convert", str(tmp_path / "a.pkl"), str(tmp_path / "a.json")]) == 2
-    assert "datamodules/convert.py is missing" in capsys.readouterr().err
+    assert "rawdata/convert.py is missing" in capsys.readouterr().err

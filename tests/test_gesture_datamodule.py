@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
+from core.errors import DatasetError
 from datamodules.gesture import GestureSource, normalise_skeletons, resample_frames
-from datamodules.layouts import imigue
 from datamodules.protocols import make_folds
-from datamodules.synth import generate
 from experiments.config import load_experiment
-from experiments.errors import DatasetError
+from rawdata.layouts import imigue
+from rawdata.synth import generate
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from datamodules.check import check_dataset
-from datamodules.layouts import imigue, parse, smg
-from datamodules.layouts.skeleton_arrays import load_samples
-from experiments.errors import DatasetError
+from core.errors import DatasetError
+from rawdata.check import check_dataset
+from rawdata.layouts import imigue, parse, smg
+from rawdata.layouts.skeleton_arrays import load_samples
 
 
 def _arrays(rng, n, layout, frames=12):

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 import torch
 
+from core.errors import ConfigError
 from datamodules.gesture import GestureSource
-from datamodules.layouts import imigue, smg
 from datamodules.protocols import make_folds
-from datamodules.synth import generate
 from experiments import registry
 from experiments.config import load_experiment
-from experiments.errors import ConfigError
 from lightning_modules.fgsgl import losses as L
 from lightning_modules.layers.skeleton import SkeletonEncoder, adjacency_matrix, hop_distance, partitioned_adjacency
+from rawdata.layouts import imigue, smg
+from rawdata.synth import generate
 
 # FG-SGL variants: a random small CLIP text tower (fast, no weights needed) and every level active from epoch 0
 FGSGL_SMALL = ["model.text_encoder.backend=open_clip", "model.schedule.kind=joint"]

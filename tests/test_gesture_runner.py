@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from datamodules.synth import generate
+from rawdata.synth import generate
 
 TINY = ["trainer.max_epochs=1", "model.encoder.channels=[8,16]", "model.encoder.strides=[2,2]",
         "model.encoder.temporal_kernel=3", "model.text_encoder.backend=open_clip"]

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from datamodules.layouts import imigue
-from datamodules.synth import generate
-from datamodules.synth.microgesture import J, SynthParams, draw_subject, render_sample
-from experiments.errors import AffectError
+from core.errors import AffectError
+from rawdata.layouts import imigue
+from rawdata.synth import generate
+from rawdata.synth.microgesture import J, SynthParams, draw_subject, render_sample
 
 QUIET = SynthParams(noise=0.0, dropout=0.0)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from datamodules.synth.microgesture import CLASS_NAMES
+from core.errors import ConfigError
 from datamodules.text import DIMENSIONS, MICROGESTURE_TEXT, class_texts, set_class_names
 from experiments.config import DEFAULTS_DIR
-from experiments.errors import ConfigError
+from rawdata.synth.microgesture import CLASS_NAMES
 
 EXPECTED = {"microgesture": 12, "imigue": 32, "smg": 17}
 

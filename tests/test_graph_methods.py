@@ -12,9 +12,9 @@ from omegaconf import OmegaConf
 from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
+from core.errors import ConfigError
 from datamodules.micro_expression import DataInfo
 from experiments.config import load_experiment
-from experiments.errors import ConfigError
 from lightning_modules.dere_grl.module import DeReGRLModule
 from lightning_modules.dere_grl.network import DeReGRL, RelationReconstruction, component_pooling_matrix
 from lightning_modules.geograph.losses import adaptive_au_loss, balanced_au_weights, class_weights

@@ -11,12 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datamodules import composite
-from datamodules.index import COLUMNS
-from datamodules.layouts import FORMATS, parse
-from datamodules.layouts.common import Expression, Recording, write_frames
-from datamodules.synth import generate
-from experiments.errors import ConfigError, DatasetError
+from core.errors import ConfigError, DatasetError
+from rawdata.index import COLUMNS
+from rawdata.layouts import FORMATS, composite, parse
+from rawdata.layouts.common import Expression, Recording, write_frames
+from rawdata.synth import generate
 
 MICRO_FORMATS = ("casme2", "samm", "smic", "casme3", "mmew")
 
@@ -110,7 +109,7 @@ def test_casme2_cropped_release_with_reg_img_names_parses(standins, tmp_path):
 
 
 def test_casme2_subject_cells_like_sub01_are_normalised(tmp_path):
-    from datamodules.layouts.common import write_xlsx
+    from rawdata.layouts.common import write_xlsx
 
     rec = Recording(1, "EP02_01f", tuple(range(10, 20)), (Expression("happiness", ("12",), 11, 14, 18),))
     write_recordings("casme2", tmp_path, [rec])

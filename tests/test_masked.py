@@ -10,11 +10,15 @@ import torch
 from openpyxl import load_workbook
 from torch.utils.data import DataLoader
 
-from datamodules import layouts
-from datamodules.index import au_set
+from core.errors import AffectError, ConfigError
 from datamodules.micro_expression import DataInfo
-from datamodules.synth import generate
-from datamodules.synth.masked import (
+from experiments.config import load_experiment
+from lightning_modules.masked_decoupling.module import MaskedDecouplingModule, balanced_class_weights
+from lightning_modules.masked_decoupling.network import DualStreamDecoupling
+from rawdata import layouts
+from rawdata.index import au_set
+from rawdata.synth import generate
+from rawdata.synth.masked import (
     DISGUISE_AUS,
     TRUE_EMOTIONS,
     MaskingKnobs,
@@ -24,10 +28,6 @@ from datamodules.synth.masked import (
     split_options,
     true_intensity,
 )
-from experiments.config import load_experiment
-from experiments.errors import AffectError, ConfigError
-from lightning_modules.masked_decoupling.module import MaskedDecouplingModule, balanced_class_weights
-from lightning_modules.masked_decoupling.network import DualStreamDecoupling
 
 DISGUISES = list(DISGUISE_AUS)
 
@@ -236,8 +236,8 @@ def test_module_learns_both_labels_and_predicts_probabilities(experiment):
 def test_loso_through_the_runner_scores_true_emotion_and_disguise(project):
     from processed_fixture import write_processed
 
-    from datamodules.index import load_index, save_index
     from experiments.runner import train
+    from rawdata.index import load_index, save_index
 
     folder = write_processed(project, dataset="masked", subjects=2, clips=6, crop=16, emotions=TRUE_EMOTIONS)
     index = load_index(folder / "index.csv")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
-from experiments import metrics as M
+from core import metrics as M
 
 
 def test_hand_computed_pooled_uf1_uar():
@@ -64,3 +64,33 @@ def test_au_f1_reports_missing_positives_instead_of_nan():
     assert out["mean_au_f1"] == pytest.approx((2 / 3 + 1) / 2)
     floor = M.all_positive_au_f1(au_true, ["1", "2", "4"])
     assert floor["au_f1"]["1"] == pytest.approx(2 * 2 / (2 * 2 + 1))
+
+
+# ---------------------------------------------------------------- torchmetrics (what the LightningModules log)
+
+
+def test_torchmetrics_logged_in_training_agree_with_the_pooled_metrics_module():
+    """The modules log macro F1 / macro recall / macro multilabel F1 with torchmetrics (lightning_modules/layers/
+    base.py); reported numbers come from core/metrics.py on pooled predictions. Updated fold by fold (as the
+    predictions are pooled over LOSO folds), the two give the same UF1, UAR and mean AU F1, including a class that
+    occurs neither in truth nor in prediction (left out of both means)."""
+    import torch
+    from torchmetrics.classification import MulticlassF1Score, MulticlassRecall, MultilabelF1Score
+
+    rng = np.random.default_rng(3)
+    n_classes, n_aus = 6, 5  # class 5 never occurs
+    y_true = rng.integers(0, 5, 300)
+    y_pred = np.where(rng.random(300) < 0.6, y_true, rng.integers(0, 5, 300))
+    au_true = rng.random((300, n_aus)) < 0.3
+    au_scores = np.clip(au_true * 0.6 + rng.random((300, n_aus)) * 0.5, 0, 1)
+    f1 = MulticlassF1Score(n_classes, average="macro")
+    recall = MulticlassRecall(n_classes, average="macro")
+    au_f1 = MultilabelF1Score(n_aus, average="macro", threshold=0.5)
+    for fold in np.array_split(np.arange(300), 12):  # one update per fold, as the pooled predictions are built
+        f1.update(torch.from_numpy(y_pred[fold]), torch.from_numpy(y_true[fold]))
+        recall.update(torch.from_numpy(y_pred[fold]), torch.from_numpy(y_true[fold]))
+        au_f1.update(torch.from_numpy(au_scores[fold]).float(), torch.from_numpy(au_true[fold]).int())
+    assert float(f1.compute()) == pytest.approx(M.uf1(y_true, y_pred, n_classes), abs=1e-6)
+    assert float(recall.compute()) == pytest.approx(M.uar(y_true, y_pred, n_classes), abs=1e-6)
+    names = [str(i) for i in range(n_aus)]
+    assert float(au_f1.compute()) == pytest.approx(M.au_f1(au_true, au_scores >= 0.5, names)["mean_au_f1"], abs=1e-6)

@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from core.errors import ConfigError
+from core.metrics import all_positive_au_f1, au_f1
 from datamodules.micro_expression import DataInfo
 from experiments.config import load_experiment
-from experiments.errors import ConfigError
-from experiments.metrics import all_positive_au_f1, au_f1
 from lightning_modules.micro_au_clip import losses as L
 from lightning_modules.micro_au_clip.au_to_emotion import emotion_scores, prototype_index
 from lightning_modules.micro_au_clip.module import MicroAUCLIPModule, au_prompts

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import skimage.data
 
-from experiments.errors import AffectError, ConfigError
+from core.errors import AffectError, ConfigError
 from preprocessing import faces, landmarks
 
 

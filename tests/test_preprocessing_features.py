@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from skimage.feature import local_binary_pattern
 
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 from preprocessing import hsdg, interpolate, lbptop
 
 

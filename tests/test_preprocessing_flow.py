@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import skimage.data
 
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 from preprocessing import flow
 
 

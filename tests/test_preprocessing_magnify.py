@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 from preprocessing import magnify
 
 FPS = 200.0

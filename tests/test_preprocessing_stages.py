@@ -16,11 +16,11 @@ import pytest
 import skimage.data
 from omegaconf import OmegaConf
 
-from datamodules.index import save_index, to_frame
+from core.config import load_params
+from core.errors import AffectError, MissingStageOutput
 from experiments.cli import main
-from experiments.errors import AffectError, MissingStageOutput
-from preprocessing.params import load_params
 from preprocessing.stages import ORDER, STAGES, onset_apex_positions, run_stage
+from rawdata.index import save_index, to_frame
 
 DATASET = "toy"
 N_FRAMES = 6

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from datamodules.index import load_index
-from datamodules.synth.micro import generate_standin
 from experiments.cli import main
 from preprocessing import faces
 from preprocessing.stages import ORDER, onset_apex_positions
+from rawdata.index import load_index
+from rawdata.synth.micro import generate_standin
 
 PARAMS_FILE = Path(__file__).resolve().parents[1] / "params.yaml"
 

@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
+from core.errors import ConfigError
 from datamodules.protocols import leave_one_dataset_out, leave_one_subject_out, make_folds
-from experiments.errors import ConfigError
 
 
 def _index():

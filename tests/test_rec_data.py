@@ -7,19 +7,12 @@ import pandas as pd
 import pytest
 import torch
 
-from datamodules import layouts
-from datamodules.mmrec import (
-    BPRTriples,
-    MMRecDataModule,
-    load_mmrec,
-    parse,
-    split_per_user,
-    split_sizes,
-    write_mmrec,
-)
-from datamodules.movielens import genre_multi_hot, movie_sentence, numeric_order_ids, read_movies
-from datamodules.synth.rec import generate
-from experiments.errors import DatasetError
+from core.errors import DatasetError
+from datamodules.mmrec import BPRTriples, MMRecDataModule
+from rawdata import layouts
+from rawdata.layouts.mmrec import load_mmrec, parse, split_per_user, split_sizes, write_mmrec
+from rawdata.movielens import genre_multi_hot, movie_sentence, numeric_order_ids, read_movies
+from rawdata.synth.rec import generate
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +132,7 @@ def test_movie_text_and_genres():
 
 
 def test_recbole_ships_movielens_items():
-    from datamodules.movielens import recbole_ml100k_folder
+    from rawdata.movielens import recbole_ml100k_folder
 
     movies = read_movies(recbole_ml100k_folder() / "ml-100k.item")
     assert len(movies) == 1682
@@ -161,7 +154,7 @@ def test_popularity_skew_concentrates_interactions_on_few_items(tmp_path):
 
 @pytest.mark.slow
 def test_movielens_conversion_is_complete_and_cached(tmp_path):
-    from datamodules.movielens import CONVERSION_FILE, ensure_movielens_mmrec
+    from rawdata.movielens import CONVERSION_FILE, ensure_movielens_mmrec
 
     out = ensure_movielens_mmrec(tmp_path / "movielens", seed=0)
     data = load_mmrec(out)
@@ -175,7 +168,7 @@ def test_movielens_conversion_is_complete_and_cached(tmp_path):
 
 
 def test_data_check_summarises_users_items_splits_and_features(synth_root):
-    from datamodules.check import check_dataset, format_report
+    from rawdata.check import check_dataset, format_report
 
     report = check_dataset("mmrec", synth_root, images="none")
     assert report.usable and report.standin

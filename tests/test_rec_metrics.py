@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from experiments.ranking import csr_row_entries, full_ranking_topk, recall_ndcg_at_k
+from core.ranking import csr_row_entries, full_ranking_topk, recall_ndcg_at_k
 
 
 def sparse(pairs, shape):

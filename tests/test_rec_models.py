@@ -3,13 +3,14 @@
 import pytest
 import torch
 
-from datamodules.mmrec import BPRTriples, MMRecDataModule, UserBatches, interaction_matrix
-from datamodules.synth.rec import generate
+from datamodules.mmrec import BPRTriples, MMRecDataModule, UserBatches
 from experiments import registry
 from experiments.config import load_experiment
 from lightning_modules.befa.adapter import BehaviourDrivenFeatureAdapter
 from lightning_modules.befa.attribution import integrated_gradients
 from lightning_modules.layers.rec_graphs import bipartite_adjacency, knn_item_graph, knn_neighbours
+from rawdata.layouts.mmrec import interaction_matrix
+from rawdata.synth.rec import generate
 
 EXPERIMENTS = ["vbpr", "lightgcn", "lightgcn-feat", "mgcn", "ld4mrec", "befa-vbpr", "befa-lightgcn", "befa-mgcn"]
 

@@ -5,9 +5,9 @@ import json
 import pandas as pd
 import pytest
 
-from datamodules.mmrec import load_mmrec
-from datamodules.synth.rec import generate
 from experiments.runner import train
+from rawdata.layouts.mmrec import load_mmrec
+from rawdata.synth.rec import generate
 
 
 @pytest.fixture()
@@ -57,7 +57,7 @@ def test_ld4mrec_end_to_end(isolated):
 def test_resume_refuses_a_checkpoint_of_another_method_and_a_corrupt_one(isolated):
     import shutil
 
-    from experiments.errors import AffectError
+    from core.errors import AffectError
 
     tmp_path, _, overrides = isolated
     overrides = overrides + ["attribution.enabled=false", "trainer.max_epochs=1"]

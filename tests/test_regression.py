@@ -1,9 +1,9 @@
-"""CI regression: re-run the quick pipeline (reports/quick_pipeline.py) and hold its metrics to their bands.
+"""CI regression: re-run the quick pipeline (experiments/quick_pipeline.py) and hold its metrics to their bands.
 
 This is the test that makes CI fail when a method's UF1/UAR (or Recall@20) regresses: it copies the repository
 into a scratch project, runs `dvc repro report` there on the quick stand-ins and profile, and compares every
-experiment of reports/quick_pipeline.yaml with reports/baselines.json. A failure prints the table of what left
-its band. Refresh the bands deliberately with `python -m reports.quick_pipeline refresh` (see docs/report.md).
+experiment of experiments/quick_pipeline.yaml with reports/baselines.json. A failure prints the table of what left
+its band. Refresh the bands deliberately with `python -m experiments.quick_pipeline refresh` (see docs/report.md).
 """
 
 import json
@@ -17,11 +17,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_baselines_cover_every_quick_pipeline_experiment():
-    overlay = yaml.safe_load((REPO / "reports" / "quick_pipeline.yaml").read_text())
+    overlay = yaml.safe_load((REPO / "experiments" / "quick_pipeline.yaml").read_text())
     wanted = {e["id"] for group in ("experiments", "rec_experiments") for e in overlay[group].values()}
     baselines = json.loads((REPO / "reports" / "baselines.json").read_text())
     assert baselines["profile"] == overlay["profile"] == "quick"
-    assert set(baselines["experiments"]) == wanted, "refresh with `python -m reports.quick_pipeline refresh`"
+    assert set(baselines["experiments"]) == wanted, "refresh with `python -m experiments.quick_pipeline refresh`"
     for exp_id, entry in baselines["experiments"].items():
         assert entry["standin"] is True and len(entry["seeds"]) >= 2, exp_id
         for metric, band in entry["metrics"].items():
@@ -29,7 +29,7 @@ def test_baselines_cover_every_quick_pipeline_experiment():
 
 
 def test_quick_pipeline_stays_inside_its_bands():
-    done = subprocess.run([sys.executable, "-m", "reports.quick_pipeline", "check"], cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "experiments.quick_pipeline", "check"], cwd=REPO,
                           capture_output=True, text=True, timeout=1500)
     assert done.returncode == 0, f"quick pipeline regression:\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
     assert "DROP" not in done.stdout and "JUMP" not in done.stdout
@@ -38,8 +38,8 @@ def test_quick_pipeline_stays_inside_its_bands():
 def test_partial_refresh_replaces_only_the_named_bands_and_refuses_other_seeds():
     import pytest
 
-    from experiments.errors import AffectError
-    from reports.quick_pipeline import merge_baselines
+    from core.errors import AffectError
+    from experiments.quick_pipeline import merge_baselines
 
     old = {"profile": "quick", "seeds": [0, 1, 2], "created": "then",
            "experiments": {"a/casme2": {"metrics": {"uf1": {"mean": 0.1}}}, "b/casme2": {"metrics": {}}}}

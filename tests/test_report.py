@@ -10,9 +10,12 @@ import pytest
 from processed_fixture import write_processed
 from report_results import COMPOSITE_CLASSES, predictions, score, write_composite, write_result
 
-from experiments import metrics as M
+from core import metrics as M
+from core.errors import AffectError
+from experiments import registry
+from experiments.baselines import refresh as baselines_refresh
+from experiments.catalogue import SuiteCatalogue
 from experiments.cli import main
-from experiments.errors import AffectError
 from reports import plots, regression, tables
 from reports.build import ReportOptions, build_report
 from reports.document import Table
@@ -25,7 +28,8 @@ HTNET_LBPTOP_UF1 = 0.5882  # reports/reported.csv, lbptop_svm on the composite
 
 def _options(root: Path, **kw) -> ReportOptions:
     return ReportOptions(root=root, results_dir=root / "results", out_dir=root / "reports",
-                         mlflow=kw.pop("mlflow", False), dvc=kw.pop("dvc", False), workers=1, **kw)
+                         mlflow=kw.pop("mlflow", False), dvc=kw.pop("dvc", False), workers=1,
+                         catalogue=SuiteCatalogue(), **kw)
 
 
 def _table(experiments, task="mer", dataset="composite") -> Table:
@@ -242,7 +246,7 @@ def test_special_figures_directions_interpretation_attribution(project):
 
 def test_end_to_end_with_real_runs_a_second_seed_and_mlflow_curves(project):
     from experiments.runner import train
-    from reports.seed_runs import run_seed
+    from experiments.seeds import run_seed
 
     write_processed(project, subjects=2, clips=4)
     first = train("lbptop_svm/casme2", profile="quick")
@@ -284,7 +288,7 @@ def _baselines(results: Path) -> dict:
     for seed, acc in ((0, 0.60), (1, 0.66), (2, 0.72)):
         write_composite(results, "ststnet/composite", acc, seed=seed, seed_dir=True, profile="quick")
         write_composite(results, "lbptop_svm/composite", acc, seed=seed, seed_dir=True, profile="quick")
-    return regression.refresh(results.parent, results, ["ststnet/composite", "lbptop_svm/composite"],
+    return baselines_refresh(results.parent, results, ["ststnet/composite", "lbptop_svm/composite"],
                               [0, 1, 2], "quick", reuse=True)
 
 
@@ -361,7 +365,7 @@ def test_composite_classes_fixture_matches_the_dataset_defaults():
 
 
 def test_faithfulness_note_is_declared_or_read_from_docstrings(tmp_path):
-    from reports.faithfulness import docstring_note, method_note
+    from lightning_modules.spec import docstring_note
 
     method = tmp_path / "toy"
     method.mkdir()
@@ -371,7 +375,10 @@ def test_faithfulness_note_is_declared_or_read_from_docstrings(tmp_path):
     assert note.startswith("Faithful to the abstract: two streams.")
     assert "lightning_modules/toy/network.py" in note
     assert "not declared" in docstring_note(tmp_path)
-    assert method_note("ststnet").paper and method_note("no_such_method") is None
+    catalogue = SuiteCatalogue()
+    assert catalogue.method_note("ststnet").paper and catalogue.method_note("no_such_method") is None
+    note, declared = registry.method("ststnet").faithfulness_note()
+    assert note and declared
 
 
 def test_dvc_metrics_diff_is_skipped_with_a_reason_outside_a_dvc_project(tmp_path):

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from report_results import write_composite
 
+from experiments.catalogue import SuiteCatalogue
 from reports.build import ReportOptions, build_report
 
 pytestmark = pytest.mark.browser
@@ -72,7 +73,7 @@ def report(project) -> Path:
     write_composite(project / "results", "ststnet/composite", 0.7)
     write_composite(project / "results", "lbptop_svm/composite", 0.5, standin=False)
     options = ReportOptions(root=project, results_dir=project / "results", out_dir=project / "reports",
-                            mlflow=False, dvc=False, workers=1)
+                            mlflow=False, dvc=False, workers=1, catalogue=SuiteCatalogue())
     return build_report(options, configured=[]).html
 
 

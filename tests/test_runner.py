@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from processed_fixture import write_processed
 
-from experiments.errors import ConfigError, MissingStageOutput
+from core.errors import ConfigError, MissingStageOutput
 from experiments.runner import train
 
 
@@ -71,9 +71,10 @@ def test_composite_real_data_is_filtered_by_the_sample_list(project):
     """A licensed copy enters the composite only with the listed samples; stand-ins use the label mapping."""
     import pandas as pd
 
-    from datamodules.index import load_index, save_index
+    from core.config import PACKAGE_ROOT
     from datamodules.micro_expression import MicroExpressionSource
-    from experiments.config import PACKAGE_ROOT, load_experiment
+    from experiments.config import load_experiment
+    from rawdata.index import load_index, save_index
 
     for dataset, emotions in (("casme2", ("happiness", "disgust", "surprise")),
                               ("samm", ("happiness", "anger", "surprise")),
@@ -86,7 +87,7 @@ def test_composite_real_data_is_filtered_by_the_sample_list(project):
         save_index(index, folder / "index.csv")
     cfg = load_experiment("ststnet/composite")
     source = MicroExpressionSource(cfg, ("image28",), project)
-    listed = pd.read_csv(PACKAGE_ROOT / "datamodules" / "composite_samples.csv", dtype=str)
+    listed = pd.read_csv(PACKAGE_ROOT / "rawdata" / "layouts" / "composite_samples.csv", dtype=str)
     keys = set(zip(listed["dataset"], listed["subject"], listed["clip"]))
     assert len(source.index) >= 1
     assert all(key in keys for key in zip(source.index["dataset"], source.index["subject"], source.index["clip"]))

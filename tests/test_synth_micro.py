@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datamodules.layouts import parse
-from datamodules.layouts.common import Expression, Recording
-from datamodules.synth import aus, face, generate, plan, render
-from datamodules.synth.micro import SPECS
+from rawdata.layouts import parse
+from rawdata.layouts.common import Expression, Recording
+from rawdata.synth import aus, face, generate, plan, render
+from rawdata.synth.micro import SPECS
 
 AMPLITUDE = 1.7
 
@@ -258,7 +258,7 @@ def test_difficulty_knobs_reach_the_plan():
 
 
 def test_an_unknown_option_is_a_user_error(tmp_path):
-    from experiments.errors import AffectError
+    from core.errors import AffectError
 
     with pytest.raises(AffectError, match="unknown stand-in option"):
         generate("casme2", tmp_path / "x", subjects=1, seed=0, amplitude=3)
@@ -266,7 +266,7 @@ def test_an_unknown_option_is_a_user_error(tmp_path):
 
 
 def test_generate_never_overwrites_a_folder_that_is_not_a_standin(tmp_path):
-    from experiments.errors import AffectError
+    from core.errors import AffectError
 
     real = tmp_path / "real"
     real.mkdir()

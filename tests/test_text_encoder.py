@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 
-from experiments.errors import ConfigError
-from lightning_modules.layers.text import build_text_encoder, bundled_minilm_path, settings_from_config
+from core.errors import ConfigError
+from core.text import build_text_encoder, bundled_minilm_path, settings_from_config
 
 RANDOM_CLIP = {"embed_dim": 32, "width": 32, "heads": 2, "layers": 1, "context_length": 32}
 

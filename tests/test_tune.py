@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from processed_fixture import write_processed
 
+from core.errors import ConfigError
 from experiments.cli import main
-from experiments.errors import ConfigError
 from experiments.tuning import choose, grid_trials, parse_grid, split_values, validation_score
 
 LIGHT = ["trainer.num_threads=1"]

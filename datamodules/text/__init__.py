@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 
 MICROGESTURE_TEXT = Path(__file__).with_name("microgesture_classes.yaml")
 DIMENSIONS = ("body_part", "motion_path", "speed_rhythm", "contact")

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from core.config import project_root
+
 
 def register(sub) -> None:
     p = sub.add_parser("bench", help="collect (and optionally run) the benchmarks into one table")
@@ -49,8 +51,6 @@ def _numeric_leaves(node, prefix: str):
 
 
 def _run(args) -> int:
-    from experiments.config import project_root
-
     root = project_root()
     bench_dir = root / "benchmarks"
     if args.run:

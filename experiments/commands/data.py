@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from experiments.errors import AffectError
+from core.errors import AffectError
+from core.io import write_json
 
 
 def register(sub):
@@ -16,7 +17,8 @@ def register(sub):
         "check", help="parse a dataset folder: counts per subject, class and AU, and every problem found",
         description="Exit status 0 only when the dataset is usable (at least one clip, no error); warnings are "
                     "problems the pipeline handles.")
-    check.add_argument("format", help="dataset format (see datamodules/layouts/__init__.py FORMATS), e.g. casme2")
+    check.add_argument("format", help="dataset format (a parser of rawdata/layouts/, declared in rawdata/datasets.py), "
+                       "e.g. casme2")
     check.add_argument("--root", required=True, help="the dataset folder")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.add_argument("--images", choices=("all", "key", "none"), default="all",
@@ -32,7 +34,7 @@ def register(sub):
 
 
 def run_check(args) -> int:
-    from datamodules.check import check_dataset, format_report
+    from rawdata.check import check_dataset, format_report
 
     report = check_dataset(args.format, args.root, images=args.images)
     if args.json:
@@ -40,19 +42,17 @@ def run_check(args) -> int:
     else:
         print(format_report(report))
     if args.out and report.usable:
-        from experiments.io import write_json
-
         write_json(args.out, report.to_dict())
     return 0 if report.usable else 1
 
 
 def run_convert(args) -> int:
     try:
-        from datamodules.convert import convert_labels
+        from rawdata.convert import convert_labels
     except ModuleNotFoundError as err:
-        if err.name != "datamodules.convert":
+        if err.name != "rawdata.convert":
             raise
-        raise AffectError("`affect data convert` is not available: datamodules/convert.py is missing") from err
+        raise AffectError("`affect data convert` is not available: rawdata/convert.py is missing") from err
     result = convert_labels(args.src, args.dst)
     if result is not None:
         print(result)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.config import load_params, load_yaml, project_root
+from experiments.registry import DEFAULTS_DIR
+
 STAGE_CHOICES = ("index", "faces", "landmarks", "magnify", "flow", "features", "all")
 
 
@@ -22,26 +25,31 @@ def register(sub):
     p.add_argument("stage", choices=STAGE_CHOICES, help="stage to run; `all` runs every stage in order")
     p.add_argument("dataset", help="dataset key of params.yaml `datasets:` (e.g. casme2)")
     p.add_argument("--params", default=None, help="params file (default: params.yaml of the project)")
-    p.add_argument("--processed", default=None, help="processed-data root (default: data/processed)")
+    p.add_argument("--processed", default=None,
+                   help="processed-data root (default: data.processed_root of experiments/_defaults/global.yaml, "
+                   "where training reads it: data/processed)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: preprocess.n_jobs)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_run)
 
 
 def _run(args) -> int:
-    from experiments.config import project_root
-    from preprocessing.params import load_params
     from preprocessing.stages import ORDER, run_stage
 
     root = project_root()
     params = load_params(Path(args.params) if args.params else root / "params.yaml")
-    processed = Path(args.processed) if args.processed else root / "data" / "processed"
+    processed = Path(args.processed) if args.processed else root / processed_root()
     stages = ORDER if args.stage == "all" else (args.stage,)
     for stage in stages:
         summary = run_stage(stage, args.dataset, params, processed, jobs=args.jobs,
                             progress=False if args.no_progress else None)
         print(_describe(summary))
     return 0
+
+
+def processed_root() -> str:
+    """`data.processed_root` of the global experiment defaults: the one place training and preprocessing read."""
+    return str(load_yaml(DEFAULTS_DIR / "global.yaml").data.processed_root)
 
 
 def _describe(summary: dict) -> str:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.config import project_root
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -51,8 +53,6 @@ def register(sub) -> None:
 
 
 def _run(args) -> int:
-    from experiments.config import project_root
-
     root = project_root()
     results = (args.results or root / "results").resolve()
     baselines = (args.baselines or root / "reports" / "baselines.json").resolve()
@@ -61,18 +61,19 @@ def _run(args) -> int:
 
         return check_command(results, baselines, allow_missing=args.allow_missing)
     if args.refresh_baselines:
-        from reports.regression import refresh_command
+        from experiments.baselines import refresh_command
 
         return refresh_command(root, results, baselines, args.experiments, args.seeds, args.profile or "quick",
                                args.reuse)
     if args.add_seeds:
-        from reports.seed_runs import add_seeds_command
+        from experiments.seeds import add_seeds_command
 
         return add_seeds_command(root, results, args.experiments, args.seeds, args.profile)
+    from experiments.catalogue import SuiteCatalogue
     from reports.build import ReportOptions, build_report
 
     options = ReportOptions(root=root, results_dir=results, out_dir=(args.out or root / "reports").resolve(),
-                            mlflow=not args.no_mlflow, dvc=not args.no_dvc)
+                            mlflow=not args.no_mlflow, dvc=not args.no_dvc, catalogue=SuiteCatalogue())
     summary = build_report(options)
     print(f"report: {summary.markdown} and {summary.html} ({len(summary.figures)} figures, "
           f"{summary.complete}/{summary.experiments} experiments with results, {summary.seconds:.1f} s)")

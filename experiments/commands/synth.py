@@ -6,20 +6,20 @@ import json
 
 import yaml
 
-from experiments.errors import AffectError
+from core.errors import AffectError
+from rawdata.datasets import STANDINS
 
 
 def register(sub):
-    from datamodules.synth import GENERATORS
-
     p = sub.add_parser(
         "synth", help="write a stand-in dataset in an official layout",
         description="Write a synthetic stand-in dataset (with SYNTHETIC.json and ground truth) in the official "
                     "layout of KIND. Defaults are small (see each generator); --subjects and --clips-per-subject "
                     "make it larger. Kind-specific knobs go through --set, e.g. --set amplitude_scale=0.5.")
-    p.add_argument("kind", choices=sorted(GENERATORS), help="which dataset to imitate")
+    p.add_argument("kind", choices=sorted(STANDINS), help="which dataset to imitate (rawdata/datasets.py)")
     p.add_argument("--out", required=True, help="output folder (created; replaced only if it is a stand-in)")
-    p.add_argument("--subjects", type=int, default=None, help="number of subjects (default: the kind's)")
+    p.add_argument("--subjects", type=int, default=None,
+                   help="number of subjects (default: the kind's, Dataset.standin_subjects)")
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same files")
     p.add_argument("--clips-per-subject", type=int, default=None,
                    help="average clips per subject (default: about 90 clips in all)")
@@ -45,7 +45,7 @@ def parse_settings(items: list[str]) -> dict:
 
 
 def run(args) -> int:
-    from datamodules.synth import generate
+    from rawdata.synth import generate  # cv2 and the face model load only when a stand-in is written
 
     options = parse_settings(args.settings)
     for name in ("clips_per_subject", "workers", "users", "items", "interactions", "image_dim", "text_dim"):

@@ -23,14 +23,18 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import lightning.pytorch as pl
 import numpy as np
 import pandas as pd
 import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
+from core import metrics as M
+from core.errors import AffectError
+from core.io import write_csv, write_json
+from core.seeding import EpochSeed
 from datamodules.protocols import Fold, make_folds
-from experiments import metrics as M
-from experiments.errors import AffectError
-from experiments.io import write_csv, write_json
+from experiments.checkpoints import CheckpointIdentity, identity, verify_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -103,22 +107,10 @@ def run(prepared: Prepared, ctx) -> dict:
     if interpretations:
         write_json(ctx.out_dir / "interpretation.json", summarise_interpretations(interpretations))
         ctx.tracker.log_artifact(ctx.out_dir / "interpretation.json")
-    if "confusion_matrix" in metrics:
-        from reports.figures import confusion_matrix_figure
-
-        figure = confusion_matrix_figure(metrics["confusion_matrix"], metrics["class_names"],
-                                         ctx.out_dir / "confusion_matrix.png", title=cfg.experiment)
-        ctx.tracker.log_artifact(figure)
     return metrics
 
 
 def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, run_id: str):
-    import lightning.pytorch as pl
-    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
-
-    from experiments.checkpoints import CheckpointIdentity, identity, verify_checkpoint
-    from experiments.seeding import EpochSeed
-
     cfg = ctx.cfg
     source = prepared.source
     pl.seed_everything(ctx.seed + number, workers=True, verbose=False)

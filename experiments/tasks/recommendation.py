@@ -1,7 +1,7 @@
 """The recommendation loop (task ``rec``): one train/valid/test split, early stopping on validation, test once.
 
 1. prepare: locate the MMRec folder (``data.root``); ``data.format: movielens`` first converts MovieLens-100k
-   from the installed recbole package (datamodules/movielens.py, cached), ``mmrec`` reads the folder as is (a
+   from the installed recbole package (rawdata/movielens.py, cached), ``mmrec`` reads the folder as is (a
    licensed Amazon copy or ``affect synth rec`` output). Problems stop the run before any MLflow run opens.
 2. run: a nested MLflow run; Lightning fits the method on BPR triples (or user batches), ranks all items for
    every validation user each ``eval.every_n_epochs`` epochs (training items masked) and stops when
@@ -27,10 +27,13 @@ import lightning.pytorch as pl
 import pandas as pd
 import torch
 
-from datamodules.mmrec import MODALITY_FILES, MMRecData, MMRecDataModule, find_inter_file, load_mmrec
+from core.errors import ConfigError, DatasetError
+from core.io import write_csv, write_json
+from datamodules.mmrec import MMRecDataModule
 from experiments.checkpoints import CheckpointIdentity, identity, load_checkpoint, verify_checkpoint
-from experiments.errors import ConfigError, DatasetError
-from experiments.io import write_csv, write_json
+from lightning_modules.befa.attribution import attribution_analysis, plot_attribution
+from rawdata.layouts.mmrec import MODALITY_FILES, MMRecData, find_inter_file, load_mmrec
+from rawdata.movielens import ensure_movielens_mmrec
 
 log = logging.getLogger(__name__)
 FORMATS = ("mmrec", "movielens")
@@ -56,8 +59,6 @@ def prepare(cfg, spec, root: Path) -> Prepared:
     if data_format not in FORMATS:
         raise ConfigError(f"data.format must be one of {FORMATS} for recommendation, got {data_format!r}")
     if data_format == "movielens":
-        from datamodules.movielens import ensure_movielens_mmrec
-
         ensure_movielens_mmrec(folder, seed=int(cfg.data.split_seed), ratios=tuple(cfg.data.split_ratios))
     elif not folder.is_dir():
         raise DatasetError("no MMRec dataset folder", path=folder,
@@ -145,8 +146,6 @@ def informative_dims(folder: Path) -> dict[str, list[int]] | None:
 
 def run_attribution(module, prepared: Prepared, ctx) -> dict | None:
     """The BeFA attribution analysis of a content-reading model (skipped for ID-only models)."""
-    from lightning_modules.befa.attribution import attribution_analysis, plot_attribution
-
     cfg = ctx.cfg
     if not bool(cfg.attribution.enabled) or not getattr(module, "uses_content", True):
         return None

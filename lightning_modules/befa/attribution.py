@@ -28,6 +28,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.io import atomic_path
+from lightning_modules.befa.adapter import BehaviourDrivenFeatureAdapter
+
 
 def feature_baseline(features: torch.Tensor, kind: str) -> torch.Tensor:
     if kind == "mean":
@@ -121,8 +124,6 @@ def attribution_analysis(module, topk: torch.Tensor, users: torch.Tensor, featur
 def befa_mask_summary(module) -> dict[str, dict[str, float]]:
     """How much each modality's BeFA mask filters: mean gate and the shares of units nearly closed (< 0.1) or
     open (> 0.9), over all items ({} when the model has no adapter)."""
-    from lightning_modules.befa.adapter import BehaviourDrivenFeatureAdapter
-
     net = getattr(module, "net", None)
     encoders = getattr(net, "content", None) or {}
     summary = {}
@@ -142,8 +143,6 @@ def plot_attribution(result: dict, path: str | Path, title: str, top: int = 30) 
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from experiments.io import atomic_path
 
     modalities = result["modalities"]
     fig, axes = plt.subplots(len(modalities), 1, figsize=(10, 3.2 * len(modalities)), squeeze=False)

@@ -15,7 +15,7 @@ from torch.nn import functional as F
 from lightning_modules.dere_grl.network import DeReGRL
 from lightning_modules.geograph.losses import class_weights
 from lightning_modules.layers.base import ClassifierModule
-from lightning_modules.layers.optim import build_optimizer
+from lightning_modules.layers.optim import build_optimizer, trainer_epochs
 
 
 class DeReGRLModule(ClassifierModule):
@@ -51,4 +51,4 @@ class DeReGRLModule(ClassifierModule):
             {"params": [p for p in self.parameters() if id(p) not in ids]},
             {"params": structure, "lr": float(self.cfg.optim.lr) * float(self.cfg.model.structure_lr_scale)},
         ]
-        return build_optimizer(self.cfg.optim, groups, int(self.cfg.trainer.max_epochs))
+        return build_optimizer(groups, self.cfg.optim, trainer_epochs(self))

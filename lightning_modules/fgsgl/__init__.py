@@ -7,7 +7,7 @@ optimisation trains both coarse to fine. Everything below that the abstract leav
 config knob (experiments/_defaults/methods/fgsgl.yaml, `model.*`).
 
 Visual side (network.py): the ST-GCN-style encoder of lightning_modules/layers/skeleton.py on the layout's graph.
-Text side: the suite's frozen text encoder (lightning_modules/layers/text.py; all-MiniLM-L6-v2 by default, an
+Text side: the suite's frozen text encoder (core/text.py; all-MiniLM-L6-v2 by default, an
 open_clip text tower with `text_encoder.backend: open_clip`), run once on the class texts of
 datamodules/text/microgesture_classes.yaml (`data.text_set`); the embeddings are buffers, nothing trains them.
 

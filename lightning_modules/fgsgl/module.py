@@ -10,13 +10,14 @@ import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
 
+from core.errors import ConfigError
+from core.text import build_text_encoder
 from datamodules.text import DIMENSIONS, class_texts
-from experiments.errors import ConfigError
 from lightning_modules.fgsgl import losses as L
 from lightning_modules.fgsgl.network import FGSGLNetwork
 from lightning_modules.layers.base import ClassifierModule
+from lightning_modules.layers.optim import trainer_epochs
 from lightning_modules.layers.skeleton import skeleton_encoder_from_config
-from lightning_modules.layers.text import build_text_encoder
 
 SCORE_LEVELS = ("linear", "category", "fine")
 
@@ -76,7 +77,9 @@ class FGSGLModule(ClassifierModule):
             losses["cpa"] = float(m.cpa.weight) * L.category_alignment_loss(
                 out["global"], prototypes, y, float(m.cpa.temperature), bool(m.cpa.symmetric))
         if self.use_fgsa:
-            weight = L.fine_weight(self.current_epoch, int(self.cfg.trainer.max_epochs), str(m.schedule.kind),
+            # the Trainer's epochs; outside a Trainer (a test calling compute) the epoch is 0, whose weight is the
+            # same for any positive span
+            weight = L.fine_weight(self.current_epoch, trainer_epochs(self) or 1, str(m.schedule.kind),
                                    float(m.schedule.fine_start), float(m.schedule.fine_full))
             fgsa = L.fine_grained_alignment_loss(out["local"], self.fine_text, self.fine_targets[y],
                                                  float(m.fgsa.temperature))

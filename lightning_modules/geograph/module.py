@@ -21,7 +21,7 @@ from torch.nn import functional as F
 from lightning_modules.geograph.losses import adaptive_au_loss, class_weights
 from lightning_modules.geograph.network import GeometricTwoStreamGraphNet
 from lightning_modules.layers.base import ClassifierModule
-from lightning_modules.layers.optim import build_optimizer
+from lightning_modules.layers.optim import build_optimizer, trainer_epochs
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class GeoGraphModule(ClassifierModule):
         if semantic:
             lr = float(self.cfg.optim.lr) * float(self.cfg.model.semantic_lr_scale)
             groups.append({"params": semantic, "lr": lr})
-        return build_optimizer(self.cfg.optim, groups, int(self.cfg.trainer.max_epochs))
+        return build_optimizer(groups, self.cfg.optim, trainer_epochs(self))
 
     def compute(self, batch):
         out = self.net(batch["landmarks"])

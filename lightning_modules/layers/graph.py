@@ -30,16 +30,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-N_LANDMARKS = 68
-
-FACE_COMPONENTS: dict[str, tuple[int, ...]] = {
-    "brows": tuple(range(17, 27)),
-    "eyes": tuple(range(36, 48)),
-    "nose": tuple(range(27, 36)),
-    "mouth": tuple(range(48, 68)),
-    "contour": tuple(range(0, 17)),
-}
-"""The facial key components of DeRe-GRL (brows, eyes, nose, mouth, jaw/contour) as landmark indices."""
+from core.landmarks import FACE_COMPONENTS, N_LANDMARKS
 
 RIGHT_EYE = tuple(range(36, 42))
 LEFT_EYE = tuple(range(42, 48))

@@ -1,12 +1,20 @@
-"""Optimisers and schedulers from the `optim` config block (one place, shared by every method)."""
+"""The one optimiser and scheduler builder, from the `optim` config block, shared by every method.
+
+``build_optimizer(parameters, optim_cfg, max_epochs)`` takes its arguments in torch's order (what to optimise
+first). The epoch count a schedule spans is the Trainer's (:func:`trainer_epochs`), never re-read from the config.
+"""
 
 from __future__ import annotations
 
 import torch
 
 
-def build_optimizer(optim_cfg, parameters, max_epochs: int):
-    """Return what `configure_optimizers` returns: an optimiser, or {"optimizer", "lr_scheduler"}."""
+def build_optimizer(parameters, optim_cfg, max_epochs: int | None = None):
+    """Return what `configure_optimizers` returns: an optimiser, or {"optimizer", "lr_scheduler"}.
+
+    ``parameters``: an iterable of tensors or of param-group dicts; ``max_epochs``: the span of a cosine schedule
+    (the Trainer's ``max_epochs``; needed only when ``optim.scheduler`` is ``cosine``).
+    """
     name = str(optim_cfg.name).lower()
     lr, wd = float(optim_cfg.lr), float(optim_cfg.weight_decay)
     if name == "adam":
@@ -18,6 +26,17 @@ def build_optimizer(optim_cfg, parameters, max_epochs: int):
     else:
         raise ValueError(f"optim.name must be adam, adamw or sgd, got {name!r}")
     if str(optim_cfg.get("scheduler", "none")) == "cosine":
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, max_epochs))
+        if max_epochs is None:
+            raise ValueError("a cosine schedule spans the Trainer's max_epochs: attach the module to a Trainer")
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, int(max_epochs)))
         return {"optimizer": optimizer, "lr_scheduler": scheduler}
     return optimizer
+
+
+def trainer_epochs(module) -> int | None:
+    """``max_epochs`` of the Trainer running ``module`` (None outside a Trainer, e.g. a test building the optimiser)."""
+    try:
+        trainer = module.trainer
+    except RuntimeError:  # "... is not attached to a `Trainer`"
+        return None
+    return None if trainer is None or trainer.max_epochs is None else int(trainer.max_epochs)

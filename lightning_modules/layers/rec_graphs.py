@@ -13,6 +13,12 @@
   torch's COO product is slow on CPU, and its backward transposes the matrix on every call; FixedSparse keeps
   the matrix and its transpose as CSR and hands autograd the transpose directly (2-5x faster per product,
   measured in benchmarks/rec.py's MGCN epoch).
+
+torch-geometric's LGConv computes the same propagation (identical numbers on a CSR adjacency, 1e-7 on an edge
+list) but is slower here, so the recommenders keep FixedSparse: one forward + backward of 2-layer LightGCN on
+MovieLens-100k, d = 64, 1 thread, 4.1 ms ours vs 25 ms LGConv on a torch CSR adjacency and 170-200 ms on an edge
+list (benchmarks/pyg_lightgcn.py; its autograd transposes the sparse matrix on every backward, and the edge-list
+path gathers and scatters 160k messages per layer without torch-scatter).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ A method subclasses :class:`RecommenderModule` and supplies two things:
   is how the attribution analysis asks for scores of modified inputs.
 
 Validation and test rank ALL items for every user with held-out items, masking only the user's training items
-(experiments/ranking.py), and log ``val/recall@K`` / ``val/ndcg@K``; early stopping and checkpoint selection watch
+(core/ranking.py), and log ``val/recall@K`` / ``val/ndcg@K``; early stopping and checkpoint selection watch
 ``val/recall@20`` (never a test number). The test pass keeps the top-``eval.rankings_top`` lists for
 rankings.csv in ``self.test_result``.
 
@@ -24,7 +24,8 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 
-from experiments.ranking import as_csr, full_ranking_topk, recall_ndcg_at_k
+from core.ranking import as_csr, full_ranking_topk, recall_ndcg_at_k
+from lightning_modules.layers.optim import build_optimizer, trainer_epochs
 from lightning_modules.layers.rec_losses import bpr_loss, embedding_l2
 
 
@@ -43,18 +44,6 @@ class Representations:
     items: torch.Tensor  # (n_items, d) final item representations
     regularized: tuple[torch.Tensor, ...] = ()  # (n_users, ·) / (n_items, ·) tables L2 applies to (by batch rows)
     extras: dict[str, torch.Tensor] = field(default_factory=dict)
-
-
-def build_optimizer(parameters, optim_cfg) -> torch.optim.Optimizer:
-    name = str(optim_cfg.name)
-    lr, weight_decay = float(optim_cfg.lr), float(optim_cfg.weight_decay)
-    if name == "adam":
-        return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
-    if name == "adamw":
-        return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
-    if name == "sgd":
-        return torch.optim.SGD(parameters, lr=lr, weight_decay=weight_decay, momentum=float(optim_cfg.momentum))
-    raise ValueError(f"optim.name must be adam, adamw or sgd, got {name!r}")
 
 
 class RecommenderModule(pl.LightningModule):
@@ -119,7 +108,7 @@ class RecommenderModule(pl.LightningModule):
         self.log_dict({f"test/{k}": float(v) for k, v in self.test_result.metrics.items() if k != "n_users"})
 
     def configure_optimizers(self):
-        return build_optimizer(self.parameters(), self.cfg.optim)
+        return build_optimizer(self.parameters(), self.cfg.optim, trainer_epochs(self))
 
     def _begin_ranking(self):
         self._scorer = self.user_scorer()

@@ -179,7 +179,7 @@ class SkeletonEncoder(nn.Module):
 def skeleton_encoder_from_config(encoder_cfg, info) -> SkeletonEncoder:
     """The encoder described by a `model.encoder` block for the data of ``info`` (its layout's graph and shape).
 
-    ``info.extra["skeleton_layout"]`` is the :class:`~datamodules.layouts.skeleton_arrays.SkeletonLayout` and
+    ``info.extra["skeleton_layout"]`` is the :class:`~rawdata.layouts.skeleton_arrays.SkeletonLayout` and
     ``info.input_shapes["skeleton"]`` is (C, T, V, M), as :class:`datamodules.gesture.GestureSource` provides.
     """
     layout = info.extra["skeleton_layout"]

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import torch
 
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 from preprocessing.hsdg import DIRECTIONS, STEPS
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 from lightning_modules.layers.base import ClassifierModule
 from lightning_modules.layers.hsic import HSICLoss
 from lightning_modules.masked_decoupling.network import PARADIGMS, DualStreamDecoupling

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 
 import torch
 
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 
 EMOTION_PROTOTYPES: dict[str, tuple[tuple[int, ...], ...]] = {
     "happiness": ((6, 12), (12,)),

@@ -21,7 +21,7 @@ the apex input stays below the all-positive floor, see the report), so the ``mic
 experiments measure how much of that gap is the missing prior. The report marks the variant as not the paper's.
 
 Text side: the AU prompts of au_descriptions.yaml embedded ONCE by the suite's frozen text encoder
-(lightning_modules/layers/text.py: all-MiniLM-L6-v2 by default, the open_clip text tower of a local checkpoint
+(core/text.py: all-MiniLM-L6-v2 by default, the open_clip text tower of a local checkpoint
 when `model.text_encoder.backend: open_clip`), kept as a buffer, and mapped into the image feature space by a
 learned linear layer (the only trainable part of the text side).
 """
@@ -30,16 +30,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import lightning.pytorch as pl
 import torch
 import torch.nn.functional as F
 import yaml
 from omegaconf import OmegaConf
 from torch import nn
 
-from experiments.errors import ConfigError
-from lightning_modules.layers.optim import build_optimizer
-from lightning_modules.layers.text import build_text_encoder
+from core.errors import ConfigError
+from core.text import build_text_encoder
+from lightning_modules.layers.base import MultilabelAUModule
+from lightning_modules.layers.optim import build_optimizer, trainer_epochs
 from lightning_modules.micro_au_clip import losses as L
 from lightning_modules.micro_au_clip.au_to_emotion import emotion_scores, prototype_index
 from lightning_modules.micro_au_clip.network import MicroAUCLIP, build_clip_image_encoder
@@ -99,11 +99,9 @@ def embed_au_descriptions(m, au_names: list[str]) -> tuple[torch.Tensor, dict]:
     return encoder.encode(prompts).float(), encoder.describe()
 
 
-class MicroAUCLIPModule(pl.LightningModule):
+class MicroAUCLIPModule(MultilabelAUModule):
     def __init__(self, cfg, info):
-        super().__init__()
-        self.cfg = cfg
-        self.info = info
+        super().__init__(cfg, info)
         m = cfg.model
         self.au_names = [str(a) for a in info.au_names]
         self.class_names = list(info.class_names)
@@ -151,23 +149,10 @@ class MicroAUCLIPModule(pl.LightningModule):
             terms["miaucl"] = float(m.miaucl_weight) * miaucl
         return terms
 
-    def shared_step(self, batch: dict, stage: str) -> torch.Tensor:
-        terms = self.losses(self(batch), batch["aus"].float())
-        loss = torch.stack(list(terms.values())).sum()
-        size = len(batch["aus"])
-        for name, value in terms.items():
-            self.log(f"{stage}/{name}", value.detach(), on_epoch=True, on_step=False, batch_size=size)
-        self.log(f"{stage}/loss", loss.detach(), on_epoch=True, on_step=False, prog_bar=True, batch_size=size)
-        return loss
-
-    def training_step(self, batch, batch_idx):
-        return self.shared_step(batch, "train")
-
-    def validation_step(self, batch, batch_idx):
-        return self.shared_step(batch, "val")
-
-    def test_step(self, batch, batch_idx):
-        return self.shared_step(batch, "test")
+    def compute(self, batch: dict) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """The shared step's (outputs, losses): the network's heads and the weighted BCE / GD / MiAUCL terms."""
+        out = self(batch)
+        return out, self.losses(out, batch["aus"].float())
 
     def predict_step(self, batch, batch_idx):
         probs = self(batch)["au_logits"].sigmoid()
@@ -186,4 +171,4 @@ class MicroAUCLIPModule(pl.LightningModule):
         if trainable_encoder:
             lr = float(self.cfg.optim.lr) * float(self.cfg.model.clip.lr_scale)
             groups.append({"params": trainable_encoder, "lr": lr})
-        return build_optimizer(self.cfg.optim, groups, int(self.cfg.trainer.max_epochs))
+        return build_optimizer(groups, self.cfg.optim, trainer_epochs(self))

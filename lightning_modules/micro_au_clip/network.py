@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from experiments.errors import ConfigError
+from core.errors import ConfigError
 from lightning_modules.micro_au_clip.regions import region_masks
 
 SMALL_CONFIG = Path(__file__).with_name("MicroAU-ViT-T-16.json")

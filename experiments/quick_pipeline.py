@@ -1,0 +1,170 @@
+"""The quick pipeline that CI re-runs, and the deliberate refresh of its regression baselines.
+
+``python -m experiments.quick_pipeline check`` (run by tests/test_regression.py, so by `make test` and CI):
+
+1. copies the repository's tracked files (``git ls-files``) into a scratch project;
+2. replaces the top-level keys of its params.yaml with those of experiments/quick_pipeline.yaml (profile ``quick``,
+   smaller stand-ins, a subset of experiments covering every kind of method);
+3. runs ``dvc repro report`` there: the real pipeline, stand-in synthesis to report;
+4. compares the scratch results with reports/baselines.json (reports/regression.py) and prints one table; exits
+   1 when a metric left its band (a drop is a regression, a jump is suspicious), or an experiment is missing.
+
+``python -m experiments.quick_pipeline refresh [--seeds 0 1 2]`` runs steps 1-3, then ``affect report
+--refresh-baselines`` inside the scratch project (every experiment again under each seed) and writes the new
+bands to reports/baselines.json. Commit that file with a message saying why the numbers moved; never edit it by
+hand. ``refresh --experiments ID ...`` renews only those bands (for a change that touches only them) and keeps
+the others; the file records each such partial refresh. ``--keep DIR`` keeps the scratch project (its MLflow
+store, results and report) for inspection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from core.errors import AffectError
+from core.io import write_json
+from core.provenance import git_commit
+
+REPO = Path(__file__).resolve().parents[1]
+OVERLAY = REPO / "experiments" / "quick_pipeline.yaml"
+BASELINES = REPO / "reports" / "baselines.json"
+
+
+def tracked_files(repo: Path) -> list[str]:
+    """Paths git tracks in ``repo`` (plus untracked, not ignored ones: a working tree under test counts)."""
+    out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=repo,
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise AffectError(f"cannot list the repository's files: {out.stderr.strip()}", path=repo)
+    return [line for line in out.stdout.splitlines() if line]
+
+
+def overlay_params(params_path: Path, overlay_path: Path) -> dict:
+    """params.yaml with each top-level key of the overlay replacing the original's (not merged into it)."""
+    params = yaml.safe_load(params_path.read_text(encoding="utf-8"))
+    overlay = yaml.safe_load(overlay_path.read_text(encoding="utf-8"))
+    if not isinstance(overlay, dict):
+        raise AffectError("expected a mapping of params.yaml keys", path=overlay_path)
+    return {**params, **overlay}
+
+
+def build_project(dest: Path, repo: Path = REPO, overlay: Path = OVERLAY) -> Path:
+    """A scratch copy of the repository whose params.yaml is the quick pipeline's; DVC runs there without git."""
+    for relative in tracked_files(repo):
+        if relative == "dvc.lock":  # the scratch pipeline starts from nothing, whatever ran here
+            continue
+        source = repo / relative
+        if source.is_file():
+            target = dest / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    params = overlay_params(repo / "params.yaml", overlay)
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+    _run(["dvc", "config", "core.no_scm", "true"], dest)
+    return dest
+
+
+def _environment() -> dict:
+    """The stage commands call `affect` and `dvc`: this interpreter's bin folder goes first on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("AFFECT_ROOT", None)
+    env.pop("MLFLOW_TRACKING_URI", None)  # the scratch project's own sqlite store
+    return env
+
+
+def _run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(command, cwd=cwd, env=_environment(), capture_output=True, text=True)
+    if check and done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-25:])
+        raise AffectError(f"`{' '.join(command)}` failed with exit code {done.returncode}:\n{tail}", path=cwd)
+    return done
+
+
+def run_pipeline(project: Path) -> float:
+    """``dvc repro report`` in the scratch project; returns its wall-clock seconds."""
+    started = time.perf_counter()
+    _run(["dvc", "repro", "report"], project)
+    return time.perf_counter() - started
+
+
+def check(project: Path, baselines: Path = BASELINES) -> subprocess.CompletedProcess:
+    """`affect report --check-regression` of the scratch results against the repository's baselines."""
+    return _run(["affect", "report", "--check-regression", "--baselines", str(baselines)], project, check=False)
+
+
+def refresh(project: Path, seeds: list[int], baselines: Path = BASELINES, only: list[str] | None = None) -> None:
+    """New bands for every quick-pipeline experiment, or (``only``) for the named ones, merged into the others."""
+    target = project / "reports" / "baselines.json"
+    command = ["affect", "report", "--refresh-baselines", "--seeds", *map(str, seeds)]
+    _run(command + (["--experiments", *only] if only else []), project)
+    if not only:
+        shutil.copy2(target, baselines)
+        return
+    new = json.loads(target.read_text(encoding="utf-8"))
+    new["git_commit"] = git_commit(REPO)  # the scratch project has no git history
+    merged = merge_baselines(json.loads(baselines.read_text(encoding="utf-8")), new, only)
+    write_json(baselines, merged)
+
+
+def merge_baselines(old: dict, new: dict, only: list[str]) -> dict:
+    """``old`` with the entries of ``only`` replaced by ``new``'s; refused when seeds or profile differ (the
+    bands would not be comparable). Each partial refresh is recorded under ``partial_refreshes``."""
+    for key in ("profile", "seeds"):
+        if old.get(key) is not None and old.get(key) != new.get(key):
+            raise AffectError(f"partial refresh with {key}={new.get(key)!r}, but the baselines have "
+                              f"{old.get(key)!r}: refresh every experiment instead")
+    missing = [e for e in only if e not in new.get("experiments", {})]
+    if missing:
+        raise AffectError(f"the refresh produced no band for {missing}")
+    merged = {**old, "experiments": {**old.get("experiments", {}),
+                                     **{e: new["experiments"][e] for e in only}}}
+    history = list(old.get("partial_refreshes", []))
+    history.append({"experiments": list(only), "created": new.get("created"), "git_commit": new.get("git_commit")})
+    merged["partial_refreshes"] = history
+    return merged
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("action", choices=("check", "refresh"))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="refresh: seeds of the bands")
+    parser.add_argument("--keep", type=Path, default=None, help="build the scratch project here and keep it")
+    parser.add_argument("--experiments", nargs="+", default=None, metavar="ID",
+                        help="refresh: only these experiments' bands (the others are kept); for a change that "
+                        "touches only them")
+    args = parser.parse_args(argv)
+    scratch = None if args.keep else tempfile.TemporaryDirectory(prefix="affect-quick-")
+    project = args.keep or Path(scratch.name)
+    try:
+        project.mkdir(parents=True, exist_ok=True)
+        build_project(project)
+        seconds = run_pipeline(project)
+        print(f"quick pipeline: `dvc repro report` took {seconds:.0f} s in {project}")
+        if args.action == "refresh":
+            refresh(project, args.seeds, only=args.experiments)
+            print(f"wrote {BASELINES}")
+            return 0
+        done = check(project)
+        print(done.stdout + done.stderr, end="")
+        return done.returncode
+    except AffectError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

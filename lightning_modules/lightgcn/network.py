@@ -1,0 +1,45 @@
+"""LightGCN (He et al., SIGIR 2020) as a LightningModule, optionally with item content (LightGCN-with-features).
+
+E^(0) = [user ID embeddings; item ID embeddings (+ content)], E^(l+1) = A E^(l) with A the symmetric-normalised
+user-item adjacency, and the final representation is the mean over layers 0..L. Trained with BPR and an L2
+penalty on the batch's ID embeddings, as in the paper.
+
+Choices (knobs in experiments/_defaults/methods/lightgcn.yaml): ``n_layers`` (2, MGCN's user-item view setting),
+``embedding_dim`` (64); ``use_features`` adds sum over modalities of a projection of the item's content to its
+layer-0 embedding (how multimodal papers, BeFA's included, give LightGCN content); ``befa`` (implies
+``use_features``) makes that projection BeFA's adapter guided by the item's ID embedding.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lightning_modules.layers.rec_content import build_content_encoders
+from lightning_modules.layers.rec_graphs import FixedSparse, lightgcn_propagate
+
+
+class LightGCNNetwork(nn.Module):
+    def __init__(self, n_users: int, n_items: int, feature_dims: dict[str, int], model_cfg):
+        super().__init__()
+        dim = int(model_cfg.embedding_dim)
+        self.n_layers = int(model_cfg.n_layers)
+        self.user_id = nn.Embedding(n_users, dim)
+        self.item_id = nn.Embedding(n_items, dim)
+        nn.init.xavier_uniform_(self.user_id.weight)
+        nn.init.xavier_uniform_(self.item_id.weight)
+        self.use_features = bool(model_cfg.use_features) or bool(model_cfg.befa)
+        self.content = build_content_encoders(feature_dims, dim, dim, model_cfg) if self.use_features else None
+
+    def item_input(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        items = self.item_id.weight
+        if self.content is not None:
+            items = items + sum(self.content[m](x, self.item_id.weight) for m, x in features.items())
+        return items
+
+    def forward(self, adjacency: FixedSparse, features: dict[str, torch.Tensor]):
+        """(final user table, final item table)."""
+        ego = torch.cat([self.user_id.weight, self.item_input(features)])
+        final = lightgcn_propagate(adjacency, ego, self.n_layers)
+        n_users = len(self.user_id.weight)
+        return final[:n_users], final[n_users:]

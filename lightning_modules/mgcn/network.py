@@ -1,0 +1,76 @@
+"""MGCN (Yu et al., "Multi-View Graph Convolutional Network for Multimedia Recommendation", ACM MM 2023).
+
+1. Behaviour-guided purifier: each modality's content feature is projected to the embedding size (a linear map,
+   or BeFA's adapter with ``model.befa: true``) and gates the item ID embedding,
+   ``e_{i,m} = e_i * sigmoid(W_m x'_{i,m} + b_m)``, so only the parts of behaviour the content supports pass.
+2. User-item view: LightGCN over the normalised user-item graph (``n_ui_layers`` = 2, mean over layers) on the
+   ID embeddings gives the behaviour representation E_b.
+3. Item-item view: per modality, a frozen kNN graph on the RAW features (k = ``knn_k`` = 10, cosine,
+   symmetric normalisation; lightning_modules/layers/rec_graphs.py) propagates the purified item embeddings
+   ``n_ii_layers`` = 1 time; users get D_u^-1/2 R D_i^-1/2 times those item embeddings.
+4. Behaviour-aware fuser: attention weights (Linear-Tanh-Linear, softmax over modalities) form the common part
+   E_c = sum_m a_m E_m; each modality's specific part E_m - E_c is gated by a preference gate
+   sigmoid(W E_b + b); side = (sum_m gated specific_m + E_c) / (M + 1); final = E_b + side.
+5. Loss: BPR on final embeddings + ``reg_weight`` x L2 of the batch's final embeddings + ``cl_weight`` x
+   InfoNCE(side, behaviour) for the batch's users and positive items (temperature ``cl_temperature`` = 0.2).
+
+Paper-silent choices, each a knob: the raw content features stay frozen (``train_features: false``; the
+authors' code fine-tunes them, which costs 29M extra parameters at Amazon scale), and ``cl_weight`` defaults to
+0.01 from the paper's grid {0.001, 0.01, 0.1}; pick it on validation, never on test.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lightning_modules.layers.rec_content import build_content_encoders
+from lightning_modules.layers.rec_graphs import (
+    FixedSparse,
+    lightgcn_propagate,
+)
+
+
+class MGCNNetwork(nn.Module):
+    def __init__(self, n_users: int, n_items: int, feature_dims: dict[str, int], model_cfg):
+        super().__init__()
+        dim = int(model_cfg.embedding_dim)
+        self.n_users = n_users
+        self.n_ui_layers = int(model_cfg.n_ui_layers)
+        self.n_ii_layers = int(model_cfg.n_ii_layers)
+        self.user_id = nn.Embedding(n_users, dim)
+        self.item_id = nn.Embedding(n_items, dim)
+        nn.init.xavier_uniform_(self.user_id.weight)
+        nn.init.xavier_uniform_(self.item_id.weight)
+        self.content = build_content_encoders(feature_dims, dim, dim, model_cfg)
+        self.purifier = nn.ModuleDict({m: nn.Sequential(nn.Linear(dim, dim), nn.Sigmoid()) for m in feature_dims})
+        self.common_attention = nn.Sequential(nn.Linear(dim, dim), nn.Tanh(), nn.Linear(dim, 1, bias=False))
+        self.preference_gate = nn.ModuleDict(
+            {m: nn.Sequential(nn.Linear(dim, dim), nn.Sigmoid()) for m in feature_dims}
+        )
+
+    def purified_items(self, features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        items = self.item_id.weight
+        return {m: items * self.purifier[m](self.content[m](x, items)) for m, x in features.items()}
+
+    def modality_view(self, items: torch.Tensor, item_graph: FixedSparse, user_items: FixedSparse) -> torch.Tensor:
+        for _ in range(self.n_ii_layers):
+            items = item_graph(items)
+        return torch.cat([user_items(items), items])
+
+    def fuse(self, views: list[torch.Tensor], behaviour: torch.Tensor, modalities: list[str]) -> torch.Tensor:
+        weights = torch.softmax(torch.cat([self.common_attention(v) for v in views], dim=-1), dim=-1)
+        common = sum(weights[:, j : j + 1] * v for j, v in enumerate(views))
+        specific = [self.preference_gate[m](behaviour) * (v - common) for m, v in zip(modalities, views)]
+        return (sum(specific) + common) / (len(views) + 1)
+
+    def forward(self, adjacency: FixedSparse, user_items: FixedSparse, item_graphs: dict[str, FixedSparse],
+                features: dict[str, torch.Tensor]):
+        """(final, side, behaviour) tables over users then items."""
+        purified = self.purified_items(features)
+        behaviour = lightgcn_propagate(adjacency, torch.cat([self.user_id.weight, self.item_id.weight]),
+                                       self.n_ui_layers)
+        modalities = list(purified)
+        views = [self.modality_view(purified[m], item_graphs[m], user_items) for m in modalities]
+        side = self.fuse(views, behaviour, modalities)
+        return behaviour + side, side, behaviour

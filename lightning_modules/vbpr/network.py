@@ -1,0 +1,49 @@
+"""VBPR (He & McAuley, AAAI 2016) on multimodal content, as a LightningModule.
+
+score(u, i) = <gamma_u, gamma_i> + <theta_u, c_i> + beta_i + <beta', x_i>, where gamma are ID factors,
+c_i = sum over modalities of a projection of item i's content features (the paper's E f_i; with two modalities
+this equals one projection of their concatenation, as in MMRec's multimodal VBPR), beta_i an item bias and
+beta' a content bias. Trained with BPR and an L2 penalty on the batch's ID factors (``model.reg_weight``).
+
+Choices (knobs in experiments/_defaults/methods/vbpr.yaml): ``embedding_dim`` for both gamma and theta
+(64 each); ``biases`` keeps beta_i and beta' (the paper has them; MMRec drops them); ``befa`` swaps the content
+projection for BeFA's behaviour-driven adapter guided by gamma_i.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lightning_modules.layers.rec_content import build_content_encoders
+
+
+class VBPRNetwork(nn.Module):
+    """ID factors, content projections and biases; ``forward(features)`` -> (user table, item table)."""
+
+    def __init__(self, n_users: int, n_items: int, feature_dims: dict[str, int], model_cfg):
+        super().__init__()
+        dim = int(model_cfg.embedding_dim)
+        self.biases = bool(model_cfg.biases)
+        self.user_id = nn.Embedding(n_users, dim)
+        self.user_taste = nn.Embedding(n_users, dim)
+        self.item_id = nn.Embedding(n_items, dim)
+        for table in (self.user_id, self.user_taste, self.item_id):
+            nn.init.xavier_uniform_(table.weight)
+        self.content = build_content_encoders(feature_dims, dim, dim, model_cfg)
+        if self.biases:
+            self.item_bias = nn.Parameter(torch.zeros(n_items))
+            self.content_bias = nn.ModuleDict({m: nn.Linear(d, 1, bias=False) for m, d in feature_dims.items()})
+
+    def item_content(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        return sum(self.content[m](x, self.item_id.weight) for m, x in features.items())
+
+    def forward(self, features: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Users [gamma_u, theta_u, 1] and items [gamma_i, c_i, bias_i], so that score = <user, item>."""
+        users = [self.user_id.weight, self.user_taste.weight]
+        items = [self.item_id.weight, self.item_content(features)]
+        if self.biases:
+            bias = self.item_bias + sum(self.content_bias[m](x).squeeze(-1) for m, x in features.items())
+            users.append(torch.ones(len(self.user_id.weight), 1, device=bias.device))
+            items.append(bias.unsqueeze(-1))
+        return torch.cat(users, dim=1), torch.cat(items, dim=1)

@@ -1,0 +1,91 @@
+"""Every dataset the suite knows, declared once.
+
+One :class:`Dataset` per dataset key names its parser (``rawdata/layouts/<format>.py``), its generator twin
+(``affect synth <synth>``, or None), the stand-in's default size, whether its clips go through the image stages
+(faces -> landmarks -> magnify -> flow -> features) and whether experiments can name it (a defaults YAML at
+``experiments/_defaults/datasets/<name>.yaml``). Everything that lists datasets reads this table:
+
+- ``affect synth`` (the kinds it offers, the generator of each, the default ``--subjects``);
+- ``affect data check`` and the preprocessing ``index`` stage (the parser of each format, :data:`FORMATS`);
+- ``affect list`` and the experiment configs (the datasets with defaults, experiments/registry.py);
+- the tests that hold params.yaml and dvc.yaml to it (every ``standins.*.kind``, ``datasets.*.format`` declared;
+  image stages only for datasets that have them).
+
+Adding a dataset: its format module under rawdata/layouts/ (unless it reuses one), one line below, and its
+defaults YAML (docs/architecture.md, "Add a dataset").
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One dataset: where its parser, generator twin and defaults are.
+
+    name: the dataset key (params.yaml ``datasets.<name>``, ``experiments/<method>/<name>.yaml``);
+    format: the layout its folder is in: ``rawdata/layouts/<format>.py`` parses it;
+    task: what it is labelled for (mer, au, masked, gesture, rec; informative, for ``affect list``);
+    synth: the ``affect synth`` kind that writes its stand-in (None: no stand-in);
+    generator: ``"module:function"`` of that writer; it takes ``(out, subjects=None, seed=0, **options)`` and, when
+        it has a ``dataset`` parameter, the kind it is asked for;
+    standin_subjects: the stand-in's default number of subjects (users for recommendation);
+    image_stages: its clips go through the face-image preprocessing stages;
+    defaults: experiments can name it (it has ``experiments/_defaults/datasets/<name>.yaml``).
+    """
+
+    name: str
+    format: str
+    task: str
+    synth: str | None = None
+    generator: str | None = None
+    standin_subjects: int | None = None
+    image_stages: bool = False
+    defaults: bool = True
+
+
+_MICRO = "rawdata.synth.micro:generate_standin"
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (
+    Dataset("casme2", "casme2", "mer", "casme2", _MICRO, 14, image_stages=True),
+    Dataset("samm", "samm", "mer", "samm", _MICRO, 14, image_stages=True),
+    Dataset("smic", "smic", "mer", "smic", _MICRO, 14, image_stages=True),
+    Dataset("casme3", "casme3", "mer", "casme3", _MICRO, 14, image_stages=True),
+    Dataset("mmew", "mmew", "mer", "mmew", _MICRO, 14, image_stages=True, defaults=False),
+    Dataset("composite", "composite", "mer"),  # MEGC2019: CASME II + SAMM + SMIC through composite_samples.csv
+    Dataset("au_composite", "composite", "au"),  # CASME II + SAMM + CAS(ME)^3 for micro-AU detection
+    Dataset("masked", "masked", "masked", "masked", "rawdata.synth.masked:generate_masked", 12, image_stages=True),
+    Dataset("microgesture", "imigue", "gesture", "microgesture", "rawdata.synth.microgesture:generate_microgesture",
+            24),
+    Dataset("imigue", "imigue", "gesture"),
+    Dataset("smg", "smg", "gesture"),
+    Dataset("recsynth", "mmrec", "rec", "rec", "rawdata.synth.rec:generate_rec", 3000),
+    Dataset("movielens", "mmrec", "rec"),  # converted from recbole's copy by rawdata/movielens.py
+)}
+
+# format name -> parser module (every module exposes ``parse(root) -> ParseResult``)
+FORMATS: dict[str, str] = {d.format: f"rawdata.layouts.{d.format}" for d in DATASETS.values()}
+# `affect synth` kind -> its dataset
+STANDINS: dict[str, Dataset] = {d.synth: d for d in DATASETS.values() if d.synth}
+
+
+def dataset(name: str) -> Dataset:
+    if name not in DATASETS:
+        raise ConfigError(f"unknown dataset {name!r}", hint=_closest(name, DATASETS))
+    return DATASETS[name]
+
+
+def standin(kind: str) -> Dataset:
+    """The dataset whose stand-in ``affect synth <kind>`` writes."""
+    if kind not in STANDINS:
+        raise ConfigError(f"unknown stand-in kind {kind!r}", hint=f"known kinds: {', '.join(sorted(STANDINS))}")
+    return STANDINS[kind]
+
+
+def _closest(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=3)
+    return f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(sorted(known))}"

@@ -1,0 +1,101 @@
+"""The floor plan (docs/architecture.md, "Layers"): the import contracts hold, a back arrow breaks them, no cycles,
+and every dataset is declared once (rawdata/datasets.py) in agreement with params.yaml and the config defaults."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+from importlinter import configuration
+from importlinter.application import use_cases
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import imports as floor_plan  # noqa: E402  (benchmarks/imports.py)
+
+
+def test_import_contracts_hold():
+    """What `make test` runs before pytest: `lint-imports` with the contracts of pyproject.toml."""
+    done = subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--no-logo", "--no-cache"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "broken" in done.stdout and "0 broken" in done.stdout
+
+
+@pytest.mark.parametrize(("importer", "imported", "contracts"), [
+    # the leaf reaching up to the orchestrator (the report, which reads the leaf, would then reach it too)
+    ("core.errors", "experiments.registry", {"layers", "reports-leaf-only"}),
+    ("rawdata.index", "datamodules.micro_expression", {"layers"}),  # a parser reaching into a DataModule
+    ("reports.results", "core.metrics", set()),  # allowed: the report reads the leaf
+    ("reports.results", "lightning_modules.spec", {"reports-leaf-only"}),  # the report importing a method
+    ("experiments.tasks.folds", "reports.figures", {"training-never-draws"}),  # the runner drawing
+    ("lightning_modules.spec", "experiments.registry", {"layers"}),  # a method knowing the orchestrator
+])
+def test_a_back_arrow_breaks_its_contract(importer, imported, contracts):
+    """Negative control: the same contracts on the real import graph plus one added import."""
+    configuration.configure()
+    options = use_cases.read_user_options(str(REPO / "pyproject.toml"))
+    use_cases._register_contract_types(options)
+    graph = grimp.build_graph(*options.session_options["root_packages"], cache_dir=None)
+    graph.add_import(importer=importer, imported=imported, line_number=1, line_contents="(added by the test)")
+    report = use_cases._build_report(graph, 0, options, (), show_timings=False, verbose=False)
+    ids = {o["name"]: o["id"] for o in options.contracts_options}
+    broken = {ids[c.name] for c, check in report.get_contracts_and_checks() if not check.kept}
+    assert broken == contracts
+
+
+def test_no_back_arrows_or_cycles_in_the_floor_plan():
+    """benchmarks/imports.py (ast, module level and function-local): 0 back arrows, 0 package or module cycles."""
+    plan = floor_plan.measure()
+    assert plan["back_arrows"] == {}, plan["back_arrow_sites"]
+    assert plan["package_cycles"] == [] and plan["module_cycles"] == []
+
+
+# ---------------------------------------------------------------- the dataset declarations
+
+
+def test_every_dataset_is_declared_once_and_its_parts_exist():
+    from experiments import registry
+    from rawdata.datasets import DATASETS, FORMATS, STANDINS
+
+    defaults = {p.stem for p in (registry.DEFAULTS_DIR / "datasets").glob("*.yaml")}
+    assert defaults == {name for name, d in DATASETS.items() if d.defaults} == set(registry.datasets())
+    for fmt, module in FORMATS.items():
+        assert callable(importlib.import_module(module).parse), fmt
+    for kind, dataset in STANDINS.items():
+        module, function = dataset.generator.split(":")
+        assert callable(getattr(importlib.import_module(module), function)), kind
+        assert dataset.standin_subjects and dataset.standin_subjects > 0, kind
+
+
+def test_standin_sizes_are_the_generators_defaults():
+    from rawdata.datasets import STANDINS
+    from rawdata.synth.masked import DEFAULT_SUBJECTS
+    from rawdata.synth.micro import SPECS
+    from rawdata.synth.microgesture import SynthParams
+    from rawdata.synth.rec import RecSynthParams
+
+    sizes = {kind: SPECS[kind].subjects for kind in SPECS}
+    sizes.update(masked=DEFAULT_SUBJECTS, microgesture=SynthParams.subjects, rec=RecSynthParams.users)
+    assert {kind: d.standin_subjects for kind, d in STANDINS.items()} == sizes
+
+
+def test_params_and_pipeline_name_declared_datasets_only():
+    """params.yaml's stand-ins and image datasets, and every commented example, use declared kinds and formats."""
+    from rawdata.datasets import DATASETS, STANDINS
+
+    text = (REPO / "params.yaml").read_text()
+    standins = re.findall(r"^\s*#?\s*(\w+): \{kind: (\w+)", text, re.M)
+    image_sets = re.findall(r"^\s*#?\s*(\w+): \{format: (\w+)", text, re.M)
+    assert len(standins) >= 7 and len(image_sets) >= 5
+    for key, kind in standins:
+        assert kind in STANDINS and STANDINS[kind].name == key, f"stand-in {key}: kind {kind}"
+    for key, fmt in image_sets:
+        assert key in DATASETS and DATASETS[key].image_stages, f"{key}: image stages run on it"
+        assert fmt == DATASETS[key].format, key
