@@ -58,9 +58,9 @@ def scratch_params(scratch: Path) -> dict:
 
 def build(scratch: Path, seed: int, size: float, knobs: dict, workers: int) -> dict:
     """Write the stand-ins and run the LBP-TOP preprocessing; returns timings."""
-    from datamodules.synth.micro import SPECS, generate_standin
     from preprocessing.params import load_params
     from preprocessing.stages import run_stage
+    from rawdata.synth.micro import SPECS, generate_standin
 
     scratch.mkdir(parents=True, exist_ok=True)
     (scratch / "params.yaml").write_text(yaml.safe_dump(scratch_params(scratch), sort_keys=False), encoding="utf-8")
@@ -86,9 +86,9 @@ def fast_score(scratch: Path) -> dict:
     """LOSO LBP-TOP + linear SVM through the suite's composite data path; pooled UF1/UAR overall and per dataset."""
     from omegaconf import OmegaConf
 
+    from core import metrics as M
     from datamodules.micro_expression import MicroExpressionSource
     from datamodules.protocols import make_folds
-    from experiments import metrics as M
     from experiments.config import load_experiment
     from lightning_modules.layers.svm import fit_dual_squared_hinge
 
