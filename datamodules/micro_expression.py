@@ -105,7 +105,7 @@ class MicroExpressionSource:
             index = self._drop_skipped(index, folder, stage)
         if self.cfg.data.disguise_classes:
             index = self._disguise_labels(index, folder)
-        log.info("%s: %d samples (%d with other labels dropped)", name, len(index), dropped)
+        log.debug("%s: %d samples (%d with other labels dropped)", name, len(index), dropped)
         return index.reset_index(drop=True)
 
     def _listed_samples(self, index: pd.DataFrame, name: str) -> pd.DataFrame:

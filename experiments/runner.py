@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from core.config import load_params, project_root, to_flat_dict
 from core.io import write_json
+from core.process import route_library_logs
 from core.provenance import file_md5, git_commit, package_versions
 from core.seeding import seed_everything
 from experiments import registry
@@ -53,6 +54,7 @@ class RunContext:
 
 
 def train(exp_id: str, overrides=(), resume: bool = False, profile: str | None = None) -> dict:
+    route_library_logs()
     root = project_root()
     params = load_params(root / "params.yaml") if (root / "params.yaml").is_file() else OmegaConf.create({})
     cfg = load_experiment(exp_id, overrides, profile=profile, params=params)
@@ -98,5 +100,5 @@ def train(exp_id: str, overrides=(), resume: bool = False, profile: str | None =
         }
         write_json(out_dir / "run.json", run_info)
         tracker.log_artifact(out_dir / "metrics.json")
-    log.info("%s: %s", cfg.experiment, json.dumps({k: v for k, v in metrics.items() if isinstance(v, float)}))
+    log.debug("%s: %s", cfg.experiment, json.dumps({k: v for k, v in metrics.items() if isinstance(v, float)}))
     return metrics

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from tqdm import tqdm
 
 from core import metrics as M
 from core.errors import AffectError
@@ -75,7 +76,8 @@ def run(prepared: Prepared, ctx) -> dict:
     if not ctx.resume and ctx.checkpoint_dir.exists():
         shutil.rmtree(ctx.checkpoint_dir)
     tables, valid_tables, interpretations, fold_seconds = [], [], {}, {}
-    for number, fold in enumerate(prepared.folds):
+    folds = tqdm(prepared.folds, desc=cfg.experiment, unit="fold", disable=None, leave=False)  # a terminal only
+    for number, fold in enumerate(folds):
         done = fold_dir / f"{number:03d}.csv"
         valid_done = fold_dir / "valid" / f"{number:03d}.csv"  # a sub-folder: folds/*.csv counts finished folds
         if ctx.resume and done.is_file() and (not fold.val or valid_done.is_file()):
