@@ -295,7 +295,8 @@ def test_the_synth_command_prints_one_summary_line(tmp_path, capsys):
     from experiments.cli import main
 
     out = tmp_path / "smic"
-    assert main(["synth", "smic", "--out", str(out), "--subjects", "1", "--clips-per-subject", "2", "--workers", "1"]) == 0
+    args = ["--subjects", "1", "--clips-per-subject", "2", "--workers", "1"]
+    assert main(["synth", "smic", "--out", str(out), *args]) == 0
     printed = capsys.readouterr().out.strip().splitlines()
     assert len(printed) == 1 and printed[0].startswith(f"synth smic -> {out}: subjects 1, samples 2")
 
