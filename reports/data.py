@@ -152,7 +152,7 @@ def calibration_blocks(path: Path, standins: dict[str, dict], reported: list[Rep
                Cell(_f(uf1), style="standin"), Cell(_f(number(overall.get("uar"))), style="standin")]
         row += [Cell(_f(number((fast.get(s) or {}).get("uf1"))), style="standin") for s in CALIBRATED_SOURCES]
         row += [Cell(_f(number(suite.get("uf1"))) + " / " + _f(number(suite.get("uar"))) if suite else DASH),
-                Cell(_f(uf1 - anchor_uf1) if uf1 is not None and anchor_uf1 is not None else DASH)]
+                Cell(f"{uf1 - anchor_uf1:+.4f}" if uf1 is not None and anchor_uf1 is not None else DASH)]
         body.append(row)
     columns = ["Knob", "Generator seed", "Size", "Samples", "UF1 measured", "UAR measured"]
     columns += [f"{SOURCE_LABELS[s]} UF1" for s in CALIBRATED_SOURCES] + ["suite run UF1 / UAR",

@@ -214,6 +214,87 @@ def _html_images_and_links(text: str) -> tuple[list[str], list[str]]:
     return parser.images, parser.links
 
 
+def test_negative_controls_never_appear_among_results_and_the_check_treats_them_like_any_run(project):
+    results = project / "results"
+    write_composite(results, "ststnet/composite", 0.7)
+    control = {"negative_control": "permuted_labels"}
+    write_composite(results, "lbptop_svm/composite", 0.34, run_extra=control)
+    write_composite(results, "ststnet/composite", 0.3, seed=5, seed_dir=True, run_extra=control)
+    experiments = discover(results, [])
+    reference = next(e for e in experiments if e.name == "ststnet")
+    assert reference.seeds == [0] and any("negative control 'permuted_labels'" in n for n in reference.notes)
+
+    md = build_report(_options(project), configured=[]).markdown.read_text()
+    glance = md[md.index("Evidence at a glance"):md.index("### Data")]
+    assert "| ststnet | composite |" in glance and "lbptop_svm" not in glance
+    controls = md[md.index("### Negative controls"):md.index("### Methods and faithfulness")]
+    assert "| lbptop_svm/composite | permuted_labels |" in controls
+    after = md[md.index("### Methods and faithfulness"):md.index("### Runs and provenance")]
+    assert "lbptop_svm/composite" not in after  # no figures, parts or tables of a control anywhere else
+
+    baselines = {"profile": "default", "experiments": {"lbptop_svm/composite": {
+        "standin": True, "metrics": {"uf1": {"mean": 0.6, "std": 0.01, "low": 0.55, "high": 0.65, "n": 3}}}}}
+    rows = regression.check(results, baselines)
+    assert [r.status for r in rows if r.experiment == "lbptop_svm/composite"] == ["DROP"]
+
+
+def _calibration(root: Path, chosen=None) -> None:
+    runs = [{"knob": "amplitude_scale", "value": v, "seed": s, "size": 1.0, "fixed": {},
+             "fast": {"all": {"uf1": u, "uar": u + 0.01, "accuracy": u}, "casme2": {"uf1": u + 0.05},
+                      "samm": {"uf1": u - 0.05}, "smic": {"uf1": u}, "n_samples": 444, "n_subjects": 73}}
+            for v, s, u in ((0.25, 0, 0.53), (0.45, 0, 0.589), (0.45, 1, 0.687), (1.0, 0, 0.663))]
+    data = {"anchor": {"experiment": "lbptop_svm/composite", "uf1": 0.5882, "uar": 0.5785, "source": "HTNet"},
+            "runs": runs, **({"chosen": chosen} if chosen is not None else {})}
+    path = root / "benchmarks" / "results" / "calibration.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+def test_data_section_shows_origins_calibration_at_the_chosen_value_and_caveats(project):
+    results = project / "results"
+    note = {"standin_note": "synthetic clips calibrated against one anchor"}
+    write_composite(results, "ststnet/composite", 0.7, run_extra=note)
+    write_composite(results, "lbptop_svm/composite", 0.5, standin=False)
+    raw = project / "data" / "raw" / "casme2"
+    raw.mkdir(parents=True)
+    (raw / "SYNTHETIC.json").write_text(json.dumps({"generator": "affect synth", "version": 3, "seed": 11,
+                                                    "parameters": {"subjects": 26, "clips": 255,
+                                                                   "difficulty": {"amplitude_scale": 0.45}}}))
+    _calibration(project)
+    md = build_report(_options(project), configured=[]).markdown.read_text()
+    data = md[md.index("### Data"):md.index("### Methods and faithfulness")]
+    assert "| Micro-expression recognition | composite | stand-in (synthetic) | 1 | 72 | — |" in data
+    assert "| Micro-expression recognition | composite | real | 1 | 72 | — |" in data
+    assert "| casme2 | affect synth v3 | 11 | 26 subjects, 255 clips | amplitude_scale=0.45 |" in data
+    assert "Chosen: amplitude_scale=0.45 (data/raw/casme2/SYNTHETIC.json)" in data
+    rows = [line for line in data.splitlines() if line.startswith("| amplitude_scale=")]
+    assert rows == ["| amplitude_scale=0.45 | 0 | 1.0 | 444 (73 subjects) | 0.5890 | 0.5990 | 0.6390 | 0.5390 | "
+                    "0.5890 | — | +0.0008 |",
+                    "| amplitude_scale=0.45 | 1 | 1.0 | 444 (73 subjects) | 0.6870 | 0.6970 | 0.7370 | 0.6370 | "
+                    "0.6870 | — | +0.0988 |"]
+    assert "0.25 → 0.530, 0.45 → 0.638 (n=2), 1 → 0.663" in data
+    assert "composite: synthetic clips calibrated against one anchor" in data  # the caveat, once per dataset
+
+    _calibration(project, chosen={"knob": "amplitude_scale", "value": 1.0})  # chosen elsewhere than on disk
+    md = build_report(_options(project), configured=[]).markdown.read_text()
+    assert "Chosen: amplitude_scale=1.0 (calibration.json `chosen`)" in md
+    assert "The stand-ins on disk were written with another value: casme2: amplitude_scale=0.45" in md
+
+
+def test_methods_table_says_how_non_paper_defaults_were_chosen(project):
+    results = project / "results"
+    write_composite(results, "ststnet/composite", 0.7, run_extra={"faithfulness": "a note", "defaults_chosen":
+                                                                            "fixed a priori: test"})
+    write_composite(results, "geograph/composite", 0.7)
+    md = build_report(_options(project), configured=[]).markdown.read_text()
+    methods = md[md.index("### Methods and faithfulness"):]
+    row = next(line for line in methods.splitlines() if line.startswith("| ststnet |"))
+    assert row.endswith("| fixed a priori: test |")
+    declared = registry.method("geograph").defaults_chosen or "not stated"
+    assert next(line for line in methods.splitlines() if line.startswith("| geograph |")).endswith(
+        f"| {declared} |")
+
+
 def test_report_survives_missing_partial_and_broken_results_and_html_is_self_contained(project):
     results = project / "results"
     write_composite(results, "ststnet/composite", 0.7)
