@@ -57,9 +57,9 @@ _MICRO_NOTE = ("synthetic clips calibrated against one anchor (LBP-TOP + linear 
                "with its paper")
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
-    Dataset("casme2", "casme2", "mer", "casme2", _MICRO, 14, image_stages=True, standin_note=_MICRO_NOTE),
-    Dataset("samm", "samm", "mer", "samm", _MICRO, 14, image_stages=True, standin_note=_MICRO_NOTE),
-    Dataset("smic", "smic", "mer", "smic", _MICRO, 14, image_stages=True, standin_note=_MICRO_NOTE),
+    Dataset("casme2", "casme2", "mer", "casme2", _MICRO, 26, image_stages=True, standin_note=_MICRO_NOTE),
+    Dataset("samm", "samm", "mer", "samm", _MICRO, 32, image_stages=True, standin_note=_MICRO_NOTE),
+    Dataset("smic", "smic", "mer", "smic", _MICRO, 16, image_stages=True, standin_note=_MICRO_NOTE),
     Dataset("casme3", "casme3", "mer", "casme3", _MICRO, 14, image_stages=True, standin_note=_MICRO_NOTE),
     Dataset("mmew", "mmew", "mer", "mmew", _MICRO, 14, image_stages=True, standin_note=_MICRO_NOTE, defaults=False),
     # MEGC2019: CASME II + SAMM + SMIC through composite_samples.csv
