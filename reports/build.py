@@ -253,11 +253,13 @@ def attribution_section(experiments: list[Experiment], fig_dir: Path) -> list:
 
 
 def methods_section(experiments: list[Experiment]) -> list:
+    """The methods with a result; the others configured are named in one line."""
     rows = []
     notes = {}
-    for e in experiments:  # a method's note from the first of its experiments that has one
-        if e.method and notes.get(e.method) is None:
+    for e in experiments:  # a method's note from the first of its finished experiments that has one
+        if e.method and e.status == "complete" and notes.get(e.method) is None:
             notes[e.method] = e.note
+    others = sorted({e.method for e in experiments if e.method} - set(notes))
     for method in sorted(notes):
         note = notes[method]
         if note is None:
@@ -268,8 +270,10 @@ def methods_section(experiments: list[Experiment]) -> list:
         chosen = note.defaults_chosen or "not stated"
         rows.append([Cell(method), Cell(note.task), Cell(note.paper), Cell(f"{note.note} ({source})"),
                      Cell(chosen, style="" if note.defaults_chosen else "warn")])
+    tail = [Paragraph(f"Configured methods without a result yet ({len(others)}): {', '.join(others)}; "
+                      "`affect list` shows them.", style="note")] if others else []
     if not rows:
-        return []
+        return [Heading("Methods and faithfulness"), *tail] if tail else []
     return [Heading("Methods and faithfulness"),
             Paragraph("Where a re-implementation cannot follow its paper (full text unavailable, weights that "
                       "cannot be downloaded, substituted data), its numbers measure the re-implementation, not "
@@ -277,7 +281,7 @@ def methods_section(experiments: list[Experiment]) -> list:
                       "training subjects or fixed a priori, never on test folds; the last column says which "
                       "(MethodSpec.defaults_chosen).", style="note"),
             Table(["Method", "Task", "Paper", "Where and why it may not be faithful",
-                   "How non-paper defaults were chosen"], rows)]
+                   "How non-paper defaults were chosen"], rows), *tail]
 
 
 def compute_section(bench_dir: Path) -> list:
