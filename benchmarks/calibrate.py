@@ -58,7 +58,7 @@ def scratch_params(scratch: Path) -> dict:
 
 def build(scratch: Path, seed: int, size: float, knobs: dict, workers: int) -> dict:
     """Write the stand-ins and run the LBP-TOP preprocessing; returns timings."""
-    from preprocessing.params import load_params
+    from core.config import load_params
     from preprocessing.stages import run_stage
     from rawdata.synth.micro import SPECS, generate_standin
 
