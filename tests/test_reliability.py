@@ -1,6 +1,5 @@
 """Determinism and resume of `affect train` (issue: reliability)."""
 
-import json
 import os
 import signal
 import subprocess
@@ -10,6 +9,7 @@ import time
 import pandas as pd
 from processed_fixture import write_processed
 
+from core.results import read_run_metrics
 from experiments.runner import train
 
 
@@ -43,7 +43,7 @@ def test_killed_run_resumes_to_the_same_metrics(project):
 
     done = subprocess.run(cmd + ["--resume"], env=env, cwd=project, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    resumed = json.loads((project / "results" / "ststnet" / "casme2" / "metrics.json").read_text())
+    resumed = read_run_metrics(project / "results" / "ststnet" / "casme2")
     assert "subject=casme2/1" not in resumed["fold_seconds"]  # the finished fold was not re-trained
     resumed_preds = pd.read_csv(project / "results" / "ststnet" / "casme2" / "predictions.csv")
 

@@ -235,6 +235,8 @@ def score(task: str, table: pd.DataFrame, source, cfg) -> dict:
     if "y_true" in table:
         out.update(M.classification_report(table["y_true"], table["y_pred"], classes))
         out["per_subject"] = _per_subject(table, len(classes))
+        if task != "au":  # the floor a result must clear (AU detection has its all-positive floor instead)
+            out.update(M.majority_class_floor(table["y_true"], classes))
     if task == "gesture":
         scores = table[[f"score_{c}" for c in classes]].to_numpy()
         out["top1"] = M.topk_accuracy(scores, table["y_true"], 1)
