@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from core.config import PACKAGE_ROOT
 from core.errors import DatasetError, MissingStageOutput
+from datamodules import controls
 from datamodules.protocols import Fold
 from datamodules.sampling import EpochSeededSampler
 from rawdata.index import au_set, load_index
@@ -80,6 +81,7 @@ class MicroExpressionSource:
         self.index = index
         self.standin = bool(index["standin"].all())
         self.arrays = {key: self._load_input(key) for key in self.inputs}
+        self.index, self.arrays = controls.apply(cfg, self.index, self.arrays)
 
     # -- index ------------------------------------------------------------------------------------------------
     def _load_dataset(self, name: str) -> pd.DataFrame:
