@@ -422,6 +422,8 @@ def test_tolerance_band():
     flat = regression.tolerance_band([0.7, 0.7], k_sigma=3, min_tolerance=0.02)
     assert (flat.low, flat.high) == (pytest.approx(0.68), pytest.approx(0.72))
     assert regression.tolerance_band([0.99, 1.0]).high == 1.0
+    wide = regression.tolerance_band([0.40, 0.50, 0.60], k_sigma=3, min_tolerance=0.02, max_tolerance=0.06)
+    assert (wide.low, wide.high) == (pytest.approx(0.44), pytest.approx(0.56))  # capped at +-0.06
 
 
 def _baselines(results: Path) -> dict:
@@ -488,7 +490,9 @@ def test_committed_baselines_are_computed_not_typed():
     assert data["profile"] == "quick"
     for exp_id, entry in data["experiments"].items():
         for band in entry["metrics"].values():
-            again = regression.tolerance_band(band["values"], data["k_sigma"], data["min_tolerance"])
+            again = regression.tolerance_band(band["values"], data["k_sigma"], data["min_tolerance"],
+                                              data.get("max_tolerance", 1.0))
+            assert band["high"] - band["low"] <= 2 * data.get("max_tolerance", regression.MAX_TOLERANCE) + 1e-9
             assert (band["low"], band["high"]) == (pytest.approx(again.low), pytest.approx(again.high)), exp_id
 
 
