@@ -173,7 +173,10 @@ def exit_code(rows: list[CheckRow], allow_missing: bool = False) -> int:
     return 1 if failing else 0
 
 
-def check_command(results_dir: Path, baselines_path: Path, allow_missing: bool = False) -> int:
+def check_command(results_dir: Path, baselines_path: Path, allow_missing: bool = False,
+                  expect_drop: bool = False) -> int:
+    """Print the check table; exit 0 when every metric is inside its band, or, with ``expect_drop`` (a negative
+    control: permuted labels or blank inputs), when every metric of every experiment fell below it."""
     baselines = load_baselines(baselines_path)
     if not baselines["experiments"]:
         raise AffectError("no experiment has a baseline yet", path=baselines_path,
@@ -183,6 +186,11 @@ def check_command(results_dir: Path, baselines_path: Path, allow_missing: bool =
           f"band = mean ± min(max({baselines.get('k_sigma')} std, {baselines.get('min_tolerance')}), "
           f"{baselines.get('max_tolerance', MAX_TOLERANCE)}))")
     print(format_table(rows))
+    if expect_drop:
+        held = sorted({r.experiment for r in rows if r.baseline is not None and r.status != "DROP"})
+        print("negative control: " + ("every experiment DROP (the bands can fail)" if not held else
+                                      f"FAILED: {', '.join(held)} did not drop below its band"))
+        return 1 if held else 0
     code = exit_code(rows, allow_missing)
     failing = sum(r.status in FAILING for r in rows)
     print("regression check: " + ("passed" if code == 0 else f"FAILED ({failing} metric(s) outside or without "
