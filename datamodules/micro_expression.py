@@ -282,6 +282,7 @@ class SampleDataset(Dataset):
     def __init__(self, source: MicroExpressionSource, positions: np.ndarray):
         index = source.index
         self.sample_ids = index["sample_id"].to_numpy()[positions].tolist()
+        self.groups = (index["dataset"].astype(str) + "/" + index["subject"].astype(str)).to_numpy()[positions].tolist()
         self.tensors = {"y": torch.as_tensor(index["y"].to_numpy()[positions], dtype=torch.long),
                         "aus": torch.from_numpy(source.au_matrix(index.iloc[positions]))}
         if "y_disguise" in index:
@@ -294,7 +295,7 @@ class SampleDataset(Dataset):
 
     def __getitems__(self, rows: list[int]) -> dict:
         take = torch.as_tensor(rows, dtype=torch.long)
-        batch = {"sample_id": [self.sample_ids[i] for i in rows]}
+        batch = {"sample_id": [self.sample_ids[i] for i in rows], "group": [self.groups[i] for i in rows]}
         batch.update({key: value[take] for key, value in self.tensors.items()})
         for key, value in self.inputs.items():
             picked = value[take]
