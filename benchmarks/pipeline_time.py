@@ -1,0 +1,104 @@
+"""Time the README's main command from a fresh clone: the environment build, then `dvc repro`, split by stage.
+
+Clones the repository (HEAD) into a scratch folder, runs `make env` there (timed apart: the README's budget is for
+the pipeline with the environment already built), then `dvc repro` with every output line time-stamped, so each
+stage's wall time is the time from its "Running stage" line to the next one. Also records the machine's load
+average before and after (the figure is only meaningful on an idle machine), and the CPU time of the whole run.
+
+Usage: ``python benchmarks/pipeline_time.py [--keep DIR] [--params FILE]``; writes
+benchmarks/results/pipeline_time.json (or ``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+STAGE = re.compile(r"Running stage '([^']+)'")
+
+
+def timed_lines(command: list[str], cwd: Path, env: dict) -> tuple[list[tuple[float, str]], int]:
+    started = time.perf_counter()
+    lines = []
+    with subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          bufsize=1) as proc:
+        for line in proc.stdout:
+            lines.append((time.perf_counter() - started, line.rstrip()))
+    return lines, proc.returncode
+
+
+def stage_seconds(lines: list[tuple[float, str]], total: float) -> dict[str, float]:
+    marks = [(t, m.group(1)) for t, line in lines if (m := STAGE.search(line))]
+    out = {}
+    for (start, name), (end, _) in zip(marks, marks[1:] + [(total, "")], strict=True):
+        out[name] = round(end - start, 1)
+    return out
+
+
+def group(stages: dict[str, float]) -> dict[str, float]:
+    """Seconds per kind of stage (synth, preprocessing, train, report, ...)."""
+    kinds: dict[str, float] = {}
+    for name, seconds in stages.items():
+        kind = name.split("@")[0]
+        kind = "preprocessing" if kind in ("check", "index", "faces", "landmarks", "magnify", "flow", "features") \
+            else kind
+        kinds[kind] = round(kinds.get(kind, 0.0) + seconds, 1)
+    return kinds
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--keep", type=Path, default=None, help="clone into this folder and keep it")
+    parser.add_argument("--params", type=Path, default=None, help="use this params file (e.g. params-full.yaml)")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "pipeline_time.json")
+    args = parser.parse_args(argv)
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="affect-repro-"))
+    subprocess.run(["git", "clone", "-q", str(REPO), str(folder)], check=True)
+    if args.params:
+        (folder / "params.yaml").write_text(Path(args.params).read_text())
+    env = dict(os.environ)
+    env.pop("AFFECT_ROOT", None)
+    env.pop("MLFLOW_TRACKING_URI", None)
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    build = subprocess.run(["make", "env"], cwd=folder, capture_output=True, text=True)
+    env_seconds = time.perf_counter() - started
+    if build.returncode != 0:
+        print(build.stdout[-3000:] + build.stderr[-3000:], file=sys.stderr)
+        return 1
+    env["PATH"] = f"{folder / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    lines, code = timed_lines(["dvc", "repro"], folder, env)
+    total = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stages = stage_seconds(lines, total)
+    result = {
+        "commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
+                                 text=True).stdout.strip(),
+        "params": str(args.params or "params.yaml"), "returncode": code, "env_build_seconds": round(env_seconds, 1),
+        "repro_seconds": round(total, 1),
+        "repro_cpu_seconds": round((cpu_after.ru_utime - cpu_before.ru_utime)
+                                   + (cpu_after.ru_stime - cpu_before.ru_stime), 1),
+        "by_kind": group(stages), "stages": stages, "load_average_before": load_before,
+        "load_average_after": os.getloadavg(), "cpus": os.cpu_count(), "folder": str(folder),
+    }
+    if code != 0:
+        result["tail"] = [line for _, line in lines[-40:]]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "stages"}, indent=1))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
