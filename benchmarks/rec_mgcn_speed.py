@@ -106,7 +106,8 @@ def run_variant(variant: str, root: Path, data, epochs: int) -> dict:
     pl.seed_everything(0, verbose=False)
     build_wall, build_cpu = time.perf_counter(), time.process_time()
     module = spec.load()(cfg, datamodule.info())
-    build = {"seconds": round(time.perf_counter() - build_wall, 2), "cpu_seconds": round(time.process_time() - build_cpu, 2)}
+    build = {"seconds": round(time.perf_counter() - build_wall, 2),
+             "cpu_seconds": round(time.process_time() - build_cpu, 2)}
     timer = CpuEpochTimer()
     trainer = pl.Trainer(accelerator="cpu", devices=1, max_epochs=epochs, limit_val_batches=0, logger=False,
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
