@@ -12,9 +12,11 @@ dropout, Linear back to the embedding size, sigmoid) gives a gate in (0, 1) per 
 content is the item's ID (behaviour) embedding times that gate, ``e_i * MLP(W x_{i,m})``. Behaviour enters by
 being gated, not as an input of the MLP. In the released code this replaces MGCN's one-layer purifier gate
 (``sigmoid(W x')``) by the deeper MLP; in VBPR and LightGCN with features, which have no purifier, the gated ID
-embedding takes the place of the projected content. The authors' grid: hidden width {1, 2, 4, 8} x the embedding
-size, dropout {0.1, 0.3, 0.5, 0.7}; defaults here 4 x and 0.1, fixed a priori (the adapter's default width of
-the decoupled form, and the grid's smallest dropout), not tuned.
+embedding takes the place of the projected content. The authors' grid: hidden width ``layer_times`` in
+{1, 2, 4, 8} x the embedding size, dropout {0.1, 0.3, 0.5, 0.7}; the defaults here (``befa_layer_times: 1``,
+``befa_dropout: 0.1``, the smallest of each) are fixed a priori, not tuned: the width for cost (the gate runs
+on every item at every step; 4 x made BeFA-VBPR's MovieLens epoch five times VBPR's), the dropout as the
+mildest.
 
 ``decoupled`` (:class:`BehaviourDrivenFeatureAdapter`): our reading of the paper's text, before the code was
 released, in three steps, per modality m and item i:

@@ -42,7 +42,8 @@ def build_content_encoders(feature_dims: dict[str, int], out_dim: int, behaviour
         if behaviour_dim != out_dim:
             raise ValueError(f"the released BeFA gates the behaviour embedding: its size ({behaviour_dim}) must be "
                              f"the content size ({out_dim})")
-        return nn.ModuleDict({m: ReleasedBehaviourGate(d, out_dim, hidden_dim=hidden,
+        width = out_dim * int(model_cfg.get("befa_layer_times", 1))
+        return nn.ModuleDict({m: ReleasedBehaviourGate(d, out_dim, hidden_dim=width,
                                                        dropout=float(model_cfg.get("befa_dropout", 0.1)))
                               for m, d in feature_dims.items()})
     return nn.ModuleDict({
