@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 # DVC stage commands call `affect`: the venv's bin comes first on PATH
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: env repro test test-slow bench report clean-results
+.PHONY: env repro repro-full test test-slow bench report clean-results
 
 env: $(STAMP)
 
@@ -25,7 +25,13 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 repro: $(STAMP)
-	$(BIN)/dvc repro
+	$(BIN)/dvc repro --quiet
+
+# every experiment under its paper protocol (hours on 2 cores): params-full.yaml replaces params.yaml
+# (`git checkout params.yaml` returns to the default pipeline)
+repro-full: $(STAMP)
+	cp params-full.yaml params.yaml
+	$(BIN)/dvc repro --quiet
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -5,7 +5,8 @@ process, one after the other, so process start-up, data loading, training, the t
 analysis all count, into a temporary results/checkpoints root and MLflow store (the project's results are not
 touched). Per experiment it records the wall time of the process, its CPU time (user + system of the child),
 and from metrics.json Recall@20 / NDCG@20, the most-popular baseline on the same split (``popularity_*``), the
-ratio of the two, the best and the stopped epoch and whether the epoch cap ended the run (``capped``).
+ratio of the two, the best and the stopped epoch and whether the epoch cap ended the run (``capped``), from
+metrics.json and details.json (core/results.py).
 
 ``--controls permuted_labels`` (or ``blank_input``) runs every experiment a second time as that negative control
 (``data.negative_control``): its Recall@20 should fall to the popularity level.
@@ -36,6 +37,7 @@ process.configure()  # the thread policy, inherited by the child processes (core
 
 from core.config import project_root
 from core.io import write_json
+from core.results import read_run_metrics
 
 RESULTS = Path(__file__).resolve().parent / "results" / "rec_movielens.json"
 TARGETS = {"total_wall_s": 360.0, "recall_over_popularity": 1.2}
@@ -59,7 +61,7 @@ def run_experiment(exp_id: str, scratch: Path, overrides: list[str], root: Path)
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1:] or ["failed"], "wall_seconds": round(wall, 1)}
     name, dataset = exp_id.split("/")
-    metrics = json.loads((scratch / "results" / name / dataset / "metrics.json").read_text())
+    metrics = read_run_metrics(scratch / "results" / name / dataset)  # metrics.json over details.json
     keys = ("recall@20", "ndcg@20", "recall@10", "ndcg@10", "popularity_recall@20", "popularity_ndcg@20",
             "popularity_recall@10", "popularity_ndcg@10", "valid_recall@20", "best_epoch", "stopped_epoch",
             "epochs", "max_epochs", "capped", "seconds_per_epoch", "seconds_per_validation", "train_seconds")

@@ -53,6 +53,34 @@ def leave_one_dataset_out(index: pd.DataFrame) -> list[Fold]:
     ]
 
 
+def subject_kfold(index: pd.DataFrame, n_folds: int, group: tuple[str, ...] = ("dataset", "subject")) -> list[Fold]:
+    """Subject-independent k-fold: every subject's samples are in exactly one test fold, never split.
+
+    Subjects are dealt to folds deterministically (no seed: the folds are part of the protocol, like LOSO's):
+    largest subject first, each to the fold with the fewest samples so far (ties: lowest fold number), so folds
+    hold similar sample counts. LOSO is the special case n_folds = number of subjects. A cheaper protocol for
+    expensive networks; it trains on about (k-1)/k of the data instead of all but one subject, so its scores
+    are not comparable with a paper's LOSO numbers (the report says which protocol each run used).
+    """
+    keys = subject_keys(index, group)
+    subjects = _natural_sorted(keys.unique())
+    if n_folds < 2 or n_folds > len(subjects):
+        raise ConfigError(f"protocol.n_folds={n_folds}: expected 2..{len(subjects)} (the number of subjects)")
+    sizes = keys.value_counts()
+    load = [0] * n_folds
+    members: list[list[str]] = [[] for _ in range(n_folds)]
+    for subject in sorted(subjects, key=lambda s: -int(sizes[s])):
+        target = min(range(n_folds), key=lambda f: (load[f], f))
+        members[target].append(subject)
+        load[target] += int(sizes[subject])
+    folds = []
+    for number, chosen in enumerate(members):
+        in_test = keys.isin(chosen)
+        folds.append(Fold(f"subjects={number + 1}of{n_folds}", tuple(index.loc[~in_test, "sample_id"]), (),
+                          tuple(index.loc[in_test, "sample_id"])))
+    return folds
+
+
 def predefined_split(index: pd.DataFrame, column: str = "split") -> list[Fold]:
     """One fold from a `split` column with values train / val / test (e.g. a cross-subject release split)."""
     if column not in index:
@@ -89,8 +117,10 @@ def make_folds(index: pd.DataFrame, protocol, seed: int = 0) -> list[Fold]:
         folds = leave_one_dataset_out(index)
     elif name == "split":
         folds = predefined_split(index)
+    elif name == "subject_kfold":
+        folds = subject_kfold(index, int(protocol.get("n_folds", 5)), group)
     else:
-        raise ConfigError(f"unknown protocol {name!r}; expected loso, lodo or split")
+        raise ConfigError(f"unknown protocol {name!r}; expected loso, subject_kfold, lodo or split")
     if protocol.get("validation", "none") == "inner":
         folds = [
             f if f.val else with_inner_validation(f, index, float(protocol.val_fraction), seed, group) for f in folds

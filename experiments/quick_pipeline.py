@@ -98,9 +98,20 @@ def run_pipeline(project: Path) -> float:
     return time.perf_counter() - started
 
 
-def check(project: Path, baselines: Path = BASELINES) -> subprocess.CompletedProcess:
+def check(project: Path, baselines: Path = BASELINES, expect_drop: bool = False) -> subprocess.CompletedProcess:
     """`affect report --check-regression` of the scratch results against the repository's baselines."""
-    return _run(["affect", "report", "--check-regression", "--baselines", str(baselines)], project, check=False)
+    command = ["affect", "report", "--check-regression", "--baselines", str(baselines)]
+    return _run(command + (["--expect-drop"] if expect_drop else []), project, check=False)
+
+
+def run_negative_control(project: Path, mode: str) -> float:
+    """The same scratch project again with ``negative_control: mode`` in its params.yaml: the data stages are
+    cached, so only the training stages and the report re-run; returns the seconds that took."""
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text(encoding="utf-8"))
+    params["negative_control"] = mode
+    path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+    return run_pipeline(project)
 
 
 def refresh(project: Path, seeds: list[int], baselines: Path = BASELINES, only: list[str] | None = None) -> None:
@@ -140,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=("check", "refresh"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="refresh: seeds of the bands")
     parser.add_argument("--keep", type=Path, default=None, help="build the scratch project here and keep it")
+    parser.add_argument("--negative-control", default=None, choices=("permuted_labels", "blank_input"),
+                        help="check: afterwards re-run the experiments with this control and require every one "
+                        "of them to DROP below its band (proof that the bands can fail)")
     parser.add_argument("--experiments", nargs="+", default=None, metavar="ID",
                         help="refresh: only these experiments' bands (the others are kept); for a change that "
                         "touches only them")
@@ -157,7 +171,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         done = check(project)
         print(done.stdout + done.stderr, end="")
-        return done.returncode
+        if not args.negative_control:
+            return done.returncode
+        seconds = run_negative_control(project, args.negative_control)
+        print(f"negative control ({args.negative_control}): `dvc repro report` took {seconds:.0f} s")
+        control = check(project, expect_drop=True)
+        print(control.stdout + control.stderr, end="")
+        return done.returncode or control.returncode
     except AffectError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -45,3 +45,29 @@ def test_lodo():
     assert [f.name for f in folds] == ["dataset=casme2", "dataset=smic"]
     with pytest.raises(ConfigError):
         leave_one_dataset_out(_index()[lambda d: d.dataset == "smic"])
+
+
+def test_subject_kfold_keeps_each_subject_in_one_test_fold_and_balances_samples():
+    import pandas as pd
+    from omegaconf import OmegaConf
+
+    from datamodules.protocols import make_folds
+
+    rows = [(d, str(s), f"{d}_{s}_{i}") for d, n_subj in (("a", 7), ("b", 5)) for s in range(n_subj)
+            for i in range(1 + (s * 3) % 5)]
+    index = pd.DataFrame(rows, columns=["dataset", "subject", "sample_id"])
+    folds = make_folds(index, OmegaConf.create({"name": "subject_kfold", "n_folds": 4}))
+    assert len(folds) == 4
+    tested = [s for f in folds for s in f.test]
+    assert sorted(tested) == sorted(index["sample_id"])  # every sample tested exactly once
+    key = dict(zip(index["sample_id"], index["dataset"] + "/" + index["subject"], strict=True))
+    for fold in folds:
+        assert not {key[s] for s in fold.test} & {key[s] for s in fold.train}  # subject-disjoint
+    sizes = [len(f.test) for f in folds]
+    assert max(sizes) - min(sizes) <= 5  # the largest subject holds 5 samples
+    import pytest
+
+    from core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="n_folds"):
+        make_folds(index, OmegaConf.create({"name": "subject_kfold", "n_folds": 13}))

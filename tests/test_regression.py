@@ -28,11 +28,14 @@ def test_baselines_cover_every_quick_pipeline_experiment():
             assert band["low"] <= band["mean"] <= band["high"], (exp_id, metric)
 
 
-def test_quick_pipeline_stays_inside_its_bands():
-    done = subprocess.run([sys.executable, "-m", "experiments.quick_pipeline", "check"], cwd=REPO,
-                          capture_output=True, text=True, timeout=1500)
-    assert done.returncode == 0, f"quick pipeline regression:\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
-    assert "DROP" not in done.stdout and "JUMP" not in done.stdout
+def test_quick_pipeline_stays_inside_its_bands_and_a_permuted_label_control_leaves_them():
+    """The regression check, then its power: the same experiments with labels permuted across clips must all DROP."""
+    command = [sys.executable, "-m", "experiments.quick_pipeline", "check", "--negative-control", "permuted_labels"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=1500)
+    assert done.returncode == 0, f"quick pipeline regression:\n{done.stdout[-8000:]}\n{done.stderr[-3000:]}"
+    check, _, control = done.stdout.partition("negative control (permuted_labels)")
+    assert "regression check: passed" in check and "DROP" not in check and "JUMP" not in check
+    assert "every experiment DROP" in control
 
 
 def test_partial_refresh_replaces_only_the_named_bands_and_refuses_other_seeds():

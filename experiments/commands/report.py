@@ -49,6 +49,9 @@ def register(sub) -> None:
                    help="--refresh-baselines: reuse seed runs already in results/<id>/seeds/ of the same profile")
     p.add_argument("--allow-missing", action="store_true",
                    help="--check-regression: an experiment without results is not a failure")
+    p.add_argument("--expect-drop", action="store_true",
+                   help="--check-regression of a negative control: passes only when every metric of every "
+                   "experiment is a DROP (below its band)")
     p.set_defaults(func=_run)
 
 
@@ -59,7 +62,7 @@ def _run(args) -> int:
     if args.check_regression:
         from reports.regression import check_command
 
-        return check_command(results, baselines, allow_missing=args.allow_missing)
+        return check_command(results, baselines, allow_missing=args.allow_missing, expect_drop=args.expect_drop)
     if args.refresh_baselines:
         from experiments.baselines import refresh_command
 
