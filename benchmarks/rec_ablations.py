@@ -8,6 +8,8 @@ temporary results root and MLflow store, so the project's results are not touche
   binary edges and constant learning rate it had before;
 - ``befa_forms``: VBPR and MGCN without BeFA, with the released BeFA form (the default) and with our decoupled
   form;
+- ``befa_vbpr_lr_1e-3``: the VBPR rows of ``befa_forms`` at the paper-default lr 1e-3 with patience 10 (the
+  MovieLens default is 5e-3 with patience 5, chosen for the pipeline's budget);
 - ``reg_forms``: VBPR and LightGCN with MMRec's settings, the regulariser in our squared form and in MMRec's
   norm form (VBPR: reg_weight 2.0, no biases, and for the norm form the whole vectors; LightGCN: reg_weight 1e-2,
   1 layer), the side-by-side the issue reports.
@@ -50,6 +52,13 @@ SETS = {
         "mgcn": ("mgcn/movielens", []),
         "mgcn + befa released": ("befa-mgcn/movielens", ["model.befa_form=released"]),
         "mgcn + befa decoupled": ("befa-mgcn/movielens", ["model.befa_form=decoupled"]),
+    },
+    "befa_vbpr_lr_1e-3": {  # the paper-default lr, longer patience: does BeFA's effect on VBPR depend on it?
+        "vbpr": ("vbpr/movielens", ["optim.lr=0.001", "trainer.early_stopping_patience=10"]),
+        "vbpr + befa released": ("befa-vbpr/movielens", ["optim.lr=0.001", "trainer.early_stopping_patience=10",
+                                                         "model.befa_form=released"]),
+        "vbpr + befa decoupled": ("befa-vbpr/movielens", ["optim.lr=0.001", "trainer.early_stopping_patience=10",
+                                                          "model.befa_form=decoupled"]),
     },
     "reg_forms": {
         "vbpr mmrec settings, squared on ids": ("vbpr/movielens", ["model.reg_weight=2.0", "model.biases=false"]),

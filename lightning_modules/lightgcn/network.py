@@ -5,7 +5,8 @@ user-item adjacency, and the final representation is the mean over layers 0..L. 
 ``reg_weight`` x a penalty on the batch's ID (layer-0) embeddings: by default (``reg_form: squared``) the sum of
 their squares / (2 x batch), the paper's L2 as its code computes it; ``reg_form: norm`` is MMRec's EmbLoss
 (Frobenius norms / batch; lightning_modules/layers/rec_losses.py). MMRec's LightGCN is ``reg_form=norm`` with its
-grid's reg_weight (1e-2 .. 1e-6).
+grid's reg_weight (1e-2 .. 1e-6). On MovieLens-100k with reg_weight 1e-2 and 1 layer (seed 0,
+benchmarks/rec_ablations.py ``reg_forms``): test Recall@20 .318 squared, .328 norm.
 
 Choices (knobs in experiments/_defaults/methods/lightgcn.yaml): ``n_layers`` (2, MGCN's user-item view setting),
 ``embedding_dim`` (64); ``use_features`` adds sum over modalities of a projection of the item's content to its
