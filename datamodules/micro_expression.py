@@ -25,6 +25,7 @@ from core.errors import DatasetError, MissingStageOutput
 from datamodules import controls
 from datamodules.protocols import Fold
 from datamodules.sampling import EpochSeededSampler
+from preprocessing.faces import transform_points
 from rawdata.index import au_set, load_index
 from rawdata.layouts.composite import KEY, load_sample_list
 
@@ -80,6 +81,7 @@ class MicroExpressionSource:
             )
         self.index = index
         self.standin = bool(index["standin"].all())
+        self._truth_cache: dict[Path, dict] = {}
         self.arrays = {key: self._load_input(key) for key in self.inputs}
         self.index, self.arrays = controls.apply(cfg, self.index, self.arrays)
 
@@ -169,7 +171,7 @@ class MicroExpressionSource:
     def _read_array(self, key: str, row, path: Path, stage: str) -> np.ndarray:
         try:
             if stage == "landmarks":
-                seq = np.load(path)
+                seq = self._true_landmarks(row) if self.cfg.data.landmarks == "ground_truth" else np.load(path)
                 return _resample(seq, *self._span(row, len(seq)), self.cfg.data.seq_len, linear=True)
             with np.load(path) as npz:
                 if key in ("image28", "flow"):
@@ -184,6 +186,26 @@ class MicroExpressionSource:
         except (OSError, KeyError, ValueError) as err:
             raise DatasetError(f"cannot read input {key!r}: {err}", path=path,
                                hint=f"re-run `affect preprocess {stage} {row.dataset}`") from None
+
+    def _true_landmarks(self, row) -> np.ndarray:
+        """A stand-in's true landmarks (the generator's moved points) of the clip's processed frames, in crop
+        coordinates: a diagnostic that takes the landmark stage's error out of a landmark method's score."""
+        with np.load(self.processed_root / row.dataset / "faces" / f"{row.sample_id}.npz") as clip:
+            transform, numbers = clip["transform"], clip["frame_numbers"].tolist()
+        entry = self._ground_truth(row)[row.sample_id]
+        positions = [entry["frame_numbers"].index(n) for n in numbers]
+        return transform_points(np.asarray(entry["landmarks_moved"], dtype=np.float64)[positions],
+                                transform).astype(np.float32)
+
+    def _ground_truth(self, row) -> dict:
+        folder = next((p for p in Path(row.frame_dir).parents if (p / "ground_truth.json").is_file()), None)
+        if folder is None:
+            raise DatasetError("data.landmarks=ground_truth needs a stand-in (its ground_truth.json, written by "
+                               "`affect synth`); this dataset has none", path=Path(row.frame_dir))
+        if folder not in self._truth_cache:
+            samples = json.loads((folder / "ground_truth.json").read_text())["samples"]
+            self._truth_cache[folder] = {s["sample_id"]: s for s in samples}
+        return self._truth_cache[folder]
 
     def _frames_input(self, key: str, row, frames: np.ndarray, numbers) -> np.ndarray:
         start, end = self._span(row, len(frames), numbers)
@@ -260,6 +282,7 @@ class SampleDataset(Dataset):
     def __init__(self, source: MicroExpressionSource, positions: np.ndarray):
         index = source.index
         self.sample_ids = index["sample_id"].to_numpy()[positions].tolist()
+        self.groups = (index["dataset"].astype(str) + "/" + index["subject"].astype(str)).to_numpy()[positions].tolist()
         self.tensors = {"y": torch.as_tensor(index["y"].to_numpy()[positions], dtype=torch.long),
                         "aus": torch.from_numpy(source.au_matrix(index.iloc[positions]))}
         if "y_disguise" in index:
@@ -272,7 +295,7 @@ class SampleDataset(Dataset):
 
     def __getitems__(self, rows: list[int]) -> dict:
         take = torch.as_tensor(rows, dtype=torch.long)
-        batch = {"sample_id": [self.sample_ids[i] for i in rows]}
+        batch = {"sample_id": [self.sample_ids[i] for i in rows], "group": [self.groups[i] for i in rows]}
         batch.update({key: value[take] for key, value in self.tensors.items()})
         for key, value in self.inputs.items():
             picked = value[take]

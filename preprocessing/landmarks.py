@@ -85,6 +85,31 @@ def clip_landmarks(frames: np.ndarray, box: tuple[float, float, float, float], u
     return np.stack([predict_landmarks(frame, box, upscale) for frame in frames]).astype(np.float32)
 
 
+def track_landmarks(frames: np.ndarray, box: tuple[float, float, float, float], upscale: int = 1,
+                    window: int = 15, levels: int = 2) -> np.ndarray:
+    """Landmarks of every frame (T, 68, 2) float32: dlib on the first frame, then each point followed into every
+    frame by pyramidal Lucas-Kanade optical flow FROM THE FIRST FRAME (no chaining, so errors do not accumulate).
+
+    dlib places each frame's points independently, with an error of about a pixel that does not follow the face's
+    sub-pixel motion; a micro-expression moves the face by less than that, so per-frame detection buries it in
+    noise. Lucas-Kanade measures each point's displacement to sub-pixel precision from the local texture (Bouguet's
+    pyramidal implementation in OpenCV). A point the tracker loses in a frame (status 0) keeps its first-frame
+    position there. `window` is the side of the tracked patch (px), `levels` the pyramid levels above the crop.
+    """
+    first = predict_landmarks(frames[0], box, upscale)
+    reference = to_gray(frames[0])
+    out = np.empty((len(frames), N_LANDMARKS, 2), dtype=np.float32)
+    out[0] = first
+    start = first.reshape(-1, 1, 2).astype(np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)
+    for t in range(1, len(frames)):
+        moved, status, _ = cv2.calcOpticalFlowPyrLK(reference, to_gray(frames[t]), start, None,
+                                                    winSize=(window, window), maxLevel=levels, criteria=criteria)
+        found = status.reshape(-1).astype(bool)
+        out[t] = np.where(found[:, None], moved.reshape(-1, 2), first)
+    return out
+
+
 def eye_centres(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(centre of the eye on the image's left, centre of the eye on the image's right): means of the 6 lid points."""
     points = np.asarray(points, dtype=np.float64)

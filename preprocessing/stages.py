@@ -98,6 +98,12 @@ def faces_of_clip(row: dict, dataset_dir: Path, knobs: dict) -> dict[str, np.nda
 def landmarks_of_clip(row: dict, dataset_dir: Path, knobs: dict) -> np.ndarray:
     """68 landmarks of every aligned frame, from the face box the faces stage found."""
     clip = _load(STAGES["faces"], dataset_dir, row["sample_id"], ("frames", "face_box"))
+    method = knobs.get("method", "detect")
+    if method == "track":
+        return landmarks.track_landmarks(clip["frames"], tuple(clip["face_box"]), upscale=knobs["upscale"],
+                                         window=int(knobs.get("window", 15)))
+    if method != "detect":
+        raise ConfigError(f"preprocess.landmarks.method={method!r}: expected detect or track")
     return landmarks.clip_landmarks(clip["frames"], tuple(clip["face_box"]), upscale=knobs["upscale"])
 
 

@@ -233,9 +233,9 @@ def direction_section(experiments: list[Experiment], fig_dir: Path) -> list:
               tables.direction_table(chosen, figure_sets.direction_family),
               figure_sets.direction_figures(chosen, fig_dir)]
     for e in chosen:
-        rows = figure_sets.direction_sweep(e)
+        rows = figure_sets.direction_choices(e)
         if rows:
-            blocks.append(tables.direction_sweep_table(e, rows))
+            blocks.append(tables.direction_choice_table(e, rows))
     return blocks
 
 

@@ -202,34 +202,32 @@ def interpretation_labels(key: str, shape: tuple[int, int], class_names) -> tupl
     return rows, cols, "", ""
 
 
-LBP_SDG_BEST = "lbp_sdg-best_direction"
-
-
 def direction_family(e: Experiment) -> str:
-    """``lbp_sdg`` -> all 18 directions; ``lbp_sdg-<family>`` -> that family; LBP-TOP alone -> none;
-    ``lbp_sdg-best_direction`` -> the one direction `affect tune` chose on inner validation (or its untuned one)."""
+    """``lbp_sdg`` -> one direction chosen per fold on inner validation (the paper's protocol); ``lbp_sdg-all``
+    -> the 9 distinct directions together; ``lbp_sdg-<family>`` -> that family; LBP-TOP alone -> none."""
     if e.name == LBP_TOP_ALONE:
         return "none (LBP-TOP alone)"
     if e.name == LBP_SDG:
-        return "all 18"
-    if e.name == LBP_SDG_BEST:
-        selected = (e.reference.metrics.get("selected") or {}) if e.reference else {}
-        chosen = selected.get("model.directions")
-        return f"best single: {chosen} (inner validation)" if chosen else "single t+ (not tuned)"
+        return "best single (inner validation)"
+    if e.name == LBP_SDG + "-all":
+        return "all 9 distinct"
     return e.name[len(LBP_SDG) + 1:]
 
 
-def direction_sweep(e: Experiment) -> list[dict]:
-    """Rows of ``tuning.csv`` of a tuned ``lbp_sdg-best_direction`` (one per direction), or [] when not tuned."""
-    import pandas as pd
-
-    path = e.folder / "tuning.csv"
-    if e.name != LBP_SDG_BEST or not path.is_file():
+def direction_choices(e: Experiment) -> list[dict]:
+    """Per candidate direction of ``lbp_sdg`` (directions=best): how often the folds chose it and its mean inner
+    UF1, from interpretation.json (training subjects only), or [] when the run holds no such record."""
+    if e.name != LBP_SDG or not e.reference:
         return []
-    table = pd.read_csv(path)
-    if "model.directions" not in table.columns:
+    data, _ = read_json(e.reference.folder / "interpretation.json")
+    summary = (data or {}).get("summary", {})
+    names = (data or {}).get("labels", {}).get("direction_names")
+    if not names or "chosen_direction" not in summary:
         return []
-    return table.to_dict("records")
+    chosen, inner = summary["chosen_direction"]["mean"], summary.get("inner_uf1", {}).get("mean", [None] * len(names))
+    folds = int(data.get("n_folds", 0))
+    return [{"direction": n, "chosen_share": c, "chosen_folds": round(c * folds), "inner_uf1": u}
+            for n, c, u in zip(names, chosen, inner, strict=True)]
 
 
 def direction_experiments(experiments: list[Experiment]) -> list[Experiment]:

@@ -33,7 +33,7 @@ from lightning_modules.layers.graph import (
     normalize_adjacency,
 )
 from lightning_modules.layers.svm import fit_dual_squared_hinge, squared_hinge_loss
-from lightning_modules.lbp_sdg.directions import FAMILIES, resolve_directions, select_directions
+from lightning_modules.lbp_sdg.directions import CANONICAL, FAMILIES, resolve_directions, select_directions
 from lightning_modules.lbp_sdg.module import LBPSDGModule
 from lightning_modules.lbptop_svm.module import LinearSVMModule
 
@@ -288,16 +288,34 @@ def test_direction_families_follow_the_hsdg_steps():
     def names(family):
         return {DIRECTIONS[i] for i in FAMILIES[family]}
 
-    assert names("horizontal") == {"x-", "x+", "t-x-", "t-x+", "t+x-", "t+x+"}
-    assert names("oblique") == {"y-x-", "y-x+", "y+x-", "y+x+"} and names("temporal") == {"t-", "t+"}
+    assert names("horizontal") == {"x+", "t+x-", "t+x+"}  # one of each pair of opposite steps
+    assert names("oblique") == {"y+x-", "y+x+"} and names("temporal") == {"t+"}
     kinds = ("horizontal", "vertical", "oblique", "temporal")
-    assert sorted(i for kind in kinds for i in FAMILIES[kind]) == list(range(18))  # a partition of the 18
-    assert len(FAMILIES["xy"]) == len(FAMILIES["xt"]) == len(FAMILIES["yt"]) == 8
+    assert sorted(i for kind in kinds for i in FAMILIES[kind]) == CANONICAL  # a partition of the 9 distinct
+    assert len(CANONICAL) == 9 and len(FAMILIES["xy"]) == len(FAMILIES["xt"]) == len(FAMILIES["yt"]) == 4
+
+
+def test_opposite_directions_give_mirror_image_histograms():
+    """G_{-d}(v) = -G_d(v - d): the HSDG of x- is the bin-reversed HSDG of x+ up to the voxels at block borders
+    (and the zero-gradient bin), on a textured clip with real motion; x+ and y+ differ far more. This is why only
+    9 of the 18 steps are compared."""
+    from skimage import data
+
+    from preprocessing.hsdg import DIRECTIONS, hsdg
+
+    image = data.camera()[100:228, 150:278].astype(float)
+    clip = np.stack([np.roll(image, shift, axis=1) for shift in range(6)])  # a face-sized texture moving right
+    clip += np.random.default_rng(0).uniform(-0.01, 0.01, clip.shape)  # no exact zero (its bin is not mirrored)
+    histograms = hsdg(clip, blocks=(4, 4), n_bins=16).reshape(18, 16, 16)
+    pos, neg, vertical = (histograms[DIRECTIONS.index(n)] for n in ("x+", "x-", "y+"))
+    mirror = np.abs(neg - pos[:, ::-1]).sum(1).mean() / 2  # total-variation distance per block
+    assert mirror < 0.06  # the voxels of one block-border column out of 31
+    assert np.abs(vertical - pos).sum(1).mean() / 2 > 2 * mirror
 
 
 def test_direction_selection_resolves_families_names_indices_and_all():
-    assert resolve_directions(["all"]) == list(range(18))
-    assert resolve_directions(["temporal", "x+", 17, "5"]) == [1, 5, 8, 9, 17]
+    assert resolve_directions(["all"]) == CANONICAL and resolve_directions(["all18"]) == list(range(18))
+    assert resolve_directions(["temporal", "x+", 17, "5"]) == [1, 5, 9, 17]
     assert resolve_directions("oblique") == FAMILIES["oblique"]
     with pytest.raises(ConfigError, match="unknown direction 'diagonal'"):
         resolve_directions(["diagonal"])
@@ -312,17 +330,43 @@ def test_lbp_sdg_feature_vector_holds_lbptop_then_the_chosen_histograms():
     module = LBPSDGModule(cfg, make_info(cfg, {"lbptop": (10,), "hsdg": (18, 4)}))
     batch = random_batch(cfg, {"lbptop": (10,), "hsdg": (18, 4)}, n=3)
     features = module.raw_features(batch)
-    assert features.shape == (3, 10 + 6 * 4)  # y-, y+ and the four t+-y+- steps
+    assert features.shape == (3, 10 + 3 * 4)  # y+, t+y- and t+y+ (one of each pair of opposite steps)
     assert torch.equal(features[:, :10], batch["lbptop"])
     assert torch.equal(features[:, 10:14], batch["hsdg"][:, FAMILIES["vertical"][0]])
-    assert module.head.linear.in_features == 34
+    assert module.head.linear.in_features == 22
 
 
 def test_lbp_sdg_takes_one_direction_from_a_command_line_or_grid_override():
-    # `affect tune lbp_sdg-best_direction/<d> --grid model.directions=x-,x+,...` sets a plain string, not a list
-    cfg = load_experiment("lbp_sdg-best_direction/casme2", ["model.directions=t+x-"], profile="default")
+    # `affect tune lbp_sdg-all/<d> --grid model.directions=x+,y+,...` sets a plain string, not a list
+    cfg = load_experiment("lbp_sdg-all/casme2", ["model.directions=t+x-"], profile="default")
     module = LBPSDGModule(cfg, make_info(cfg, {"lbptop": (10,), "hsdg": (18, 4)}))
     assert module.directions.tolist() == [12] and module.head.linear.in_features == 14
+
+
+def test_lbp_sdg_best_chooses_the_informative_direction_on_inner_validation_of_training_subjects():
+    """Only the t+x+ histogram carries the label: the default (directions=best) must pick it in the fold, from the
+    training batch alone, put weight only on LBP-TOP and that block, and report the choice."""
+    from preprocessing.hsdg import DIRECTIONS
+
+    cfg = load_experiment("lbp_sdg/casme2", profile="default")
+    shapes = {"lbptop": (6,), "hsdg": (18, 5)}
+    n, classes = 60, len(cfg.data.classes)
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(n) % classes
+    hsdg = torch.rand(n, 18, 5, generator=g)
+    informative = DIRECTIONS.index("t+x+")
+    hsdg[:, informative, :] += 2.0 * torch.nn.functional.one_hot(y, classes)[:, :5]
+    batch = {"lbptop": torch.rand(n, 6, generator=g), "hsdg": hsdg, "y": y,
+             "group": [f"casme2/{i // 6}" for i in range(n)]}  # 10 subjects, every class in each
+    module = LBPSDGModule(cfg, make_info(cfg, shapes))
+    assert module.select_best and len(module.directions) == 9
+    weight, _ = module.fit_standardized(module.raw_features(batch).double(), batch)
+    chosen = module.interpretation()
+    best = chosen["direction_names"][int(np.argmax(chosen["chosen_direction"]))]
+    assert best == "t+x+" and max(chosen["inner_uf1"]) > 0.9
+    slot = module.directions.tolist().index(informative)
+    used = (weight.abs().sum(0) > 0).numpy()
+    assert used[:6].all() and used[6 + 5 * slot:6 + 5 * (slot + 1)].all() and used.sum() == 6 + 5
 
 
 # -- one-fold smoke fits on random batches shaped like the real ones ---------------------------------------------

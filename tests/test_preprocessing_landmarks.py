@@ -64,3 +64,23 @@ def test_clip_landmarks_stacks_frames(portrait_and_box):
     points = landmarks.clip_landmarks(clip, box)
     assert points.shape == (3, 68, 2) and points.dtype == np.float32
     assert np.array_equal(points[0], points[2])
+
+
+def test_tracking_follows_a_sub_pixel_shift_that_detection_cannot_resolve():
+    """A real face shifted by 0.4 px: Lucas-Kanade tracking from the first frame measures the shift to a few
+    hundredths of a pixel (per-frame dlib places points on its own grid and misses it by far more)."""
+    import cv2
+    from skimage import data
+
+    from preprocessing.landmarks import track_landmarks
+
+    face = cv2.resize(data.astronaut()[20:240, 140:330], (128, 148))[10:138]
+    shift = 0.4
+    moved = cv2.warpAffine(face, np.float32([[1, 0, shift], [0, 1, 0]]), (128, 128), flags=cv2.INTER_CUBIC,
+                           borderMode=cv2.BORDER_REFLECT)
+    box = (14.0, 14.0, 114.0, 124.0)
+    points = track_landmarks(np.stack([face, moved]), box, upscale=2)
+    dx = points[1, :, 0] - points[0, :, 0]
+    inner = np.r_[17:68]  # brows, nose, eyes, mouth: textured points (the jaw line borders the background)
+    assert abs(np.median(dx[inner]) - shift) < 0.05
+    assert np.abs(points[1, :, 1] - points[0, :, 1])[inner].mean() < 0.05

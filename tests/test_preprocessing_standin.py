@@ -81,3 +81,20 @@ def test_flow_follows_the_true_motion_where_the_aus_move(standin):
         estimate = field[:, y, x].T
         cosines.append(np.sum(estimate * true) / (np.linalg.norm(estimate) * np.linalg.norm(true)))
     assert cosines and np.mean(cosines) > 0.7
+
+
+def test_ground_truth_landmarks_input_serves_the_generators_points_in_crop_coordinates(standin):
+    """data.landmarks=ground_truth (a diagnostic) reads the stand-in's true points; they agree with the landmark
+    stage within its error and differ from it (they are not the detected points)."""
+    from datamodules.micro_expression import MicroExpressionSource
+    from experiments.config import load_experiment
+
+    folder, _ = standin
+    root = folder.parents[1]
+    cfg = load_experiment("geograph/casme2", ["data.processed_root=processed", "data.landmarks=ground_truth"],
+                          params=OmegaConf.create({}))
+    truth = MicroExpressionSource(cfg, ("landmarks",), root).arrays["landmarks"]
+    cfg.data.landmarks = "detected"
+    detected = MicroExpressionSource(cfg, ("landmarks",), root).arrays["landmarks"]
+    error = np.linalg.norm(truth - detected, axis=-1)
+    assert truth.shape == detected.shape and 0.05 < error.mean() < 2.0

@@ -361,22 +361,20 @@ def test_special_figures_directions_interpretation_attribution(project):
         folder = write_result(results, f"{name}/recsynth", rec, task="rec", extra={"attribution.json": attribution})
         plots.bar_figure(folder / "attribution.png", ["Action", "Comedy", "Drama"], [0.5, 0.3, 0.2], name, "share")
 
-    tuned = score(predictions({"casme2": 20}, 5, 0.8), list("abcde"))
-    folder = write_result(results, "lbp_sdg-best_direction/casme2",
-                          {**tuned, "selected": {"model.directions": "t+"}, "selection_metric": "valid_uf1"})
-    (folder / "tuning.csv").write_text(
-        "trial,status,model.directions,valid_uf1,test_uf1,test_uar,chosen,error\n"
-        "00-x+,ok,x+,0.31,0.52,0.50,False,\n01-t+,ok,t+,0.44,0.47,0.49,True,\n02-y-,failed,y-,,,,False,diverged\n")
+    chosen = {"n_folds": 4, "labels": {"direction_names": ["x+", "t+", "y+"]},
+              "summary": {"chosen_direction": {"mean": [0.25, 0.75, 0.0], "std": [0.4, 0.4, 0.0]},
+                          "inner_uf1": {"mean": [0.31, 0.44, 0.2], "std": [0.0, 0.0, 0.0]}}}
+    write_result(results, "lbp_sdg/casme2", score(predictions({"casme2": 20}, 5, 0.8), list("abcde")),
+                 extra={"interpretation.json": chosen})
 
     summary = build_report(_options(project), configured=[])
     names = {p.name for p in summary.figures}
     assert "lbp_sdg_directions__casme2.png" in names
     md = summary.markdown.read_text()
-    assert "| casme2 | best single: t+ (inner validation) | lbp_sdg-best_direction/casme2 |" in md
-    # every direction of the sweep, ordered by the validation score that selects, test numbers alongside
-    rows = [line for line in md.splitlines() if line.startswith(("| t+", "| x+", "| y-"))]
-    assert rows == ["| t+ (chosen) | 0.4400 | 0.4700 | 0.4900 |", "| x+ | 0.3100 | 0.5200 | 0.5000 |",
-                    "| y- | — | — | — |"]
+    assert "| casme2 | best single (inner validation) | lbp_sdg/casme2 |" in md
+    # how often each distinct direction won a fold, most chosen first, with the inner UF1 that chose it
+    rows = [line for line in md.splitlines() if line.startswith(("| t+ |", "| x+ |", "| y+ |"))]
+    assert rows == ["| t+ | 3 (75%) | 0.4400 |", "| x+ | 1 (25%) | 0.3100 |", "| y+ | 0 (0%) | 0.2000 |"]
     assert "dere_grl__casme2__interpretation_component_to_action.png" in names
     assert {"attribution__befa-mgcn__recsynth.png", "attribution__informative_share__recsynth.png"} <= names
     assert "| casme2 | vertical | lbp_sdg-vertical/casme2 |" in md

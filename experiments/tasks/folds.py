@@ -268,13 +268,18 @@ def validation_scores(task: str, table: pd.DataFrame, source, cfg) -> dict:
 
 
 def summarise_interpretations(per_fold: dict[str, dict]) -> dict:
-    """Mean (and std) over folds of each array a method exposes for interpretation."""
+    """Mean (and std) over folds of each array a method exposes for interpretation; a list of names (labels of
+    those arrays, the same in every fold) is kept under ``labels``."""
     keys = next(iter(per_fold.values())).keys()
-    summary = {}
+    summary, labels = {}, {}
     for key in keys:
-        stack = np.stack([np.asarray(v[key], dtype=float) for v in per_fold.values()])
+        values = [v[key] for v in per_fold.values()]
+        if isinstance(values[0], (list, tuple)) and values[0] and isinstance(values[0][0], str):
+            labels[key] = list(values[0])
+            continue
+        stack = np.stack([np.asarray(v, dtype=float) for v in values])
         summary[key] = {"mean": stack.mean(0).tolist(), "std": stack.std(0).tolist()}
-    return {"n_folds": len(per_fold), "summary": summary}
+    return {"n_folds": len(per_fold), "summary": summary, **({"labels": labels} if labels else {})}
 
 
 def _per_subject(table: pd.DataFrame, n_classes: int) -> dict:

@@ -11,8 +11,17 @@ steps themselves, so they cannot drift from the feature stage:
 - ``temporal``: along t only (the same pixel in the next or previous frame);
 - ``xy``, ``xt``, ``yt``: the steps lying in each of LBP-TOP's three orthogonal planes.
 
-``model.directions`` is a list of any of: ``all``, a family name, a direction name (``t+x-``) or an index, so
-one experiment per family (or per direction, e.g. ``model.directions=[t+x-]``) is one YAML or CLI line.
+Distinct directions. Opposite steps carry the same information: ``G_{-d}(v) = -G_d(v - d)``, so the histogram
+of ``x-`` is the bin-reversed histogram of ``x+`` over the block shifted by one voxel (tests/test_graph_methods.py
+measures the difference on a clip with a moving face: a few per cent of each block's mass, at its border). The 18
+steps are 9 opposite pairs; :data:`CANONICAL` keeps one of each pair (the step whose first non-zero component, in
+(t, y, x) order, is positive), and ``all`` and the families mean those 9. ``all18`` keeps both members of
+every pair (the paper's count, redundant here).
+
+``model.directions`` is a list of any of: ``best`` (the paper's protocol: the one direction of ``model.candidates``
+that scores best on inner validation of the fold's training subjects, chosen in each fold by the module),
+``all``, ``all18``, a family name, a direction name (``t+x-``) or an index, so one experiment per family (or per
+direction, e.g. ``model.directions=[t+x-]``) is one YAML or CLI line.
 """
 
 from __future__ import annotations
@@ -25,8 +34,15 @@ from core.errors import ConfigError
 from preprocessing.hsdg import DIRECTIONS, STEPS
 
 
+def _canonical(step: tuple[int, int, int]) -> bool:
+    return next(v for v in step if v) > 0
+
+
+CANONICAL = [i for i, step in enumerate(STEPS) if _canonical(step)]
+
+
 def direction_families(steps: Sequence[tuple[int, int, int]] = STEPS) -> dict[str, list[int]]:
-    """Family name -> indices of ``steps`` (see the module docstring)."""
+    """Family name -> indices of the canonical ``steps`` (one per opposite pair; see the module docstring)."""
     tests = {
         "horizontal": lambda t, y, x: x != 0 and y == 0,
         "vertical": lambda t, y, x: y != 0 and x == 0,
@@ -36,7 +52,8 @@ def direction_families(steps: Sequence[tuple[int, int, int]] = STEPS) -> dict[st
         "xt": lambda t, y, x: y == 0,
         "yt": lambda t, y, x: x == 0,
     }
-    return {name: [i for i, step in enumerate(steps) if test(*step)] for name, test in tests.items()}
+    return {name: [i for i, step in enumerate(steps) if _canonical(step) and test(*step)]
+            for name, test in tests.items()}
 
 
 FAMILIES = direction_families()
@@ -49,6 +66,8 @@ def resolve_directions(spec, n_directions: int = len(STEPS), names: Sequence[str
     for item in items:
         text = str(item)
         if text == "all":
+            chosen.update(i for i in CANONICAL if i < n_directions)
+        elif text == "all18":
             chosen.update(range(n_directions))
         elif text in FAMILIES:
             chosen.update(FAMILIES[text])
@@ -58,8 +77,8 @@ def resolve_directions(spec, n_directions: int = len(STEPS), names: Sequence[str
             chosen.add(int(text))
         else:
             raise ConfigError(f"model.directions: unknown direction {item!r}",
-                              hint=f"use all, a family ({', '.join(FAMILIES)}), a name ({', '.join(names)}) "
-                              "or an index")
+                              hint=f"use best, all, all18, a family ({', '.join(FAMILIES)}), "
+                              f"a name ({', '.join(names)}) or an index")
     bad = sorted(i for i in chosen if not 0 <= i < n_directions)
     if bad:
         raise ConfigError(f"model.directions: indices {bad} are outside 0..{n_directions - 1}")

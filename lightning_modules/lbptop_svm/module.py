@@ -66,13 +66,20 @@ class LinearSVMModule(ClassifierModule):
             self.mean.copy_(raw.mean(0).float())
             self.std.copy_(raw.std(0).clamp(min=1e-6).float())
         x = (raw - self.mean.double()) / self.std.double()
-        y = batch["y"]
-        coef = torch.from_numpy(fit_dual_squared_hinge((x @ x.T).numpy(), y.numpy(), self.info.n_classes,
-                                                       float(self.cfg.model.c), self.class_weights.numpy()))
+        weight, bias = self.fit_standardized(x, batch)
         with torch.no_grad():
-            self.head.linear.weight.copy_((x.T @ coef).T.float())
-            self.head.linear.bias.copy_(coef.sum(0).float())
+            self.head.linear.weight.copy_(weight.float())
+            self.head.linear.bias.copy_(bias.float())
         return self.shared_step(batch, "train")
+
+    def fit_standardized(self, x: torch.Tensor, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """The SVM's (C, D) weights and (C,) intercepts on the fold's standardised features ``x`` (float64)."""
+        coef = self.dual_coefficients(x @ x.T, batch["y"])
+        return (x.T @ coef).T, coef.sum(0)
+
+    def dual_coefficients(self, gram: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(fit_dual_squared_hinge(gram.numpy(), y.numpy(), self.info.n_classes,
+                                                       float(self.cfg.model.c), self.class_weights.numpy()))
 
     def predict_step(self, batch, batch_idx):
         return {"scores": self.head(self.features(batch))}
