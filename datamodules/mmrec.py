@@ -1,7 +1,10 @@
 """Batches and the LightningDataModule of a parsed MMRec dataset (the parser: rawdata/layouts/mmrec.py).
 
 Training batches are BPR triples (user, positive item, one uniform negative item), drawn afresh every epoch
-from a generator seeded with (seed, epoch), so two runs with one seed see the same batches.
+from a generator seeded with (seed, epoch), so two runs with one seed see the same batches. Negatives are drawn
+uniformly from ALL items of the catalogue (ids 0 .. n_items - 1, including items that occur only in validation or
+test), redrawn when they hit one of the user's training items; MMRec's sampler draws only from the items that
+occur in the training interactions.
 """
 
 from __future__ import annotations

@@ -215,4 +215,6 @@ def _short(value: object) -> str:
 
 
 def _metric_key(key: str) -> str:
-    return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in key)
+    """A metrics.json key in MLflow's alphabet: ``recall@20`` -> ``recall_at_20`` (the name the recommenders log per
+    epoch, lightning_modules/layers/rec_module.py), any other character outside it -> ``_``."""
+    return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in key.replace("@", "_at_"))

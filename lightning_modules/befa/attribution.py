@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from core.io import atomic_path
-from lightning_modules.befa.adapter import BehaviourDrivenFeatureAdapter
+from lightning_modules.befa.adapter import BehaviourDrivenFeatureAdapter, ReleasedBehaviourGate
 
 
 def feature_baseline(features: torch.Tensor, kind: str) -> torch.Tensor:
@@ -129,8 +129,8 @@ def befa_mask_summary(module) -> dict[str, dict[str, float]]:
     summary = {}
     for modality, features in module.content_features().items():
         adapter = encoders[modality] if modality in encoders else None
-        if isinstance(adapter, BehaviourDrivenFeatureAdapter):
-            mask = adapter.gate(adapter.decouple(features), net.item_id.weight)
+        if isinstance(adapter, (BehaviourDrivenFeatureAdapter, ReleasedBehaviourGate)):
+            mask = adapter.mask_values(features, net.item_id.weight)
             summary[modality] = {"mean": float(mask.mean()), "closed_share": float((mask < 0.1).float().mean()),
                                  "open_share": float((mask > 0.9).float().mean())}
     return summary

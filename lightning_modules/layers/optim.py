@@ -14,6 +14,10 @@ def build_optimizer(parameters, optim_cfg, max_epochs: int | None = None):
 
     ``parameters``: an iterable of tensors or of param-group dicts; ``max_epochs``: the span of a cosine schedule
     (the Trainer's ``max_epochs``; needed only when ``optim.scheduler`` is ``cosine``).
+
+    Schedules (``optim.scheduler``), stepped once per epoch: ``none``; ``cosine`` (annealed to 0 over the
+    Trainer's epochs); ``exponential``: lr x ``lr_decay`` ** (epoch / ``lr_decay_epochs``), the continuous decay of
+    the MMRec trainer's ``learning_rate_scheduler: [lr_decay, lr_decay_epochs]`` (MGCN's config: [0.96, 50]).
     """
     name = str(optim_cfg.name).lower()
     lr, wd = float(optim_cfg.lr), float(optim_cfg.weight_decay)
@@ -25,11 +29,18 @@ def build_optimizer(parameters, optim_cfg, max_epochs: int | None = None):
         optimizer = torch.optim.SGD(parameters, lr=lr, weight_decay=wd, momentum=float(optim_cfg.momentum))
     else:
         raise ValueError(f"optim.name must be adam, adamw or sgd, got {name!r}")
-    if str(optim_cfg.get("scheduler", "none")) == "cosine":
+    schedule = str(optim_cfg.get("scheduler", "none"))
+    if schedule == "cosine":
         if max_epochs is None:
             raise ValueError("a cosine schedule spans the Trainer's max_epochs: attach the module to a Trainer")
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, int(max_epochs)))
         return {"optimizer": optimizer, "lr_scheduler": scheduler}
+    if schedule == "exponential":
+        rate, period = float(optim_cfg.lr_decay), float(optim_cfg.lr_decay_epochs)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: rate ** (epoch / period))
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}
+    if schedule != "none":
+        raise ValueError(f"optim.scheduler must be none, cosine or exponential, got {schedule!r}")
     return optimizer
 
 

@@ -3,7 +3,10 @@
 Every multimodal base model (VBPR, LightGCN with features, MGCN) asks :func:`build_content_encoders` for one
 encoder per modality and calls it as ``encoder(features, item_behaviour_embedding)``. By default that is a plain
 linear projection (the behaviour argument is ignored); with ``model.befa: true`` it is BeFA's behaviour-driven
-adapter (:mod:`lightning_modules.befa.adapter`). This single seam is what lets BeFA plug into any base model.
+adapter (:mod:`lightning_modules.befa.adapter`) in the form ``model.befa_form`` names: ``released`` (the
+authors' code: the ID embedding gated by an MLP of the projected content) or ``decoupled`` (decouple, mask with
+behaviour, reconstruct). This single seam is what lets BeFA plug into any base model. An encoder whose
+``gates_behaviour`` is true returns the gated ID embedding itself (MGCN then skips its purifier gate).
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lightning_modules.befa.adapter import BehaviourDrivenFeatureAdapter
+from lightning_modules.befa.adapter import BEFA_FORMS, BehaviourDrivenFeatureAdapter, ReleasedBehaviourGate
 
 
 class LinearContent(nn.Module):
     """``W x + b``: the plain projection every base model starts from."""
+
+    gates_behaviour = False
 
     def __init__(self, in_dim: int, out_dim: int):
         super().__init__()
@@ -30,6 +35,17 @@ def build_content_encoders(feature_dims: dict[str, int], out_dim: int, behaviour
     if not bool(model_cfg.get("befa", False)):
         return nn.ModuleDict({m: LinearContent(d, out_dim) for m, d in feature_dims.items()})
     hidden = int(model_cfg.get("befa_hidden_dim", 0)) or None
+    form = str(model_cfg.get("befa_form", "released"))
+    if form not in BEFA_FORMS:
+        raise ValueError(f"model.befa_form must be one of {BEFA_FORMS}, got {form!r}")
+    if form == "released":
+        if behaviour_dim != out_dim:
+            raise ValueError(f"the released BeFA gates the behaviour embedding: its size ({behaviour_dim}) must be "
+                             f"the content size ({out_dim})")
+        width = out_dim * int(model_cfg.get("befa_layer_times", 1))
+        return nn.ModuleDict({m: ReleasedBehaviourGate(d, out_dim, hidden_dim=width,
+                                                       dropout=float(model_cfg.get("befa_dropout", 0.1)))
+                              for m, d in feature_dims.items()})
     return nn.ModuleDict({
         m: BehaviourDrivenFeatureAdapter(d, out_dim, behaviour_dim, hidden_dim=hidden,
                                          mask_layers=int(model_cfg.get("befa_mask_layers", 1)),

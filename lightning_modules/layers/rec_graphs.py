@@ -5,9 +5,13 @@
 - :func:`normalized_interactions`: its user-item block D_u^-1/2 R D_i^-1/2, which MGCN uses to give users the
   mean of their items' modality embeddings.
 - :func:`knn_item_graph`: MGCN's frozen item-item graph of one modality: each item linked to its k most
-  cosine-similar items on the raw features (the item itself included, being its own nearest neighbour), binary
-  weights, then D^-1/2 A D^-1/2 with D the row degree (k for every item, so the rows average their neighbours).
-  Similarities are computed chunk by chunk (torch.mm + topk), so the items x items matrix never exists at once.
+  cosine-similar items on the raw features (the item itself included, being its own nearest neighbour), then
+  D^-1/2 A D^-1/2 with D the row sums of A. ``weights="similarity"`` keeps the cosine similarities as the edge
+  weights of A, as the MGCN authors' code does (``build_knn_normalized_graph`` in MMRec's utils: top-k values
+  scattered, then symmetric normalisation by the row sums); ``"binary"`` sets every edge to 1 (then D = k for
+  every item and the rows average their neighbours). Similarities are computed chunk by chunk (torch.mm + topk),
+  so the items x items matrix never exists at once. A zero feature vector has similarity 0 to everything (the
+  authors' code divides by its zero norm and gets NaN); a row whose weights sum to 0 or less is left empty.
 - :func:`lightgcn_propagate`: the layer-mean propagation of LightGCN.
 - :class:`FixedSparse`: how the models hold a graph: a module applying the (frozen) matrix to dense features.
   torch's COO product is slow on CPU, and its backward transposes the matrix on every call; FixedSparse keeps
@@ -60,24 +64,38 @@ def normalized_interactions(train_matrix: torch.Tensor) -> torch.Tensor:
     return sparse_from_entries(users, items, weights, tuple(matrix.shape))
 
 
+KNN_WEIGHTS = ("similarity", "binary")
+
+
 @torch.no_grad()
-def knn_neighbours(features: torch.Tensor, k: int, chunk_size: int = 1024) -> torch.Tensor:
-    """(n, k) indices of each row's k most cosine-similar rows (itself included), computed in row chunks."""
+def knn_similarities(features: torch.Tensor, k: int, chunk_size: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+    """((n, k) cosine similarities, (n, k) indices) of each row's k most cosine-similar rows (itself included),
+    computed in row chunks."""
     normalized = torch.nn.functional.normalize(features.float(), dim=1)
     k = min(k, len(normalized))
-    chunks = [torch.topk(chunk @ normalized.T, k, dim=1).indices for chunk in normalized.split(chunk_size)]
-    return torch.cat(chunks)
+    chunks = [torch.topk(chunk @ normalized.T, k, dim=1) for chunk in normalized.split(chunk_size)]
+    return torch.cat([c.values for c in chunks]), torch.cat([c.indices for c in chunks])
 
 
-def knn_item_graph(features: torch.Tensor, k: int = 10, chunk_size: int = 1024) -> torch.Tensor:
-    """(n, n) symmetric-normalised binary kNN graph on cosine similarity of ``features`` (MGCN's item-item view)."""
-    neighbours = knn_neighbours(features, k, chunk_size)
+def knn_neighbours(features: torch.Tensor, k: int, chunk_size: int = 1024) -> torch.Tensor:
+    """(n, k) indices of each row's k most cosine-similar rows (itself included), computed in row chunks."""
+    return knn_similarities(features, k, chunk_size)[1]
+
+
+def knn_item_graph(features: torch.Tensor, k: int = 10, chunk_size: int = 1024, weights: str = "similarity"
+                   ) -> torch.Tensor:
+    """(n, n) symmetric-normalised kNN graph on cosine similarity of ``features`` (MGCN's item-item view), with
+    the similarities (``weights="similarity"``, the authors' code) or ones (``"binary"``) as edge weights."""
+    if weights not in KNN_WEIGHTS:
+        raise ValueError(f"model.knn_weights must be one of {KNN_WEIGHTS}, got {weights!r}")
+    similarities, neighbours = knn_similarities(features, k, chunk_size)
     n, k = neighbours.shape
     rows = torch.arange(n).repeat_interleave(k)
     cols = neighbours.flatten()
-    degree = torch.zeros(n).index_add_(0, rows, torch.ones(len(rows)))
+    values = similarities.flatten() if weights == "similarity" else torch.ones(len(rows))
+    degree = torch.zeros(n).index_add_(0, rows, values)
     scale = inverse_sqrt_degree(degree)
-    return sparse_from_entries(rows, cols, scale[rows] * scale[cols], (n, n))
+    return sparse_from_entries(rows, cols, scale[rows] * values * scale[cols], (n, n))
 
 
 class _FixedSparseProduct(torch.autograd.Function):

@@ -13,7 +13,12 @@ Validation and test rank ALL items for every user with held-out items, masking o
 rankings.csv in ``self.test_result``.
 
 Embedding methods (VBPR, LightGCN, MGCN) derive from :class:`EmbeddingRecommender`: they return user and item
-representations and get BPR + L2 (the embedding regulariser MMRec weights by ``model.reg_weight``) for free.
+representations and get BPR plus ``model.reg_weight`` x an embedding regulariser of the batch's rows for free,
+in the form ``model.reg_form`` names (``squared``: sum of squares / (2 x batch), the LightGCN and MGCN authors'
+form; ``norm``: the tables' Frobenius norms / batch, MMRec's EmbLoss; lightning_modules/layers/rec_losses.py).
+
+Names logged to MLflow (through Lightning's logger) use MLflow's alphabet: ``recall@20`` is logged as
+``val/recall_at_20`` (:func:`logged_name`), the name the runner's tracker gives the same metric in the parent run.
 """
 
 from __future__ import annotations
@@ -26,7 +31,12 @@ import torch
 
 from core.ranking import as_csr, full_ranking_topk, recall_ndcg_at_k
 from lightning_modules.layers.optim import build_optimizer, trainer_epochs
-from lightning_modules.layers.rec_losses import bpr_loss, embedding_l2
+from lightning_modules.layers.rec_losses import bpr_loss, embedding_regularizer
+
+
+def logged_name(metric: str) -> str:
+    """``recall@20`` -> ``recall_at_20``: a ranking metric's name in MLflow's alphabet (no ``@``)."""
+    return metric.replace("@", "_at_")
 
 
 @dataclass
@@ -64,6 +74,7 @@ class RecommenderModule(pl.LightningModule):
             self.register_buffer(f"features_{modality}", array.float(), persistent=False)
         self._scorer = None
         self._ranked: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.valid_result: RankingResult | None = None  # the latest validation pass
         self.test_result: RankingResult | None = None
 
     # ---- what a method implements ------------------------------------------------------------------------------
@@ -94,8 +105,8 @@ class RecommenderModule(pl.LightningModule):
         self._rank(batch["user"])
 
     def on_validation_epoch_end(self):
-        result = self._end_ranking(self.trainer.datamodule.valid)
-        self.log_dict({f"val/{k}": float(v) for k, v in result.metrics.items() if k != "n_users"})
+        result = self.valid_result = self._end_ranking(self.trainer.datamodule.valid)
+        self.log_dict({f"val/{logged_name(k)}": float(v) for k, v in result.metrics.items() if k != "n_users"})
 
     def on_test_epoch_start(self):
         self._begin_ranking()
@@ -105,7 +116,8 @@ class RecommenderModule(pl.LightningModule):
 
     def on_test_epoch_end(self):
         self.test_result = self._end_ranking(self.trainer.datamodule.test)
-        self.log_dict({f"test/{k}": float(v) for k, v in self.test_result.metrics.items() if k != "n_users"})
+        self.log_dict({f"test/{logged_name(k)}": float(v) for k, v in self.test_result.metrics.items()
+                       if k != "n_users"})
 
     def configure_optimizers(self):
         return build_optimizer(self.parameters(), self.cfg.optim, trainer_epochs(self))
@@ -137,14 +149,22 @@ class EmbeddingRecommender(RecommenderModule):
         """Method-specific terms added to BPR + L2 (MGCN's InfoNCE)."""
         return {}
 
+    def batch_representations(self, batch: dict) -> tuple[Representations, dict]:
+        """(representations, batch) where the batch's ``user``/``pos``/``neg`` index the representation tables.
+
+        By default the tables cover every user and item and the batch is returned as is; a method may compute
+        only the batch's rows (MGCN's fuser) and return the batch re-indexed into those rows."""
+        return self.representations(), batch
+
     def training_losses(self, batch: dict) -> dict[str, torch.Tensor]:
-        reps = self.representations()
+        reps, batch = self.batch_representations(batch)
         user, pos, neg = batch["user"], batch["pos"], batch["neg"]
         losses = {"bpr": bpr_loss(reps.users[user], reps.items[pos], reps.items[neg])}
         if reps.regularized:
             users_table, items_table = reps.regularized
-            l2 = embedding_l2(users_table[user], items_table[pos], items_table[neg])
-            losses["l2"] = float(self.cfg.model.reg_weight) * l2
+            penalty = embedding_regularizer(str(self.cfg.model.reg_form), users_table[user], items_table[pos],
+                                            items_table[neg])
+            losses["l2"] = float(self.cfg.model.reg_weight) * penalty
         losses.update(self.extra_losses(batch, reps))
         losses["loss"] = sum(losses.values())
         return losses

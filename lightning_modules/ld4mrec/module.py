@@ -64,7 +64,7 @@ class LD4MRecModule(RecommenderModule):
         return {"mse": loss, "loss": loss}
 
     def scores(self, users: torch.Tensor, features: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
-        """One-step inference from the observed row at the learned time t_in."""
+        """One-step inference from the observed row at time ``t_in`` (the fixed ``model.t_in`` knob, not learned)."""
         t = torch.full((len(users),), self.t_in, device=self.noise_levels.device)
         return self.cnet(self.rows(users), t, self.condition(users, self.content_features(features)))
 

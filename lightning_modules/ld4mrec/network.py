@@ -13,8 +13,10 @@ arXiv 2309.15363) as a LightningModule.
   s = ``smoothing``; prior 0.5 (``smoothing_prior: uniform``, binary label smoothing) or the item's training
   popularity scaled to [0, 1] (``popularity``); loss = mean squared error over all items.
 - One-step inference: the observed training row goes into C-Net once, treated as the noisy state at time
-  ``t_in`` (default 1, the least-noisy training step), and its output ranks the items. The paper learns t_in;
-  the abstract gives no training signal for it, so here it is a knob chosen on validation.
+  ``t_in`` (default 1, the least-noisy training step), and its output ranks the items. ``t_in`` is a FIXED
+  config knob here, not a learned parameter: nothing trains it, and it changes only by setting it (e.g. choosing
+  it on validation with `affect tune --grid model.t_in=...`). The paper describes t_in as learned; the abstract
+  gives no training signal for it.
 
 Paper-silent choices, each a knob in experiments/_defaults/methods/ld4mrec.yaml: the schedule bounds, T = 5,
 the widths, the number of blocks, the SVD encoder of the collaborative signal, uniform timestep sampling,

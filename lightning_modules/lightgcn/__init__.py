@@ -12,6 +12,8 @@ METHOD = MethodSpec(
     paper="He et al., LightGCN: Simplifying and Powering Graph Convolution Network for Recommendation, SIGIR 2020",
     summary="Layer-mean propagation of ID embeddings over the normalised user-item graph (optionally + content)",
     extra={"train_batches": "bpr"},
-    faithfulness="Faithful (layer-mean propagation, BPR, L2 on the ego embeddings); the with-features variant adds "
-    "projected content to the item's layer-0 embedding, which the LightGCN paper does not have.",
+    faithfulness="Faithful (layer-mean propagation, BPR, squared L2 on the batch's ego embeddings as the paper's code; "
+    "MMRec's unsquared-norm form is model.reg_form=norm); negatives are drawn from all items, where MMRec draws "
+    "only items seen in training. The with-features variant adds projected content to the item's layer-0 "
+    "embedding, which the LightGCN paper does not have.",
 )

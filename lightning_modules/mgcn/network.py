@@ -3,9 +3,12 @@
 1. Behaviour-guided purifier: each modality's content feature is projected to the embedding size (a linear map,
    or BeFA's adapter with ``model.befa: true``) and gates the item ID embedding,
    ``e_{i,m} = e_i * sigmoid(W_m x'_{i,m} + b_m)``, so only the parts of behaviour the content supports pass.
+   (The released BeFA form, ``befa_form: released``, is itself a deeper gate of the ID embedding and takes this
+   gate's place.)
 2. User-item view: LightGCN over the normalised user-item graph (``n_ui_layers`` = 2, mean over layers) on the
    ID embeddings gives the behaviour representation E_b.
-3. Item-item view: per modality, a frozen kNN graph on the RAW features (k = ``knn_k`` = 10, cosine,
+3. Item-item view: per modality, a frozen kNN graph on the RAW features (k = ``knn_k`` = 10, cosine; the
+   similarities kept as edge weights, ``knn_weights: similarity``, as in the authors' code, or ``binary``;
    symmetric normalisation; lightning_modules/layers/rec_graphs.py) propagates the purified item embeddings
    ``n_ii_layers`` = 1 time; users get D_u^-1/2 R D_i^-1/2 times those item embeddings.
 4. Behaviour-aware fuser: attention weights (Linear-Tanh-Linear, softmax over modalities) form the common part
@@ -13,10 +16,17 @@
    sigmoid(W E_b + b); side = (sum_m gated specific_m + E_c) / (M + 1); final = E_b + side.
 5. Loss: BPR on final embeddings + ``reg_weight`` x L2 of the batch's final embeddings + ``cl_weight`` x
    InfoNCE(side, behaviour) for the batch's users and positive items (temperature ``cl_temperature`` = 0.2).
+   Adam at 1e-3 with the authors' learning-rate decay, lr x 0.96 ** (epoch / 50) (``optim.scheduler:
+   exponential``).
+
+The fuser works row by row, so a training step runs it (and forms the final embeddings) only for the batch's
+users and items (``forward(..., users, items)``); the propagations still cover the whole graph. The loss and its
+gradients are those of the whole-table computation (tests/test_rec_models.py compares them).
 
 Paper-silent choices, each a knob: the raw content features stay frozen (``train_features: false``; the
 authors' code fine-tunes them, which costs 29M extra parameters at Amazon scale), and ``cl_weight`` defaults to
-0.01 from the paper's grid {0.001, 0.01, 0.1}; pick it on validation, never on test.
+0.01 from the paper's grid {0.001, 0.01, 0.1}; pick it on validation, never on test. Other differences from the
+authors' code are listed in the method's faithfulness note (lightning_modules/mgcn/__init__.py).
 """
 
 from __future__ import annotations
@@ -43,7 +53,8 @@ class MGCNNetwork(nn.Module):
         nn.init.xavier_uniform_(self.user_id.weight)
         nn.init.xavier_uniform_(self.item_id.weight)
         self.content = build_content_encoders(feature_dims, dim, dim, model_cfg)
-        self.purifier = nn.ModuleDict({m: nn.Sequential(nn.Linear(dim, dim), nn.Sigmoid()) for m in feature_dims})
+        self.purifier = nn.ModuleDict({m: nn.Sequential(nn.Linear(dim, dim), nn.Sigmoid()) for m in feature_dims
+                                       if not self.content[m].gates_behaviour})  # the released BeFA is its own gate
         self.common_attention = nn.Sequential(nn.Linear(dim, dim), nn.Tanh(), nn.Linear(dim, 1, bias=False))
         self.preference_gate = nn.ModuleDict(
             {m: nn.Sequential(nn.Linear(dim, dim), nn.Sigmoid()) for m in feature_dims}
@@ -51,7 +62,11 @@ class MGCNNetwork(nn.Module):
 
     def purified_items(self, features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         items = self.item_id.weight
-        return {m: items * self.purifier[m](self.content[m](x, items)) for m, x in features.items()}
+        purified = {}
+        for m, x in features.items():
+            content = self.content[m](x, items)
+            purified[m] = content if self.content[m].gates_behaviour else items * self.purifier[m](content)
+        return purified
 
     def modality_view(self, items: torch.Tensor, item_graph: FixedSparse, user_items: FixedSparse) -> torch.Tensor:
         for _ in range(self.n_ii_layers):
@@ -65,12 +80,17 @@ class MGCNNetwork(nn.Module):
         return (sum(specific) + common) / (len(views) + 1)
 
     def forward(self, adjacency: FixedSparse, user_items: FixedSparse, item_graphs: dict[str, FixedSparse],
-                features: dict[str, torch.Tensor]):
-        """(final, side, behaviour) tables over users then items."""
+                features: dict[str, torch.Tensor], users: torch.Tensor | None = None,
+                items: torch.Tensor | None = None):
+        """(final, side, behaviour): rows of all users then all items, or, given ``users`` and ``items`` (ids),
+        the rows of those users followed by those items."""
         purified = self.purified_items(features)
         behaviour = lightgcn_propagate(adjacency, torch.cat([self.user_id.weight, self.item_id.weight]),
                                        self.n_ui_layers)
         modalities = list(purified)
         views = [self.modality_view(purified[m], item_graphs[m], user_items) for m in modalities]
+        if users is not None and items is not None:
+            rows = torch.cat([users, items + self.n_users])
+            behaviour, views = behaviour[rows], [v[rows] for v in views]
         side = self.fuse(views, behaviour, modalities)
         return behaviour + side, side, behaviour

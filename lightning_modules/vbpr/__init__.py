@@ -13,5 +13,8 @@ METHOD = MethodSpec(
     summary="Matrix factorisation plus a user taste vector over projected item content (image and text)",
     extra={"train_batches": "bpr"},
     faithfulness="Faithful to the paper's scoring and BPR objective; both content modalities feed one projection (as "
-    "MMRec's multimodal VBPR) and the pre-extracted features are frozen.",
+    "MMRec's multimodal VBPR) and the pre-extracted features are frozen. The regulariser is squared L2 on the "
+    "batch's ID factors only (the paper also penalises the projection E and the biases); MMRec's VBPR instead "
+    "penalises the whole user and item vectors with unsquared norms (model.reg_form=norm, reg_scope=full). "
+    "Negatives are drawn from all items, where MMRec draws only items seen in training.",
 )

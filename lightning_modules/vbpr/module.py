@@ -16,5 +16,11 @@ class VBPRModule(EmbeddingRecommender):
 
     def representations(self, features=None) -> Representations:
         users, items = self.net(self.content_features(features))
-        ids = (torch.cat([self.net.user_id.weight, self.net.user_taste.weight], 1), self.net.item_id.weight)
-        return Representations(users=users, items=items, regularized=ids)
+        scope = str(self.cfg.model.reg_scope)
+        if scope == "ids":
+            regularized = (torch.cat([self.net.user_id.weight, self.net.user_taste.weight], 1), self.net.item_id.weight)
+        elif scope == "full":  # the scored vectors, without the users' constant bias column
+            regularized = (users[:, : 2 * self.net.dim], items)
+        else:
+            raise ValueError(f"model.reg_scope must be ids or full, got {scope!r}")
+        return Representations(users=users, items=items, regularized=regularized)
