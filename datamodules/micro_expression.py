@@ -79,7 +79,7 @@ class MicroExpressionSource:
             )
         self.index = index
         self.standin = bool(index["standin"].all())
-        self.arrays = {key: self._load_input(key) for key in self.inputs}
+        self.arrays = self._load_inputs()
 
     # -- index ------------------------------------------------------------------------------------------------
     def _load_dataset(self, name: str) -> pd.DataFrame:
@@ -147,16 +147,25 @@ class MicroExpressionSource:
         return index
 
     # -- arrays -----------------------------------------------------------------------------------------------
-    def _load_input(self, key: str) -> np.ndarray:
-        if key not in INPUT_STAGES:
-            raise DatasetError(f"unknown input {key!r}; known inputs: {', '.join(INPUT_STAGES)}")
-        return np.stack([self._read(key, row) for row in self.index.itertuples(index=False)])
+    def _load_inputs(self) -> dict[str, np.ndarray]:
+        """Every declared input of every sample; each processed file is opened and decoded once per sample, so
+        inputs from the same file (apex, onset and frames all come from the faces stage) cost one read."""
+        unknown = [key for key in self.inputs if key not in INPUT_STAGES]
+        if unknown:
+            raise DatasetError(f"unknown input {unknown[0]!r}; known inputs: {', '.join(INPUT_STAGES)}")
+        columns: dict[str, list[np.ndarray]] = {key: [] for key in self.inputs}
+        for row in self.index.itertuples(index=False):
+            decoded: dict[Path, dict[str, np.ndarray]] = {}
+            for key in self.inputs:
+                columns[key].append(self._read(key, row, decoded))
+        return {key: np.stack(values) for key, values in columns.items()}
 
-    def _read(self, key: str, row) -> np.ndarray:
-        """One sample's input array; an unreadable file or a NaN/inf value is an error naming the file."""
+    def _read(self, key: str, row, decoded: dict) -> np.ndarray:
+        """One sample's input array; an unreadable file or a NaN/inf value is an error naming the file.
+        ``decoded`` holds the sample's files already read (path -> arrays), shared by its inputs."""
         stage = INPUT_STAGES[key]
         path = self.processed_root / row.dataset / STAGE_DIRS[stage] / f"{row.sample_id}{STAGE_SUFFIX[stage]}"
-        array = self._read_array(key, row, path, stage)
+        array = self._read_array(key, row, path, stage, decoded)
         if not np.isfinite(array).all():
             bad = int(np.size(array) - np.isfinite(array).sum())
             raise DatasetError(f"input {key!r} holds {bad} NaN or infinite values (expected finite numbers)",
@@ -164,21 +173,24 @@ class MicroExpressionSource:
                                "the source frames of this clip are damaged")
         return array
 
-    def _read_array(self, key: str, row, path: Path, stage: str) -> np.ndarray:
+    def _read_array(self, key: str, row, path: Path, stage: str, decoded: dict) -> np.ndarray:
         try:
             if stage == "landmarks":
                 seq = np.load(path)
                 return _resample(seq, *self._span(row, len(seq)), self.cfg.data.seq_len, linear=True)
-            with np.load(path) as npz:
-                if key in ("image28", "flow"):
-                    return npz["image28" if key == "image28" else "flow"].astype(np.float32)
-                if key in ("lbptop", "hsdg"):
-                    return npz[key].astype(np.float32)
-                frames = npz["frames"]
-                if key == "magnified":
-                    return _resample(frames, *self._span(row, len(frames)), self.cfg.data.seq_len, linear=False)
-                numbers = list(npz["frame_numbers"]) if "frame_numbers" in npz else None
-                return self._frames_input(key, row, frames, numbers)
+            if path not in decoded:
+                with np.load(path) as npz:
+                    decoded[path] = {name: npz[name] for name in npz.files}
+            npz = decoded[path]
+            if key in ("image28", "flow"):
+                return npz["image28" if key == "image28" else "flow"].astype(np.float32)
+            if key in ("lbptop", "hsdg"):
+                return npz[key].astype(np.float32)
+            frames = npz["frames"]
+            if key == "magnified":
+                return _resample(frames, *self._span(row, len(frames)), self.cfg.data.seq_len, linear=False)
+            numbers = list(npz["frame_numbers"]) if "frame_numbers" in npz else None
+            return self._frames_input(key, row, frames, numbers)
         except (OSError, KeyError, ValueError) as err:
             raise DatasetError(f"cannot read input {key!r}: {err}", path=path,
                                hint=f"re-run `affect preprocess {stage} {row.dataset}`") from None
@@ -248,22 +260,27 @@ class MicroExpressionSource:
 
 
 class SampleDataset(Dataset):
+    """One fold split's samples as dict items. Labels and arrays are looked up once here, not per item through the
+    index DataFrame (a pandas row lookup per item cost about a tenth of a small network's epoch)."""
+
     def __init__(self, source: MicroExpressionSource, positions: np.ndarray):
-        self.source = source
         self.positions = positions
+        index = source.index
+        self.sample_ids = index["sample_id"].tolist()
+        self.labels = {key: torch.tensor(index[key].to_numpy(dtype=np.int64))
+                       for key in ("y", "y_disguise") if key in index}
         self.aus = torch.from_numpy(source.au_matrix())
+        self.arrays = {key: torch.from_numpy(np.ascontiguousarray(arr)) for key, arr in source.arrays.items()}
 
     def __len__(self) -> int:
         return len(self.positions)
 
     def __getitem__(self, i: int) -> dict:
         p = int(self.positions[i])
-        row = self.source.index.iloc[p]
-        item = {"sample_id": row.sample_id, "y": torch.tensor(int(row.y)), "aus": self.aus[p]}
-        if "y_disguise" in row:
-            item["y_disguise"] = torch.tensor(int(row.y_disguise))
-        for key, arr in self.source.arrays.items():
-            value = torch.from_numpy(np.ascontiguousarray(arr[p]))
+        item = {"sample_id": self.sample_ids[p], **{key: labels[p] for key, labels in self.labels.items()},
+                "aus": self.aus[p]}
+        for key, values in self.arrays.items():
+            value = values[p]
             item[key] = value.float() / 255.0 if value.dtype == torch.uint8 else value.float()
         return item
 

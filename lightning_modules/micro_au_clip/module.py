@@ -21,9 +21,11 @@ the apex input stays below the all-positive floor, see the report), so the ``mic
 experiments measure how much of that gap is the missing prior. The report marks the variant as not the paper's.
 
 Text side: the AU prompts of au_descriptions.yaml embedded ONCE by the suite's frozen text encoder
-(core/text.py: all-MiniLM-L6-v2 by default, the open_clip text tower of a local checkpoint
-when `model.text_encoder.backend: open_clip`), kept as a buffer, and mapped into the image feature space by a
-learned linear layer (the only trainable part of the text side).
+(core/text.py), kept as a buffer, and mapped into the image feature space by a learned linear layer (the only
+trainable part of the text side). ``model.text_encoder.backend: auto`` (default) takes the open_clip text tower of
+the image tower's checkpoint when ``model.clip.pretrained`` names one, so ``model.clip.arch=ViT-B-32
+model.clip.pretrained=/path/to/open_clip_checkpoint.pt`` alone gives the paper's setting (CLIP on both sides);
+without a checkpoint it is all-MiniLM-L6-v2 (bundled, pretrained).
 """
 
 from __future__ import annotations
@@ -83,6 +85,10 @@ def check_config(cfg, au_names: list[str], class_names: list[str]) -> None:
     if str(cfg.data.span) != "onset_apex":
         raise ConfigError(f"micro_au_clip reads the apex landmarks as the last frame of the onset->apex span; "
                           f"data.span must be onset_apex, got {cfg.data.span!r}")
+    if int(cfg.data.image_size):
+        raise ConfigError(f"micro_au_clip places AU regions with landmarks in the processed crop's pixels; "
+                          f"data.image_size={cfg.data.image_size} would resize the images away from them",
+                          hint="leave data.image_size at 0 and set the encoder's input with model.clip.image_size")
     if str(m.input) not in INPUTS:
         raise ConfigError(f"model.input must be one of {INPUTS}, got {m.input!r}")
     if str(m.gd_mode) not in GD_MODES:
@@ -92,9 +98,18 @@ def check_config(cfg, au_names: list[str], class_names: list[str]) -> None:
     prototype_index(class_names, au_names)  # an emotion class no FACS rule can score fails now, not after training
 
 
+def text_encoder_settings(m) -> dict:
+    """The text encoder's knobs with ``backend: auto`` resolved: the open_clip text tower of the image tower's
+    checkpoint when ``model.clip.pretrained`` is set (the paper's CLIP on both sides), MiniLM otherwise."""
+    settings = OmegaConf.to_container(m.text_encoder, resolve=True)
+    if settings["backend"] == "auto":
+        settings["backend"] = "open_clip" if m.clip.pretrained else "minilm"
+    return settings
+
+
 def embed_au_descriptions(m, au_names: list[str]) -> tuple[torch.Tensor, dict]:
     """(A, D_text) frozen embeddings of the AU prompts, and where the text encoder came from."""
-    encoder = build_text_encoder(OmegaConf.to_container(m.text_encoder, resolve=True))
+    encoder = build_text_encoder(text_encoder_settings(m))
     prompts = au_prompts(au_names, str(m.prompt_template), m.descriptions)
     return encoder.encode(prompts).float(), encoder.describe()
 
@@ -107,7 +122,7 @@ class MicroAUCLIPModule(MultilabelAUModule):
         self.class_names = list(info.class_names)
         check_config(cfg, self.au_names, self.class_names)
 
-        encoder = build_clip_image_encoder(str(m.clip.model_name), m.clip.pretrained, int(m.clip.image_size))
+        encoder = build_clip_image_encoder(str(m.clip.arch), m.clip.pretrained, int(m.clip.image_size))
         encoder.requires_grad_(not bool(m.clip.freeze))
         self.network = MicroAUCLIP(encoder, self.au_names, float(m.region_radius), int(m.pta_heads),
                                    int(m.gda_heads), int(m.gda_layers), float(m.dropout))
