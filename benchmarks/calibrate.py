@@ -58,7 +58,7 @@ def scratch_params(scratch: Path) -> dict:
 
 def build(scratch: Path, seed: int, size: float, knobs: dict, workers: int) -> dict:
     """Write the stand-ins and run the LBP-TOP preprocessing; returns timings."""
-    from preprocessing.params import load_params
+    from core.config import load_params
     from preprocessing.stages import run_stage
     from rawdata.synth.micro import SPECS, generate_standin
 
@@ -154,6 +154,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--knob", default="amplitude_scale", help="the one Difficulty knob searched")
     parser.add_argument("--values", type=float, nargs="+", default=[])
+    parser.add_argument("--choose", type=float, default=None,
+                        help="record this value of --knob as the chosen one (the generator's default) and exit")
     parser.add_argument("--rescore", type=Path, nargs="+", default=None, help="score kept scratch projects only")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="generator seeds")
     parser.add_argument("--size", type=float, default=1.0, help="fraction of the real datasets' subjects")
@@ -165,6 +167,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.rescore:
         rescore(args.rescore)
+        return 0
+    if args.choose is not None:
+        results = load_results()
+        results["chosen"] = {"knob": args.knob, "value": args.choose, "rule": "mean composite UF1 over generator "
+                             "seeds 0-4 at the real size closest to the anchor"}
+        save(results)
         return 0
     fixed = dict(item.split("=", 1) for item in args.set)
     fixed = {k: yaml.safe_load(v) for k, v in fixed.items()}

@@ -1,7 +1,8 @@
 """Build time of `affect report` with a result for every configured experiment (target: under 30 s).
 
 Setup (not timed): a temporary project holding, for every experiment under experiments/, the files the runner
-writes (predictions.csv, metrics.json scored by the runner's own `experiments.tasks.folds.score`, run.json,
+writes (predictions.csv, metrics.json and details.json scored by the runner's own `experiments.tasks.folds.score`
+and split by `core.results.write_run_metrics`, run.json,
 interpretation.json for DeRe-GRL, attribution.json and attribution.png for the recommendation models) and, in a
 real sqlite MLflow store written through the suite's Tracker, a parent run per experiment with one fold run per
 LOSO subject, each with a train/loss curve of `max_epochs` points. Sizes follow the default stand-ins of
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from core.io import write_csv, write_json
+from core.results import write_run_metrics
 
 RESULTS = Path(__file__).resolve().parent / "results" / "report.json"
 SUBJECTS = {"casme2": 14, "samm": 14, "smic": 12, "casme3": 12, "masked": 10}
@@ -120,7 +122,8 @@ def fabricate(root: Path) -> int:
         out = root / "results" / str(cfg.name) / str(cfg.dataset)
         if task == "rec":
             metrics = {"recall@10": 0.04 + rng.random() * 0.01, "recall@20": 0.07 + rng.random() * 0.01,
-                       "ndcg@10": 0.02 + rng.random() * 0.01, "ndcg@20": 0.03 + rng.random() * 0.01}
+                       "ndcg@10": 0.02 + rng.random() * 0.01, "ndcg@20": 0.03 + rng.random() * 0.01,
+                       "popularity_recall@20": 0.04}
             folds: list[str] = []
             if str(cfg.method) != "lightgcn":
                 importance = rng.random(64)
@@ -150,7 +153,7 @@ def fabricate(root: Path) -> int:
         name = f"standin/{cfg.dataset}"
         trackers.setdefault(name, Tracker(uri, name))
         run_id = log_runs(trackers[name], cfg, task, folds, metrics, rng)
-        write_json(out / "metrics.json", metrics)
+        write_run_metrics(out, task, metrics)
         write_json(out / "run.json", {"experiment": exp_id, "method": str(cfg.method), "dataset": str(cfg.dataset),
                                       "seed": 0, "task": task, "protocol": str(cfg.protocol.name),
                                       "profile": "default", "standin": True, "mlflow_run_id": run_id,
@@ -177,6 +180,7 @@ def timed_build(root: Path, workers: int, redraw: bool) -> dict:
     html_bytes = summary.html.stat().st_size
     return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu_seconds() - cpu, 2),
             "figures": len(summary.figures), "experiments": summary.experiments,
+            "markdown_lines": len(summary.markdown.read_text(encoding="utf-8").splitlines()),
             "html_mb": round(html_bytes / 2**20, 2), "load_average_1min_after": round(os.getloadavg()[0], 2)}
 
 

@@ -73,6 +73,25 @@ def experiment_ids_from_params(root: Path) -> list[str]:
     return ids
 
 
+def pipeline_overrides_from_params(root: Path) -> dict[str, list[str]]:
+    """What the pipeline's train stages pass to each experiment beyond its id and seed (dvc.yaml): the
+    ``negative_control`` of params.yaml and the entry's ``args`` (``key=value`` words). Seed runs and baseline
+    refreshes use them too, so every seed of an experiment runs the protocol its pipeline entry runs."""
+    path = root / "params.yaml"
+    if not path.is_file():
+        return {}
+    params = load_params(path)
+    control = f"data.negative_control={params.get('negative_control', 'none')}"
+    out = {}
+    for group in ("experiments", "rec_experiments"):
+        entries = params.get(group) or {}
+        if hasattr(entries, "items"):
+            for value in entries.values():
+                if hasattr(value, "get") and value.get("id"):
+                    out[str(value["id"])] = [control, *str(value.get("args") or "").split()]
+    return out
+
+
 def parse_overrides(overrides: Iterable[str]) -> DictConfig:
     items = list(overrides)
     for item in items:

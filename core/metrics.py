@@ -76,6 +76,23 @@ def classification_report(y_true, y_pred, class_names: list[str]) -> dict:
     }
 
 
+def majority_class_floor(y_true, class_names: list[str]) -> dict:
+    """The trivial floor of a classification result: the scores of always predicting the most frequent class of
+    the (pooled test) labels ``y_true``, a number that needs no training. Ties go to the first class in label order.
+
+    ``majority_uf1`` is the F1 of that class (2p / (1 + p) for its share p) over the number of classes present,
+    ``majority_accuracy`` is p (also the floor of top-1 accuracy); ``majority_class`` names the class.
+    """
+    y = np.asarray(y_true, dtype=int)
+    n = len(class_names)
+    if y.size == 0:
+        return {"majority_class": None, "majority_uf1": float("nan"), "majority_accuracy": float("nan")}
+    majority = int(np.bincount(y, minlength=n).argmax())
+    constant = np.full_like(y, majority)
+    return {"majority_class": class_names[majority], "majority_uf1": uf1(y, constant, n),
+            "majority_accuracy": accuracy(y, constant)}
+
+
 def au_f1(au_true, au_pred, au_names: list[str]) -> dict:
     """F1 of the positive class of each AU on pooled predictions, and their mean.
 

@@ -10,6 +10,7 @@ than with passive waiting, while on an idle machine passive waiting costs under 
 
 from __future__ import annotations
 
+import logging
 import os
 
 THREAD_POLICY = {"OMP_WAIT_POLICY": "PASSIVE"}
@@ -19,3 +20,16 @@ def configure() -> None:
     """Apply the thread policy to this process (and its children) unless the environment chose otherwise."""
     for key, value in THREAD_POLICY.items():
         os.environ.setdefault(key, value)
+
+
+def route_library_logs() -> None:
+    """Send Lightning's log records through the root logger's handlers (and their filters) only.
+
+    Importing lightning adds a console handler of its own to the ``lightning`` logger (and, when the root logger
+    has none yet, to ``lightning.pytorch`` / ``lightning.fabric``), which prints every per-fold banner ("GPU
+    available", tips) past the CLI's filters. Call it after lightning is imported (the runner does, per run)."""
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        logger.propagate = True

@@ -33,6 +33,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from core.errors import DatasetError
+from datamodules import controls
 from datamodules.micro_expression import DataInfo
 from datamodules.protocols import Fold
 from rawdata.datasets import FORMATS
@@ -116,6 +117,7 @@ class GestureSource:
         arrays = load_samples(self.index, self.layout)
         arrays = normalise_skeletons(arrays, self.layout, str(cfg.data.normalise))
         self.arrays = {"skeleton": resample_frames(arrays, int(cfg.data.frames)).astype(np.float32)}
+        self.index, self.arrays = controls.apply(cfg, self.index, self.arrays)
 
     def _labelled(self, index: pd.DataFrame) -> pd.DataFrame:
         classes = list(self.cfg.data.classes)

@@ -42,4 +42,4 @@ class SuiteCatalogue(Catalogue):
         if spec is None:
             return None
         note, declared = spec.faithfulness_note()
-        return MethodNote(method, spec.task, spec.paper, note, declared)
+        return MethodNote(method, spec.task, spec.paper, note, declared, spec.defaults_chosen)

@@ -41,10 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def quiet_lightning(record: logging.LogRecord) -> bool:
-    """Handler filter: Lightning's records below WARNING are dropped. A filter, not a logger level, because
-    importing lightning (lazily, after this runs) sets its loggers back to INFO."""
-    return record.levelno >= logging.WARNING or not record.name.startswith("lightning")
+QUIET_LIBRARIES = ("lightning", "mlflow", "sentence_transformers", "alembic", "urllib3")
+
+
+def quiet_libraries(record: logging.LogRecord) -> bool:
+    """Handler filter: the libraries' records below WARNING are dropped (Lightning's per-fold "GPU available" banners
+    and tips, MLflow's store migrations). A filter, not a logger level, because importing lightning (lazily, after
+    this runs) sets its loggers back to INFO."""
+    return record.levelno >= logging.WARNING or not record.name.startswith(QUIET_LIBRARIES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.verbose:  # per-fold banners ("GPU available: False ...", "Tip: ...") drown the results
         for handler in logging.getLogger().handlers:
-            handler.addFilter(quiet_lightning)
+            handler.addFilter(quiet_libraries)
     if not getattr(args, "func", None):
         parser.print_help()
         return 1

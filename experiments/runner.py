@@ -3,7 +3,8 @@
 Flow: resolve the config (experiments/config.py), seed everything, let the method's task prepare its data
 (which fails with a clear message before any run is opened if a processed file is missing), open the parent
 MLflow run (resolved config, git commit, data hashes, package versions), run the task (folds or the
-recommendation loop), then write results/<name>/<dataset>/{metrics.json, run.json} atomically.
+recommendation loop), then write results/<name>/<dataset>/{details.json, metrics.json, run.json} atomically:
+metrics.json holds the task's headline numbers (the DVC metric), details.json the rest (core/results.py).
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from core.config import load_params, project_root, to_flat_dict
 from core.io import write_json
+from core.process import route_library_logs
 from core.provenance import file_md5, git_commit, package_versions
+from core.results import write_run_metrics
 from core.seeding import seed_everything
 from experiments import registry
 from experiments.config import load_experiment
 from experiments.tracking import Tracker, resolve_tracking_uri
 from lightning_modules.spec import MethodSpec
+from rawdata.datasets import DATASETS
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,7 @@ class RunContext:
 
 
 def train(exp_id: str, overrides=(), resume: bool = False, profile: str | None = None) -> dict:
+    route_library_logs()
     root = project_root()
     params = load_params(root / "params.yaml") if (root / "params.yaml").is_file() else OmegaConf.create({})
     cfg = load_experiment(exp_id, overrides, profile=profile, params=params)
@@ -74,6 +79,7 @@ def train(exp_id: str, overrides=(), resume: bool = False, profile: str | None =
         "method": cfg.method, "name": cfg.name, "dataset": cfg.dataset, "experiment": cfg.experiment,
         "task": spec.task, "protocol": str(cfg.protocol.name) if "protocol" in cfg else "", "data": kind,
         "profile": cfg.profile, "seed": str(cfg.seed), "git_commit": git_commit(root),
+        "negative_control": str(OmegaConf.select(cfg, "data.negative_control", default="none")),
     }
     note, note_declared = spec.faithfulness_note()
     started = time.time()
@@ -85,7 +91,8 @@ def train(exp_id: str, overrides=(), resume: bool = False, profile: str | None =
         metrics = task.run(prepared, ctx)
         metrics["standin"] = prepared.standin
         tracker.log_metrics(metrics)
-        write_json(out_dir / "metrics.json", metrics)
+        metrics_path, details_path = write_run_metrics(out_dir, spec.task, metrics)
+        declared = DATASETS.get(str(cfg.dataset))
         run_info = {
             "experiment": cfg.experiment, "method": cfg.method, "dataset": cfg.dataset, "seed": int(cfg.seed),
             "task": spec.task, "protocol": tags["protocol"], "profile": cfg.profile, "standin": prepared.standin,
@@ -94,9 +101,15 @@ def train(exp_id: str, overrides=(), resume: bool = False, profile: str | None =
             "seconds": round(time.time() - started, 2), "python": platform.python_version(),
             # what the report needs of the method (it imports no method): paper, summary, faithfulness note
             "paper": spec.paper, "summary": spec.summary, "faithfulness": note,
-            "faithfulness_declared": note_declared,
+            "faithfulness_declared": note_declared, "defaults_chosen": spec.defaults_chosen,
+            # what the report says about the data and the training budget
+            "standin_note": declared.standin_note if declared and prepared.standin else "",
+            "negative_control": tags["negative_control"], "max_epochs": int(cfg.trainer.max_epochs),
+            "validation": str(OmegaConf.select(cfg, "protocol.validation", default="none")),
+            "max_folds": int(OmegaConf.select(cfg, "protocol.max_folds", default=0)),
         }
         write_json(out_dir / "run.json", run_info)
-        tracker.log_artifact(out_dir / "metrics.json")
-    log.info("%s: %s", cfg.experiment, json.dumps({k: v for k, v in metrics.items() if isinstance(v, float)}))
+        tracker.log_artifact(metrics_path)
+        tracker.log_artifact(details_path)
+    log.debug("%s: %s", cfg.experiment, json.dumps({k: v for k, v in metrics.items() if isinstance(v, float)}))
     return metrics

@@ -14,7 +14,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from core.config import experiment_ids_from_params, load_params
+from core.config import experiment_ids_from_params, load_params, pipeline_overrides_from_params
 from core.errors import AffectError
 from core.io import replace_folder
 from experiments.config import split_experiment_id
@@ -60,8 +60,9 @@ def add_seeds_command(root: Path, results_dir: Path, exp_ids: list[str] | None, 
         raise AffectError("no experiments given", hint="pass --experiments ID ... or list them in params.yaml")
     params = root / "params.yaml"
     profile = profile or (str(load_params(params).get("profile", "default")) if params.is_file() else "default")
+    pipeline = pipeline_overrides_from_params(root)
     for exp_id in exp_ids:
         for seed in seeds:
-            run = run_seed(exp_id, seed, profile, results_dir)
+            run = run_seed(exp_id, seed, profile, results_dir, tuple(pipeline.get(exp_id, ())))
             print(f"{exp_id} seed {seed} ({profile}): {run.folder}")
     return 0

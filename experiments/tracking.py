@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from lightning.pytorch.loggers.logger import Logger
+
 from core.config import project_root
 from core.errors import AffectError
 
@@ -110,11 +112,9 @@ class Tracker:
         finally:
             self.client.set_terminated(run.info.run_id, status=status)
 
-    def lightning_logger(self, run_id: str):
-        """A Lightning MLFlowLogger writing into an existing (nested) run."""
-        from lightning.pytorch.loggers import MLFlowLogger
-
-        return MLFlowLogger(tracking_uri=self.uri, run_id=run_id, experiment_name=None, log_model=False)
+    def lightning_logger(self, run_id: str) -> BufferedRunLogger:
+        """A Lightning logger writing into an existing (nested) run: see :class:`BufferedRunLogger`."""
+        return BufferedRunLogger(self, run_id)
 
     def log_params(self, params: dict[str, object], run_id: str | None = None) -> None:
         from mlflow.entities import Param
@@ -149,6 +149,56 @@ class Tracker:
             path = Path(tmp) / name
             path.write_text(text, encoding="utf-8")
             self.log_artifact(path, run_id=run_id)
+
+
+class BufferedRunLogger(Logger):
+    """Lightning's logger for one fold's MLflow run: metrics are kept in memory during the fit and written in
+    batches of 1000 when the fit ends (and whenever 1000 are waiting).
+
+    Lightning's MLFlowLogger writes each logging call as its own request, i.e. one sqlite transaction per
+    training step logged; over a 70-fold LOSO of a small network that was seconds per fold. The run, the metric
+    names (MLflow's alphabet, as the parent run's), steps and timestamps are the same as logged one by one; a
+    fit that crashes still flushes what it logged (Lightning calls ``finalize`` on failure too).
+    """
+
+    def __init__(self, tracker: Tracker, run_id: str, flush_every: int = 1000):
+        super().__init__()
+        self._tracker, self._run_id, self._flush_every = tracker, run_id, flush_every
+        self._pending: list = []
+
+    @property
+    def name(self) -> str:
+        return "mlflow"
+
+    @property
+    def version(self) -> str:
+        return self._run_id
+
+    @property
+    def run_id(self) -> str:
+        return self._run_id
+
+    def log_hyperparams(self, params, *args, **kwargs) -> None:
+        """Nothing: the parent run holds the resolved configuration (logged once)."""
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        self._pending += [Metric(_metric_key(k), float(v), now, step or 0) for k, v in metrics.items()
+                          if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v]
+        if len(self._pending) >= self._flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        for start in range(0, len(self._pending), self._flush_every):
+            self._tracker.client.log_batch(self._run_id, metrics=self._pending[start:start + self._flush_every])
+        self._pending = []
+
+    def finalize(self, status: str) -> None:
+        self.flush()
 
 
 def _artifact_location(uri: str, experiment_name: str) -> str | None:

@@ -24,7 +24,7 @@ fail, tuning stops with an error. Every trial uses the experiment's seed, so tri
 
 Outputs, in ``results/<name>/<dataset>/``: ``tuning.csv`` (one row per trial: status, grid values, the selection
 score, the test headline metrics for information only), ``tuning.json`` (grid, metric, rule, chosen values) and
-the chosen trial's result files copied to the top of the folder, its metrics.json gaining ``selected`` and
+the chosen trial's result files copied to the top of the folder, its details.json gaining ``selected`` and
 ``selection_metric``, so the report and DVC read it like any other run. The trials' MLflow runs are ordinary runs
 tagged ``tuning=<name>/<dataset>`` and ``tuning_trial=<slug>``; the chosen one also ``tuning_selected=true``.
 """
@@ -47,6 +47,7 @@ from omegaconf import DictConfig, OmegaConf
 from core.config import load_params, project_root
 from core.errors import AffectError, ConfigError
 from core.io import atomic_path, replace_folder, write_csv, write_json
+from core.results import DETAILS_FILE, METRICS_FILE, read_run_metrics, write_run_metrics
 from experiments.config import load_experiment
 from experiments.runner import train
 from experiments.tracking import Tracker
@@ -165,7 +166,7 @@ def require_validation_metric(metric: str) -> str:
 
 
 def validation_only(metrics: dict) -> dict:
-    """The part of a metrics.json that selection may read: the ``valid_`` keys."""
+    """The part of a run's metrics that selection may read: the ``valid_`` keys."""
     return {key: value for key, value in metrics.items() if key.startswith(VALID_PREFIX)}
 
 
@@ -228,7 +229,7 @@ def run_trial(exp_id: str, trial: Trial, cfg: DictConfig, shared: list[str], pro
             return TrialResult(trial, selected, error=str(err))
         replace_folder(scratch / "results" / cfg.name / cfg.dataset, tuning_dir / trial.slug)
     folder = tuning_dir / trial.slug
-    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    metrics = read_run_metrics(folder)  # metrics.json over details.json: every valid_ score the run has
     run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     return TrialResult(trial, selected, metrics=metrics, run=run)
 
@@ -270,14 +271,16 @@ def tuning_table(results: list[TrialResult], grid: dict[str, list[str]], metric:
     return pd.DataFrame(rows)
 
 
-def publish_chosen(trial_folder: Path, out_dir: Path, selected: dict, metric: str) -> None:
-    """Copy the chosen trial's files to the top of the results folder (metrics.json last, with the selection)."""
-    for path in sorted(p for p in trial_folder.rglob("*") if p.is_file() and p.name != "metrics.json"):
+def publish_chosen(trial_folder: Path, out_dir: Path, selected: dict, metric: str, task: str) -> None:
+    """Copy the chosen trial's files to the top of the results folder, its metrics files last (metrics.json marks a
+    finished run) with the selection (``selected``, ``selection_metric``) in details.json."""
+    metric_files = (METRICS_FILE, DETAILS_FILE)
+    for path in sorted(p for p in trial_folder.rglob("*") if p.is_file() and p.name not in metric_files):
         with atomic_path(out_dir / path.relative_to(trial_folder)) as tmp:
             shutil.copyfile(path, tmp)
-    metrics = json.loads((trial_folder / "metrics.json").read_text(encoding="utf-8"))
+    metrics = read_run_metrics(trial_folder)
     metrics.update({"selected": selected, "selection_metric": metric})
-    write_json(out_dir / "metrics.json", metrics)
+    write_run_metrics(out_dir, task, metrics)
 
 
 def tune(exp_id: str, grid_items: list[str], metric: str | None = None, overrides: list[str] | tuple = (),
@@ -319,7 +322,7 @@ def tune(exp_id: str, grid_items: list[str], metric: str | None = None, override
         "chosen_score": validation_score(best.metrics, metric),
         "n_trials": len(results), "n_failed": sum(not r.ok for r in results),
     }
-    publish_chosen(tuning_dir / best.trial.slug, out_dir, best.selected, metric)
+    publish_chosen(tuning_dir / best.trial.slug, out_dir, best.selected, metric, base.task)
     write_json(out_dir / "tuning.json", summary)
     tag_trial_run(best, {"tuning_selected": "true"})
     return summary

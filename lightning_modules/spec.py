@@ -18,7 +18,9 @@ class MethodSpec:
     name: registry key (the sub-package name); task: one of TASKS; module/cls: where the LightningModule lives
     (imported lazily); inputs: the batch keys it reads (see docs/architecture.md); paper: citation of the
     paper it re-implements; summary: one line for `affect list`; faithfulness: where and why the
-    re-implementation cannot be faithful to the paper (shown next to its numbers in the comparison report).
+    re-implementation cannot be faithful to the paper (shown next to its numbers in the comparison report);
+    defaults_chosen: how the defaults the paper does not give were chosen: "inner validation on training subjects
+    (`affect tune ...`: the scores)" or "fixed a priori (why)" (the report's Methods table; "not stated" when empty).
     """
 
     name: str
@@ -30,6 +32,7 @@ class MethodSpec:
     summary: str = ""
     extra: dict = field(default_factory=dict)
     faithfulness: str = ""
+    defaults_chosen: str = ""
 
     def __post_init__(self):
         if self.task not in TASKS:

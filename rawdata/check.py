@@ -170,6 +170,16 @@ def format_report(report: CheckReport, max_problems: int = 200) -> str:
     return "\n".join(lines)
 
 
+def summary_line(report: CheckReport) -> str:
+    """One line for pipelines (`affect data check ... --out F`): verdict and counts; the full report is in F."""
+    kind = "stand-in" if report.standin else "dataset"
+    verdict = "usable" if report.usable else "NOT usable"
+    counts = (f"{report.samples} interactions" if report.interactions
+              else f"{report.samples} samples, {len(report.subjects)} subjects, {len(report.classes)} classes")
+    return (f"check {report.format} {kind} at {report.root}: {verdict}, {counts}, {report.errors} errors, "
+            f"{report.warnings} warnings")
+
+
 def _counts_line(title: str, counts: dict[str, int]) -> str:
     body = ", ".join(f"{k}: {v}" for k, v in counts.items()) if counts else "none"
     return f"  {title}: {body}"

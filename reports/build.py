@@ -1,17 +1,22 @@
 """`affect report`: results/ + MLflow -> reports/comparison.md, reports/comparison.html, reports/figures/*.png.
 
-What the report promises (docs/report.md):
+What the report promises (docs/report.md), in the order it reads:
 
-- one table per task and dataset, every measured number beside the number its paper reported
-  (reports/reported.csv, with citations) and the gap, computed only for real-data results;
-- stand-in results (synthetic data, MovieLens-100k) marked in their own columns, never mixed with real data;
-- several seeds (results/<name>/<dataset>/seeds/<seed>/) as mean +- std when they share profile and data kind;
-- experiments that are configured but not run, interrupted, or unreadable listed as such (the build never stops
-  for a missing or malformed result);
-- where each method cannot be faithful to its paper, figures per experiment, training curves from the MLflow
-  fold runs, LBP-SDG per direction family, BeFA attribution, and `dvc metrics diff` when DVC and git are there.
+- evidence at a glance: per task one compact table (every experiment run: data, protocol, seeds, headline metrics
+  as mean +- std over seeds, the trivial floor and whether the result is clearly above it, a "capped" marker, the
+  paper's number with its reference, the gap for real data under the same protocol only) and one chart of every
+  experiment's seed spread, stand-in and real data in separate panels;
+- data: where each result comes from (stand-in or real, sizes), the stand-in calibration against its anchor, and
+  what each stand-in cannot show;
+- negative controls (runs with ``data.negative_control``) in their own table only, never among results;
+- methods: where each cannot be faithful to its paper and how its non-paper defaults were chosen;
+- details below: composite parts, other methods' reported numbers, per-AU F1, LBP-SDG per direction family,
+  BeFA attribution, compute, figures per experiment (training curves from the MLflow fold runs), runs and
+  provenance (including what is configured but not run, interrupted or unreadable: the build never stops for a
+  missing or malformed result), `dvc metrics diff`, references.
 
-The HTML is one self-contained file (reports/document.py); the Markdown links the PNGs in figures/.
+Stand-in results (synthetic data, MovieLens-100k) are labelled and coloured as such everywhere and never compared
+with a paper. The HTML is one self-contained file (reports/document.py); the Markdown links the PNGs in figures/.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pathlib import Path
 from core.io import write_text
 from reports import figure_sets, render, tables
 from reports.curves import CurveReader
+from reports.data import data_section
 from reports.document import (
     BulletList,
     Cell,
@@ -39,6 +45,7 @@ from reports.document import (
     to_markdown,
 )
 from reports.dvc_metrics import metrics_diff
+from reports.evidence import RULES, run_floor
 from reports.faithfulness import Catalogue
 from reports.reported import Reported, load_reported
 from reports.results import TASK_ORDER, Experiment, discover, read_json
@@ -111,38 +118,48 @@ def build_document(experiments: list[Experiment], reported: list[Reported], opti
     """The report with figures planned (:class:`FigureSet` blocks), not yet drawn."""
     doc = Document("Comparison report: measured against reported")
     citations = tables.Citations()
-    doc.add(*introduction(experiments, options))
-    for task in present_tasks(experiments):
-        doc.add(*task_section(task, [e for e in experiments if e.task == task], reported, citations, fig_dir))
-    doc.add(*methods_section(experiments))
+    controls = [e for e in experiments if e.status == "complete" and e.negative_control != "none"]
+    results = [e for e in experiments if e.negative_control == "none"]  # a control is never a result
+    complete = [e for e in results if e.status == "complete"]
+    titles = {task: tables.task_table(task).title for task in present_tasks(complete)}
+    doc.add(*introduction(experiments, complete, controls, options))
+    doc.add(*evidence_section(complete, reported, citations, fig_dir))
+    doc.add(*data_section(complete, options.root, reported, citations, titles))
+    if controls:
+        doc.add(Heading("Negative controls"),
+                Paragraph("Runs made with `data.negative_control` (labels permuted, inputs blanked) to prove that "
+                          "the regression check catches a broken model. They are not results and appear nowhere "
+                          "else in this report; `affect report --check-regression` checks them like any run (a "
+                          "control is expected to DROP).", style="note"),
+                tables.negative_controls_table(controls))
+    doc.add(*methods_section(results))
+    doc.add(*details_section(complete, reported, citations, fig_dir))
     doc.add(*compute_section(options.root / "benchmarks" / "results"))
     fresh = render.never_fresh if options.redraw else render.is_fresh
-    doc.add(*figures_section(experiments, fig_dir, CurveReader() if options.mlflow else None, fresh))
-    tabled_datasets = {e.dataset for e in experiments if e.status == "complete"}
-    doc.add(*unmatched_section(reported, tabled_datasets, citations))
-    doc.add(Heading("Runs and provenance"), tables.provenance_table(experiments))
+    doc.add(*figures_section(complete, fig_dir, CurveReader() if options.mlflow else None, fresh))
+    doc.add(*runs_section(experiments))
     doc.add(*dvc_section(options))
     doc.add(Heading("References"), References(citations.items) if citations.items else Paragraph("none cited"))
     return doc
 
 
-def introduction(experiments: list[Experiment], options: ReportOptions) -> list:
-    complete = [e for e in experiments if e.status == "complete"]
-    real = [e for e in complete if not e.standin]
+def introduction(experiments: list[Experiment], complete: list[Experiment], controls: list[Experiment],
+                 options: ReportOptions) -> list:
     counts = {status: sum(e.status == status for e in experiments)
               for status in ("complete", "partial", "unreadable", "not run")}
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no"
     blocks = [
-        Paragraph(f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC from {options.results_dir} by `affect report`. "
-                  + ", ".join(f"{n} {status}" for status, n in counts.items() if n) + " experiment(s)."),
-        Paragraph("Reading the tables: measured numbers on stand-in data (synthetic datasets written by "
-                  "`affect synth`, or MovieLens-100k for recommendation) and on real data are in separate "
-                  "columns (yellow: stand-in, green: real). The gap is measured-on-real minus reported, only "
-                  "when the protocols match; stand-in numbers are never compared with a paper. Several seeds "
-                  "show as mean ± sample standard deviation (n). Reported numbers cite their source by number "
-                  "(see References); 'not yet entered' means no verified number has been entered in "
-                  "reports/reported.csv.", style="note"),
+        Paragraph(f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC from {options.results_dir} by `affect report`: "
+                  f"{summary} experiment(s)" + (f", {len(controls)} of them negative controls" if controls else "")
+                  + "."),
+        Paragraph("Yellow cells: stand-in data (synthetic datasets written by `affect synth`, or MovieLens-100k "
+                  "for recommendation); green: real data. Stand-in numbers are measurements of the pipeline, "
+                  "never compared with a paper: a gap (measured minus reported) is shown for real data under the "
+                  "paper's protocol only. Several seeds show as mean ± sample standard deviation. Reported numbers "
+                  "cite their source by number (References); 'not yet entered' means reports/reported.csv holds "
+                  "no verified number yet.", style="note"),
     ]
-    if complete and not real:
+    if complete and all(e.standin for e in complete):
         blocks.append(Paragraph("Every measured number in this report comes from stand-in data: it shows that "
                                 "the pipeline runs and learns, not how the methods compare with their papers.",
                                 style="warn"))
@@ -157,39 +174,53 @@ def present_tasks(experiments: list[Experiment]) -> list[str]:
     return [t for t in TASK_ORDER if t in tasks] + sorted(tasks - set(TASK_ORDER))
 
 
-def task_section(task: str, experiments: list[Experiment], reported: list[Reported], citations: tables.Citations,
-                 fig_dir: Path) -> list:
-    title = tables.TASK_TABLES.get(task, tables.TASK_TABLES["mer"]).title
-    blocks: list = [Heading(title)]
-    complete = [e for e in experiments if e.status == "complete"]
-    for dataset in sorted({e.dataset for e in complete}):
-        blocks.append(tables.comparison_table(task, dataset, [e for e in complete if e.dataset == dataset],
-                                              reported, citations))
+def evidence_section(complete: list[Experiment], reported: list[Reported], citations: tables.Citations,
+                     fig_dir: Path) -> list:
+    blocks: list = [Heading("Evidence at a glance"),
+                    Paragraph("One row per experiment run. Floor: the score of a trivial predictor that needs no "
+                              "training (always the majority test class; every AU present; the most popular items). "
+                              "Evidence: clear when UF1 or top-1 is at least 0.15 above it, mean AU F1 0.10 above "
+                              "it, Recall@20 1.2 times it (reports/evidence.py). Capped: training stopped at its "
+                              "epoch budget while the validation score still improved.", style="note")]
     if not complete:
-        blocks.append(Paragraph("No finished experiment for this task yet.", style="note"))
-    blocks.extend(missing_lists(experiments))
-    if task == "au":
-        per_au = tables.per_au_table(complete, {e.exp_id: figure_sets.all_positive_floor(e.reference)
-                                                for e in complete})
-        blocks.extend([Heading("Per-AU F1", 3), per_au] if per_au else [])
-    if task == "mer":
-        blocks.extend(direction_section(complete, fig_dir))
-    if task == "rec":
-        blocks.extend(attribution_section(complete, fig_dir))
+        return blocks + [Paragraph("No finished experiment yet.", style="note")]
+    for task in present_tasks(complete):
+        members = [e for e in complete if e.task == task]
+        spec, rule = tables.task_table(task), RULES.get(task, RULES["mer"])
+        blocks += [Heading(spec.title, 3), tables.evidence_table(task, members, reported, citations),
+                   figure_sets.evidence_figure(task, spec.title, members, fig_dir, rule.metric,
+                                               _metric_label(task, rule.metric),
+                                               lambda e, task=task: _mean_floor(e, task))]
     return blocks
 
 
-def missing_lists(experiments: list[Experiment]) -> list:
-    """Experiments without a usable result, with what to do about each."""
-    blocks = []
-    not_run = [e.exp_id for e in experiments if e.status == "not run"]
-    if not_run:
-        blocks.append(Paragraph(f"Configured but not run ({len(not_run)}): {', '.join(not_run)}. "
-                                "Run them with `affect train <id>`.", style="note"))
-    broken = [f"{e.exp_id} ({e.status}): {'; '.join(e.notes)}" for e in experiments
-              if e.status in ("partial", "unreadable")]
-    if broken:
-        blocks.extend([Paragraph("Interrupted or unreadable results:", style="warn"), BulletList(broken)])
+def _metric_label(task: str, metric: str) -> str:
+    labels = {m.key: m.label for m in tables.task_table(task).metrics}
+    return labels.get(metric, metric)
+
+
+def _mean_floor(experiment: Experiment, task: str) -> float | None:
+    floors = [f for f in (run_floor(r, task) for r in experiment.runs) if f is not None]
+    return sum(floors) / len(floors) if floors else None
+
+
+def details_section(complete: list[Experiment], reported: list[Reported], citations: tables.Citations,
+                    fig_dir: Path) -> list:
+    """Composite parts, other methods' reported numbers, per-AU F1, LBP-SDG directions, BeFA attribution."""
+    blocks: list = []
+    parts = tables.composite_parts_table([e for e in complete if e.task == "mer"], reported, citations)
+    datasets = {e.dataset for e in complete}
+    others = tables.reference_only_table(reported, datasets, {e.name for e in complete}, citations)
+    unmatched = tables.unmatched_table(reported, datasets, citations)
+    if parts or others or unmatched:
+        blocks.append(Heading("Details: composite parts and reported numbers of other methods"))
+        blocks.extend(t for t in (parts, others, unmatched) if t is not None)
+    au = [e for e in complete if e.task == "au"]
+    per_au = tables.per_au_table(au, {e.exp_id: figure_sets.all_positive_floor(e.reference) for e in au})
+    if per_au is not None:
+        blocks += [Heading("Details: per-AU F1"), per_au]
+    blocks.extend(direction_section([e for e in complete if e.task == "mer"], fig_dir))
+    blocks.extend(attribution_section([e for e in complete if e.task == "rec"], fig_dir))
     return blocks
 
 
@@ -198,7 +229,7 @@ def direction_section(experiments: list[Experiment], fig_dir: Path) -> list:
     if not any(e.name != figure_sets.LBP_TOP_ALONE for e in chosen):
         return []
     chosen = sorted(chosen, key=lambda e: (e.dataset, figure_sets.direction_family(e)))
-    blocks = [Heading("LBP-SDG: results per direction family", 3),
+    blocks = [Heading("Details: LBP-SDG per direction family"),
               tables.direction_table(chosen, figure_sets.direction_family),
               figure_sets.direction_figures(chosen, fig_dir)]
     for e in chosen:
@@ -212,7 +243,7 @@ def attribution_section(experiments: list[Experiment], fig_dir: Path) -> list:
     chosen = figure_sets.attribution_experiments(experiments)
     if not chosen:
         return []
-    return [Heading("BeFA attribution analysis", 3),
+    return [Heading("Details: BeFA attribution analysis"),
             Paragraph("Integrated gradients of the recommendation scores over each content-feature dimension "
                       "(lightning_modules/befa/attribution.py). On a stand-in with ground truth, a model that "
                       "reads content the way behaviour wants puts more than the chance share on the informative "
@@ -222,25 +253,35 @@ def attribution_section(experiments: list[Experiment], fig_dir: Path) -> list:
 
 
 def methods_section(experiments: list[Experiment]) -> list:
+    """The methods with a result; the others configured are named in one line."""
     rows = []
     notes = {}
-    for e in experiments:  # a method's note from the first of its experiments that has one
-        if e.method and notes.get(e.method) is None:
+    for e in experiments:  # a method's note from the first of its finished experiments that has one
+        if e.method and e.status == "complete" and notes.get(e.method) is None:
             notes[e.method] = e.note
+    others = sorted({e.method for e in experiments if e.method} - set(notes))
     for method in sorted(notes):
         note = notes[method]
         if note is None:
-            rows.append([Cell(method), Cell("?"), Cell("not in the registry"), Cell("")])
+            rows.append([Cell(method), Cell("?"), Cell("not in the registry"), Cell(""), Cell("not stated",
+                                                                                          style="warn")])
             continue
         source = "declared" if note.declared else "from the docstrings"
-        rows.append([Cell(method), Cell(note.task), Cell(note.paper), Cell(f"{note.note} ({source})")])
+        chosen = note.defaults_chosen or "not stated"
+        rows.append([Cell(method), Cell(note.task), Cell(note.paper), Cell(f"{note.note} ({source})"),
+                     Cell(chosen, style="" if note.defaults_chosen else "warn")])
+    tail = [Paragraph(f"Configured methods without a result yet ({len(others)}): {', '.join(others)}; "
+                      "`affect list` shows them.", style="note")] if others else []
     if not rows:
-        return []
+        return [Heading("Methods and faithfulness"), *tail] if tail else []
     return [Heading("Methods and faithfulness"),
             Paragraph("Where a re-implementation cannot follow its paper (full text unavailable, weights that "
                       "cannot be downloaded, substituted data), its numbers measure the re-implementation, not "
-                      "the paper's method.", style="note"),
-            Table(["Method", "Task", "Paper", "Where and why it may not be faithful"], rows)]
+                      "the paper's method. Defaults the paper does not give are chosen on inner validation of "
+                      "training subjects or fixed a priori, never on test folds; the last column says which "
+                      "(MethodSpec.defaults_chosen).", style="note"),
+            Table(["Method", "Task", "Paper", "Where and why it may not be faithful",
+                   "How non-paper defaults were chosen"], rows), *tail]
 
 
 def compute_section(bench_dir: Path) -> list:
@@ -275,7 +316,7 @@ def _ms(value) -> str:
 
 
 def figures_section(experiments: list[Experiment], fig_dir: Path, reader: CurveReader | None, fresh) -> list:
-    blocks: list = [Heading("Figures per experiment")]
+    blocks: list = [Heading("Details: figures per experiment")]
     if reader is None:
         blocks.append(Paragraph("Training curves skipped (--no-mlflow).", style="note"))
     for e in experiments:
@@ -285,14 +326,21 @@ def figures_section(experiments: list[Experiment], fig_dir: Path, reader: CurveR
     return blocks
 
 
-def unmatched_section(reported: list[Reported], tabled_datasets: set[str], citations: tables.Citations) -> list:
-    rows = [r for r in reported if r.value is not None and r.dataset.partition(":")[0] not in tabled_datasets]
-    if not rows:
-        return []
-    body = [[Cell(r.method), Cell(r.dataset), Cell(r.protocol), Cell(r.metric),
-             Cell(f"{r.value:.4f}", ref=citations.number(r.citation)), Cell(r.note)] for r in rows]
-    return [Heading("Reported numbers without a finished experiment on their dataset"),
-            Table(["Method", "Dataset", "Protocol", "Metric", "Reported", "Note"], body)]
+def runs_section(experiments: list[Experiment]) -> list:
+    """Provenance of every run, and what has no usable result (configured, interrupted, unreadable)."""
+    blocks: list = [Heading("Runs and provenance")]
+    with_result = [e for e in experiments if e.status != "not run"]
+    if with_result:
+        blocks.append(tables.provenance_table(with_result))
+    not_run = [e.exp_id for e in experiments if e.status == "not run"]
+    if not_run:
+        blocks.append(Paragraph(f"Configured but not run ({len(not_run)}): {', '.join(not_run)}. "
+                                "Run them with `affect train <id>`.", style="note"))
+    broken = [f"{e.exp_id} ({e.status}): {'; '.join(e.notes)}" for e in experiments
+              if e.status in ("partial", "unreadable")]
+    if broken:
+        blocks.extend([Paragraph("Interrupted or unreadable results:", style="warn"), BulletList(broken)])
+    return blocks
 
 
 def dvc_section(options: ReportOptions) -> list:

@@ -3,8 +3,9 @@
 The report reads results/ and the leaf package only. What it needs of a method comes from two places:
 
 - run.json of each run: the runner writes the method's ``paper``, ``summary``, ``task``, ``protocol``,
-  ``faithfulness`` (the note) and ``faithfulness_declared`` (declared by the method, or read from its docstrings;
-  ``MethodSpec.faithfulness_note`` in lightning_modules/spec.py);
+  ``faithfulness`` (the note), ``faithfulness_declared`` (declared by the method, or read from its docstrings;
+  ``MethodSpec.faithfulness_note`` in lightning_modules/spec.py) and ``defaults_chosen`` (how the defaults the
+  paper does not give were chosen: inner validation or fixed a priori; ``MethodSpec.defaults_chosen``);
 - a :class:`Catalogue` handed in by the caller, for experiments that have no run yet: ``affect report`` passes the
   suite's (experiments/catalogue.py: the registry and the experiment YAMLs). The base class knows nothing, and the
   report then works from results/ alone.
@@ -22,6 +23,7 @@ class MethodNote:
     paper: str
     note: str
     declared: bool
+    defaults_chosen: str = ""
 
 
 class Catalogue:
@@ -49,4 +51,4 @@ def note_from_run(method: str, run: dict) -> MethodNote | None:
     if not isinstance(run, dict) or not isinstance(run.get("faithfulness"), str):
         return None
     return MethodNote(method, str(run.get("task", "")), str(run.get("paper", "")), run["faithfulness"],
-                      bool(run.get("faithfulness_declared", True)))
+                      bool(run.get("faithfulness_declared", True)), str(run.get("defaults_chosen") or ""))

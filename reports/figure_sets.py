@@ -1,10 +1,12 @@
 """Which figures each experiment gets, from its results files; drawing is deferred to reports/render.py.
 
-Per experiment (reference run): confusion matrix (and the disguise one for masked emotions), per-class F1,
-per-subject LOSO UF1, per-AU F1 with the all-positive floor, training curves from MLflow, and the 2-D arrays a
-method exposes in interpretation.json (DeRe-GRL's component -> action map, relation weights, per-class action
-importance). Across experiments: LBP-SDG by direction family, BeFA attribution (base models and BeFA
-variants). Every title or caption carries the data label, so a stand-in figure is never taken for a real one.
+Per task (evidence at a glance): every experiment's headline metric, one dot per seed, its mean and its trivial
+floor, stand-in and real results in separate panels. Per experiment (reference run): confusion matrix (and the
+disguise one for masked emotions; per-class F1 is its diagonal, not drawn again), per-subject LOSO UF1, per-AU F1
+with the all-positive floor, training curves from MLflow, and the 2-D arrays a method exposes in
+interpretation.json (DeRe-GRL's component -> action map, relation weights, per-class action importance). Across
+experiments: LBP-SDG by direction family, BeFA attribution (base models and BeFA variants). Every title or caption
+carries the data label, so a stand-in figure is never taken for a real one.
 
 Functions here only decide what to draw and with which data; each figure becomes a :class:`FigureJob` naming a
 module-level drawing function of reports/plots.py and the files it depends on, so reports/render.py can skip a
@@ -33,8 +35,8 @@ MAX_ANNOTATED_CLASSES = 12
 MAX_ATTRIBUTION_PANELS = 6
 LBP_SDG = "lbp_sdg"
 LBP_TOP_ALONE = "lbptop_svm"
-RESULT_FILES = ("metrics.json", "predictions.csv", "interpretation.json", "attribution.json", "attribution.png",
-                "run.json")
+RESULT_FILES = ("metrics.json", "details.json", "predictions.csv", "interpretation.json", "attribution.json",
+                "attribution.png", "run.json")
 
 
 def slug(text: str) -> str:
@@ -81,16 +83,11 @@ def experiment_figures(e: Experiment, fig_dir: Path, reader: CurveReader | None,
     if run is None:
         return out
     m, label = run.metrics, f"{e.exp_id} [{e.data_label}, seed {run.seed}]"
-    if _has_confusion(m):  # drawn from metrics.json (the runner draws nothing)
+    if _has_confusion(m):  # drawn from details.json (the runner draws nothing)
         out.add("confusion", f"Confusion matrix, {label}", confusion, m["confusion_matrix"], m["class_names"], label)
     if isinstance(m.get("disguise"), dict) and _has_confusion(m["disguise"]):
         out.add("confusion_disguise", f"Disguised-expression confusion matrix, {label}", confusion,
                 m["disguise"]["confusion_matrix"], m["disguise"]["class_names"], f"{label} disguise")
-    if isinstance(m.get("per_class_f1"), dict) and m["per_class_f1"]:
-        f1 = m["per_class_f1"]
-        classes = [c for c in m.get("class_names") or [] if c in f1] or list(f1)  # label order, not JSON's
-        out.add("per_class_f1", f"Per-class F1, {label}", plots.bar_figure, classes, [f1[c] for c in classes],
-                f"per-class F1: {label}", "F1", None, None, "", e.standin)
     if isinstance(m.get("per_subject"), dict) and m["per_subject"]:
         subjects = m["per_subject"]
         out.add("per_subject", f"Per-subject LOSO UF1 (bars) and accuracy (marks), {label}", plots.bar_figure,
@@ -104,6 +101,26 @@ def experiment_figures(e: Experiment, fig_dir: Path, reader: CurveReader | None,
     if reader is not None:
         _add_curves(out, reader, run, label, is_fresh)
     _add_interpretation(out, run, label)
+    return out
+
+
+def evidence_figure(task: str, title: str, experiments: list[Experiment], fig_dir: Path, metric: str,
+                    metric_label: str, floor_of) -> FigureSet:
+    """One chart of a task: every experiment's ``metric`` per seed with its mean and its floor (``floor_of(e)``),
+    stand-in and real results in separate panels."""
+    out = FigureSet(fig_dir, f"evidence__{slug(task)}")
+    panels: dict[str, list] = {}
+    standin_panels = set()
+    for e in sorted(experiments, key=lambda e: (e.standin, e.dataset, e.name)):
+        panels.setdefault(e.data_label, []).append((e.exp_id, e.values(metric), floor_of(e)))
+        if e.standin:
+            standin_panels.add(e.data_label)
+    if not any(values for rows in panels.values() for _, values, _ in rows):
+        return out
+    out.add("spread", f"{title}: {metric_label} of every experiment (dots: seeds; bar: mean; black tick: trivial "
+            "floor); stand-in and real data in separate panels", plots.seed_spread_figure, panels,
+            f"{title}: {metric_label}", metric_label, sorted(standin_panels),
+            inputs=tuple(p for e in experiments for r in e.runs for p in run_inputs(r)))
     return out
 
 

@@ -1,4 +1,4 @@
-"""The confusion-matrix figure the report draws from metrics.json."""
+"""The confusion-matrix figure the report draws from details.json."""
 
 from __future__ import annotations
 
@@ -6,32 +6,32 @@ from pathlib import Path
 
 import numpy as np
 
-from core.io import atomic_path
+from reports import plots
 
 
 def confusion_matrix_figure(cm, class_names: list[str], path: str | Path, title: str = "") -> Path:
-    """Row-normalised confusion matrix with counts, saved as PNG (atomically)."""
-    import matplotlib
+    """Row-normalised colours with the counts written in the cells, saved as PNG (atomically).
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    Laid out by construction like reports/plots.py (margins from the label lengths, no ``tight_layout``, which
+    would measure every text again and cost three times the drawing)."""
     cm = np.asarray(cm, dtype=float)
     norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    size = 1.2 + 0.75 * len(class_names)
-    fig, ax = plt.subplots(figsize=(size + 1, size))
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    for i in range(len(class_names)):
-        for j in range(len(class_names)):
-            ax.text(j, i, int(cm[i, j]), ha="center", va="center", color="white" if norm[i, j] > 0.5 else "black")
-    ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
-    ax.set_yticks(range(len(class_names)), class_names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    labels = [str(c) for c in class_names]
+    n = len(labels)
+    side = 0.45 * n + 0.4
+    wrapped, top = plots._title_block(title, side + 1.0)
+    left = 0.45 + plots.text_inches(labels, plots.TICK_PT, 90)
+    bottom = 0.45 + plots.text_inches(labels, plots.TICK_PT, 45)
+    fig, (ax,) = plots._figure(side, side, left=left, bottom=bottom, top=top, right=0.2)
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=plots.TICK_PT,
+                    color="white" if norm[i, j] > 0.5 else "black")
+    ax.set_xticks(range(n), labels, rotation=45, ha="right", fontsize=plots.TICK_PT)
+    ax.set_yticks(range(n), labels, fontsize=plots.TICK_PT)
+    ax.set_xlabel("predicted", fontsize=plots.TICK_PT)
+    ax.set_ylabel("true", fontsize=plots.TICK_PT)
     if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-    return Path(path)
+        plots._put_title(fig, wrapped)
+    return plots._save(fig, Path(path))

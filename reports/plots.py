@@ -230,3 +230,52 @@ def ranked_bars_figure(path: Path, values: Mapping[str, float], title: str, xlab
     ax.tick_params(axis="x", labelsize=TICK_PT)
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
+
+
+def seed_spread_figure(path: Path, panels: Mapping[str, Sequence[tuple[str, Sequence[float], float | None]]],
+                       title: str, xlabel: str, standin_panels: Sequence[str] = ()) -> Path:
+    """One row per experiment: each seed's value as a dot, their mean as a bar, the floor as a black tick.
+
+    ``panels`` maps a panel title (e.g. "stand-in (synthetic)", "real") to its rows ``(label, values, floor)``;
+    panels are stacked, so stand-in and real results never share an axis. Panels named in ``standin_panels`` are
+    drawn in the stand-in colour, the others in the real-data colour.
+    """
+    names = [name for name in panels if panels[name]]
+    labels = [str(label) for name in names for label, _, _ in panels[name]]
+    largest = max([max(values, default=0.0) for name in names for _, values, _ in panels[name]]
+                  + [floor or 0.0 for name in names for _, _, floor in panels[name]] + [0.0])
+    x_max = 1.0 if largest <= 1.0 and largest > 0.3 else max(largest * 1.25, 0.05)
+    plot_w, row_h, panel_gap = 4.6, 0.24, 0.45
+    heights = [row_h * len(panels[name]) + 0.2 for name in names]
+    wrapped, top = _title_block(title, plot_w + 1.5)
+    left, bottom = 0.25 + text_inches(labels, TICK_PT, 90), 0.5
+    width = left + plot_w + 0.2
+    height = top + sum(heights) + panel_gap * (len(names) - 1) + 0.2 * len(names) + bottom
+    plt = _pyplot()
+    fig = plt.figure(figsize=(width, height))
+    y_top = height - top
+    for name, panel_h in zip(names, heights):
+        y_top -= 0.2  # the panel's own title line
+        ax = fig.add_axes((left / width, (y_top - panel_h) / height, plot_w / width, panel_h / height))
+        rows = panels[name]
+        colour = STANDIN_COLOUR if name in standin_panels else REAL_COLOUR
+        for i, (_, values, floor) in enumerate(rows):
+            y = len(rows) - 1 - i
+            values = [float(v) for v in values]
+            if values:
+                ax.barh(y, float(np.mean(values)), height=0.6, color=colour, alpha=0.45)
+                ax.scatter(values, [y] * len(values), s=14, color=colour, edgecolors="black", linewidths=0.4,
+                           zorder=3)
+            if floor is not None:
+                ax.plot([floor, floor], [y - 0.38, y + 0.38], color="black", linewidth=1.6, zorder=4)
+        ax.set_yticks(range(len(rows)), [label for label, _, _ in rows][::-1], fontsize=TICK_PT)
+        ax.set_ylim(-0.6, len(rows) - 0.4)
+        ax.set_xlim(0, x_max)
+        ax.tick_params(axis="x", labelsize=TICK_PT)
+        ax.grid(axis="x", alpha=0.3)
+        ax.text(0.0, 1.0 + 0.04 / panel_h, name, transform=ax.transAxes, ha="left", va="bottom", fontsize=TITLE_PT,
+                fontweight="bold")
+        y_top -= panel_h + panel_gap
+    ax.set_xlabel(xlabel + "   (dots: seeds, bar: mean, black tick: trivial floor)", fontsize=TICK_PT)
+    _put_title(fig, wrapped)
+    return _save(fig, path)

@@ -2,14 +2,17 @@
 
 Layout read (docs/report.md):
 
-    results/<name>/<dataset>/{metrics.json, run.json, predictions.csv | rankings.csv, interpretation.json, ...}
-    results/<name>/<dataset>/seeds/<seed>/{metrics.json, run.json, ...}     (extra seeds, experiments/seeds.py)
+    results/<name>/<dataset>/{metrics.json, details.json, run.json, predictions.csv | rankings.csv, ...}
+    results/<name>/<dataset>/seeds/<seed>/{metrics.json, details.json, run.json, ...}   (experiments/seeds.py)
+
+metrics.json holds the headline numbers (the DVC metric), details.json the rest (core/results.py); a run's
+``metrics`` here is the two merged, so a run written before the split reads the same.
 
 The run at the top of the folder is the *reference run*; seed runs join it only when they were made under the
-same profile and on the same kind of data (stand-in or real), so a mean +- std never mixes a quick run with a
-full one, or synthetic data with real data. Nothing here raises for missing or malformed files: every problem
-becomes a note the report prints (an experiment configured but never run, a run interrupted mid-way, an
-unreadable metrics.json).
+same profile, on the same kind of data (stand-in or real) and with the same negative control, so a mean +- std
+never mixes a quick run with a full one, synthetic data with real data, or a control with a real run. Nothing
+here raises for missing or malformed files: every problem becomes a note the report prints (an experiment
+configured but never run, a run interrupted mid-way, an unreadable metrics.json).
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ import json
 import logging
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from core import metrics as M
+from core.results import DETAILS_FILE, METRICS_FILE
 from reports.faithfulness import Catalogue, MethodNote, note_from_run
 
 log = logging.getLogger(__name__)
@@ -35,11 +39,12 @@ TASK_ORDER = ("mer", "au", "masked", "gesture", "rec")
 
 @dataclass
 class SeedRun:
-    """One finished run: its folder, metrics.json and run.json (empty dict when run.json is missing)."""
+    """One finished run: its folder, metrics.json merged over details.json, and run.json ({} when missing)."""
 
     folder: Path
     metrics: dict
     run: dict
+    problems: list[str] = field(default_factory=list)  # e.g. an unreadable details.json
 
     @property
     def seed(self) -> int | None:
@@ -53,6 +58,17 @@ class SeedRun:
     @property
     def standin(self) -> bool:
         return bool(self.metrics.get("standin", self.run.get("standin", False)))
+
+    @property
+    def negative_control(self) -> str:
+        """``none`` for a real run, else the control (``permuted_labels``, ``blank_input``, ...)."""
+        return str(self.run.get("negative_control") or "none")
+
+    @property
+    def capped(self) -> bool:
+        """The run stopped at its epoch budget while its validation score still improved (``capped`` in
+        metrics.json: written by the recommendation loop, and by the fold loop when it checks it)."""
+        return self.metrics.get("capped") is True
 
 
 @dataclass
@@ -89,6 +105,36 @@ class Experiment:
     @property
     def seeds(self) -> list[int]:
         return [r.seed for r in self.runs if r.seed is not None]
+
+    @property
+    def negative_control(self) -> str:
+        return self.reference.negative_control if self.reference else "none"
+
+    @property
+    def capped(self) -> bool:
+        return any(r.capped for r in self.runs)
+
+    @property
+    def protocol_label(self) -> str:
+        """How the numbers were obtained, for the tables: ``LOSO (26 folds)``, ``subject k-fold (k=5)``,
+        ``LODO (3 folds)``, ``split``, ``full ranking``; a smoke run limited to its first folds says so."""
+        run = self.reference
+        if run is None:
+            return ""
+        name = str(run.run.get("protocol") or self.protocol.split("-")[0] or "?")
+        folds = run.metrics.get("n_folds")
+        folds = int(folds) if isinstance(folds, (int, float)) and not isinstance(folds, bool) else None
+        if self.task == "rec":
+            return "split, full ranking"
+        label = {"loso": "LOSO", "lodo": "LODO", "split": "split"}.get(name, name)
+        if name == "subject_kfold":
+            label = f"subject k-fold (k={folds})" if folds else "subject k-fold"
+        elif folds and name != "split":
+            label += f" ({folds} folds)"
+        max_folds = run.run.get("max_folds")
+        if isinstance(max_folds, int) and max_folds > 0:
+            label += f", first {max_folds} folds only (smoke run)"
+        return label
 
     def values(self, key: str) -> list[float]:
         """The finite values of a top-level metric over the comparable runs."""
@@ -153,11 +199,14 @@ def read_json(path: Path) -> tuple[dict | None, str | None]:
 
 
 def load_run(folder: Path) -> tuple[SeedRun | None, str | None]:
-    metrics, problem = read_json(folder / "metrics.json")
+    """The run in ``folder`` (metrics.json marks it finished), or (None, why not)."""
+    metrics, problem = read_json(folder / METRICS_FILE)
     if metrics is None:
         return None, problem
+    details, details_problem = read_json(folder / DETAILS_FILE)
+    problems = [] if details is not None or "missing" in (details_problem or "") else [details_problem]
     run, _ = read_json(folder / "run.json")
-    return SeedRun(folder, metrics, run or {}), None
+    return SeedRun(folder, {**(details or {}), **metrics}, run or {}, problems), None
 
 
 def comparable_runs(reference: SeedRun | None, seed_runs: list[SeedRun], dataset: str
@@ -178,6 +227,9 @@ def comparable_runs(reference: SeedRun | None, seed_runs: list[SeedRun], dataset
         elif is_standin_data(dataset, run) != is_standin_data(dataset, reference):
             notes.append(f"seed {run.seed} left out: {data_label(dataset, run)} data, not "
                          f"{data_label(dataset, reference)}")
+        elif run.negative_control != reference.negative_control:
+            notes.append(f"seed {run.seed} left out: negative control {run.negative_control!r}, not "
+                         f"{reference.negative_control!r}")
         elif run.seed in seen:
             continue
         else:
@@ -204,6 +256,7 @@ def load_experiment_results(name: str, dataset: str, results_dir: Path, checkpoi
             experiment.notes.append(f"seed folder {seed_folder.name}: {seed_problem}")
     experiment.runs, left_out = comparable_runs(reference, seed_runs, dataset)
     experiment.notes.extend(left_out)
+    experiment.notes.extend(problem for run in experiment.runs for problem in run.problems)
     if experiment.runs:
         experiment.status = "complete"
         if reference is None:
@@ -234,6 +287,10 @@ def describe(experiment: Experiment, catalogue: Catalogue) -> None:
     experiment.method = str(run.get("method") or catalogue.method_of(experiment.exp_id)
                             or experiment.name.split("-")[0])
     experiment.note = note_from_run(experiment.method, run) or catalogue.method_note(experiment.method)
+    if experiment.note and not experiment.note.defaults_chosen:  # a run.json written before the field existed
+        declared = catalogue.method_note(experiment.method)
+        if declared and declared.defaults_chosen:
+            experiment.note = replace(experiment.note, defaults_chosen=declared.defaults_chosen)
     experiment.task = str(run.get("task") or (experiment.note.task if experiment.note else None)
                           or infer_task(experiment))
     protocol = run.get("protocol")

@@ -1,18 +1,24 @@
-"""The comparison tables: measured (stand-in and real data in separate columns) next to reported, and the gap.
+"""The report's tables: evidence at a glance per task, and the detail tables below it.
 
-One table per task and dataset. For every metric that papers report there are four columns: measured on
-stand-in data, measured on real data, the reported number (with a citation number) and the gap, which is
-measured-on-real minus reported and is left empty for stand-in results: a synthetic CASME II says nothing about
-how far a re-implementation is from the paper. Metrics no paper reports (accuracy, the all-positive floor) get
-the two measured columns only. Several seeds show as mean +- sample std (n).
+Evidence at a glance (:func:`evidence_table`): one compact table per task, one row per experiment (method and
+dataset): the data it ran on (stand-in or real), its protocol, the seeds, each headline metric as mean +- sample
+std over the comparable seed runs, the trivial floor and the evidence verdict (reports/evidence.py), the number
+the paper reported with its reference number (the citation text once, in References) and, for real-data rows
+only, the gap measured minus reported. A paper number reported under another protocol (LOSO in the paper, a
+subject k-fold here) is never shown as comparable: its cell says under which protocol it was reported. Columns
+that are empty for the data in hand (no real data: no gap; nothing capped: no "capped" column) are left out.
+
+Detail tables: the per-source parts of a composite, paper numbers of methods the suite does not run, per-AU F1,
+LBP-SDG per direction, BeFA attribution, negative controls, provenance.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from reports.document import Cell, Table
-from reports.reported import Lookup, Reported, gap, lookup
+from reports.evidence import verdict
+from reports.reported import NOT_ENTERED, Lookup, Reported, gap, lookup
 from reports.results import Experiment, Summary, composite_parts, number, summarise
 
 DASH = "—"
@@ -22,7 +28,7 @@ DASH = "—"
 class MetricColumn:
     key: str
     label: str
-    reported: bool = True  # papers report it: add "reported" and "gap" columns
+    reported: bool = True  # papers report it: a "reported" (and, for real data, a "gap") column
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ TASK_TABLES = {
     "mer": TaskTable("Micro-expression recognition", (
         MetricColumn("uf1", "UF1"), MetricColumn("uar", "UAR"), MetricColumn("accuracy", "Acc", reported=False))),
     "au": TaskTable("Micro-AU detection", (
-        MetricColumn("mean_au_f1", "mean AU F1"), MetricColumn("all_positive_floor", "all-positive floor", False),
+        MetricColumn("mean_au_f1", "mean AU F1"),
         MetricColumn("label_free_uf1", "label-free UF1"), MetricColumn("label_free_uar", "label-free UAR"))),
     "masked": TaskTable("Masked emotions", (
         MetricColumn("uf1", "true-emotion UF1"), MetricColumn("uar", "true-emotion UAR"),
@@ -46,6 +52,10 @@ TASK_TABLES = {
         MetricColumn("recall@10", "R@10"), MetricColumn("recall@20", "R@20"),
         MetricColumn("ndcg@10", "N@10"), MetricColumn("ndcg@20", "N@20"))),
 }
+
+
+def task_table(task: str) -> TaskTable:
+    return TASK_TABLES.get(task, TASK_TABLES["mer"])
 
 
 class Citations:
@@ -62,126 +72,164 @@ class Citations:
         return self.items.index(citation) + 1
 
 
-@dataclass
-class Row:
-    """One table row: a measured experiment (or one part of a composite), or a reference-only paper number."""
-
-    label: str
-    part: str
-    lookup_method: str
-    lookup_dataset: str
-    protocol: str
-    values: dict[str, Summary | None] = field(default_factory=dict)
-    data: str = ""
-    standin: bool = True
-    seeds: str = ""
-    notes: str = ""
-    measured: bool = True
+def data_style(experiment: Experiment) -> str:
+    return "standin" if experiment.standin else "real"
 
 
-def measured_rows(experiment: Experiment, metrics: tuple[MetricColumn, ...]) -> list[Row]:
-    """The experiment's row, and for a composite one row per source dataset (from predictions.csv)."""
-    base = dict(lookup_method=experiment.name, protocol=experiment.protocol, data=experiment.data_label,
-                standin=experiment.standin, seeds=_seeds_text(experiment), notes="; ".join(experiment.notes))
-    rows = [Row(experiment.name, "all" if experiment.task == "mer" else "", lookup_dataset=experiment.dataset,
-                values={m.key: summarise(experiment.values(m.key)) for m in metrics}, **base)]
-    if experiment.task != "mer":
-        return rows
-    parts: dict[str, list[dict]] = {}
-    for run in experiment.runs:
-        for part, scores in composite_parts(run).items():
-            parts.setdefault(part, []).append(scores)
-    for part, per_seed in sorted(parts.items()):
-        values = {m.key: summarise([v for v in (number(s.get(m.key)) for s in per_seed) if v is not None])
-                  for m in metrics}
-        rows.append(Row(experiment.name, part, lookup_dataset=f"{experiment.dataset}:{part}", values=values,
-                        **{**base, "notes": f"{part} part of the pooled predictions"}))
-    return rows
+def measured_text(summary: Summary | None) -> str:
+    """Mean +- sample std (the seed count is in its own column); "n/a" when the runs lack the metric."""
+    if summary is None:
+        return "n/a"
+    return f"{summary.mean:.4f}" if summary.std is None else f"{summary.mean:.4f} ± {summary.std:.4f}"
 
 
-def reference_rows(reported: list[Reported], dataset: str, shown_methods: set[str]) -> list[Row]:
-    """Paper numbers on this dataset (or its composite parts) for methods without a measured row."""
-    keys: dict[tuple[str, str], Row] = {}
-    for row in reported:
-        if row.value is None or row.method in shown_methods:
-            continue
-        base, _, part = row.dataset.partition(":")
-        if base != dataset:
-            continue
-        keys.setdefault((row.method, row.dataset), Row(
-            f"{row.method} (reported only)", part or "all", row.method, row.dataset, row.protocol,
-            data=DASH, seeds=DASH, notes=row.note, measured=False))
-    return sorted(keys.values(), key=lambda r: (r.label, r.part != "all", r.part))
+def seeds_text(experiment: Experiment) -> str:
+    seeds = experiment.seeds
+    if not seeds:
+        return str(len(experiment.runs))
+    return str(seeds[0]) if len(seeds) == 1 else f"{len(seeds)} ({', '.join(map(str, seeds))})"
 
 
-def comparison_table(task: str, dataset: str, experiments: list[Experiment], reported: list[Reported],
-                     citations: Citations) -> Table:
-    spec = TASK_TABLES.get(task, TASK_TABLES["mer"])
-    rows = [row for e in experiments for row in measured_rows(e, spec.metrics)]
-    rows += reference_rows(reported, dataset, {e.name for e in experiments})
-    with_part = any(r.part not in ("", "all") for r in rows)
-    columns = ["Method"] + (["Part"] if with_part else []) + ["Data", "Seeds"]
-    for metric in spec.metrics:
-        columns += [f"{metric.label} measured on stand-in", f"{metric.label} measured on real data"]
-        if metric.reported:
-            columns += [f"{metric.label} reported", f"{metric.label} gap (real − reported)"]
-    columns.append("Notes")
-    body = [_table_row(row, spec.metrics, reported, citations, with_part) for row in rows]
-    return Table(columns, body, caption=f"{spec.title}: {dataset}")
-
-
-def _table_row(row: Row, metrics: tuple[MetricColumn, ...], reported: list[Reported], citations: Citations,
-               with_part: bool) -> list[Cell]:
-    kind = "standin" if row.standin else "real"
-    cells = [Cell(row.label)] + ([Cell(row.part)] if with_part else [])
-    cells += [Cell(row.data, style=kind if row.measured else "muted"), Cell(row.seeds)]
-    for metric in metrics:
-        cells += measured_cells(row, metric)
-        if metric.reported:
-            found = lookup(reported, row.lookup_method, row.lookup_dataset, row.protocol, metric.key)
-            if not row.measured and found.value is None:
-                cells += [Cell(DASH, style="muted"), Cell(DASH, style="muted")]
-                continue
-            cells += [reported_cell(found, citations), gap_cell(row, metric, found)]
-    cells.append(Cell(row.notes))
-    return cells
-
-
-def measured_cells(row: Row, metric: MetricColumn) -> list[Cell]:
-    """(stand-in cell, real-data cell): the measured value goes in exactly one of them."""
-    if not row.measured:
-        return [Cell(DASH, style="muted"), Cell(DASH, style="muted")]
-    summary = row.values.get(metric.key)
-    text = summary.text() if summary else "n/a"
-    if row.standin:
-        return [Cell(text, style="standin"), Cell(DASH, style="muted")]
-    return [Cell(DASH, style="muted"), Cell(text, style="real")]
-
-
-def reported_cell(found: Lookup, citations: Citations) -> Cell:
+def reported_text(found: Lookup, citations: Citations, experiment: Experiment) -> Cell:
+    """The paper's number with its reference; under another protocol, the number and why it is not comparable."""
     ref = citations.number(found.citation) if found.citation else None
-    style = "" if found.value is not None and found.comparable else "muted"
-    return Cell(found.text, ref=ref, style=style)
+    if found.value is None:  # a placeholder: the citation is in References, not repeated in every cell
+        return Cell(NOT_ENTERED, ref=ref, style="muted")
+    if not found.comparable:
+        return Cell(f"{found.value:.4f}, {found.note.replace('reported under protocol ', 'reported under ')}; "
+                    f"this run: {experiment.protocol_label}", ref=ref, style="muted")
+    return Cell(f"{found.value:.4f}", ref=ref)
 
 
-def gap_cell(row: Row, metric: MetricColumn, found: Lookup) -> Cell:
-    """Measured on real data minus reported; stand-in rows never get a gap."""
-    if not row.measured:
+def evidence_table(task: str, experiments: list[Experiment], reported: list[Reported],
+                   citations: Citations) -> Table:
+    """One row per experiment of ``task`` (stand-in and real rows apart, each in its colour); see the module doc.
+
+    A reported metric no row has a paper number for gets no column of its own: when no metric has one, a single
+    "Reported" column says "not yet entered" (with the reference of the placeholder, when it names one).
+    """
+    spec = task_table(task)
+    ordered = sorted(experiments, key=lambda e: (e.standin, e.dataset, e.name))
+    paper = [m for m in spec.metrics if m.reported]
+    found = {e.exp_id: {m.key: lookup(reported, e.name, e.dataset, e.protocol, m.key) for m in paper}
+             for e in ordered}
+    with_number = [m for m in paper if any(found[e.exp_id][m.key].value is not None for e in ordered)]
+    columns = ["Method", "Dataset", "Data", "Protocol", "Seeds"] + [m.label for m in spec.metrics]
+    columns += ["Floor", "Evidence", "Capped"]
+    columns += [f"{m.label} reported" for m in with_number] or ["Reported"]
+    columns += [f"{m.label} gap (real − reported)" for m in with_number]
+    columns.append("Notes")
+    body = []
+    for e in ordered:
+        style = data_style(e)
+        judged = verdict(e)
+        row = [Cell(e.name), Cell(e.dataset), Cell(e.data_label, style=style), Cell(e.protocol_label),
+               Cell(seeds_text(e))]
+        row += [Cell(measured_text(summarise(e.values(m.key))), style=style) for m in spec.metrics]
+        row += [Cell(judged.floor_text, style="muted"), Cell(judged.text, style=judged.style),
+                Cell("capped" if e.capped else DASH, style="warn" if e.capped else "muted")]
+        if with_number:
+            row += [reported_text(found[e.exp_id][m.key], citations, e) for m in with_number]
+            row += [gap_cell(e, m, found[e.exp_id][m.key]) for m in with_number]
+        else:
+            citation = next((f.citation for f in found[e.exp_id].values() if f.citation), "")
+            row.append(Cell(NOT_ENTERED if paper else DASH, ref=citations.number(citation), style="muted"))
+        row.append(Cell("; ".join(e.notes)))
+        body.append(row)
+    return drop_empty_columns(Table(columns, body, caption=f"{spec.title}: every experiment run"),
+                              keep=("Method", "Dataset", "Data", "Protocol", "Seeds", "Floor", "Evidence"))
+
+
+def gap_cell(experiment: Experiment, metric: MetricColumn, found: Lookup) -> Cell:
+    """Measured on real data minus reported, under the same protocol only; stand-in rows never get a gap."""
+    if experiment.standin:
         return Cell(DASH, style="muted")
-    if row.standin:
-        return Cell("— (stand-in: no gap)", style="muted")
-    summary = row.values.get(metric.key)
+    summary = summarise(experiment.values(metric.key))
     difference = gap(summary.mean if summary else None, found)
     if difference is None:
         return Cell(DASH, style="muted")
     return Cell(f"{difference:+.4f}", style="gap-neg" if difference < 0 else "gap-pos")
 
 
-def _seeds_text(experiment: Experiment) -> str:
-    seeds = experiment.seeds
-    if not seeds:
-        return str(len(experiment.runs))
-    return str(seeds[0]) if len(seeds) == 1 else f"{len(seeds)} ({', '.join(map(str, seeds))})"
+def drop_empty_columns(table: Table, keep: tuple[str, ...] = ()) -> Table:
+    """The table without the columns whose every cell is empty or a dash (except those in ``keep``)."""
+    if not table.rows:
+        return table
+    shown = [i for i, name in enumerate(table.columns)
+             if name in keep or any(row[i].text not in ("", DASH) for row in table.rows)]
+    return Table([table.columns[i] for i in shown], [[row[i] for i in shown] for row in table.rows], table.caption)
+
+
+def composite_parts_table(experiments: list[Experiment], reported: list[Reported], citations: Citations
+                          ) -> Table | None:
+    """UF1 and UAR of each source dataset's part of a composite's pooled predictions, next to the paper's part
+    numbers (MEGC2019 reports CASME II, SAMM and SMIC apart)."""
+    body = []
+    for e in sorted(experiments, key=lambda e: (e.standin, e.dataset, e.name)):
+        per_part: dict[str, list[dict]] = {}
+        for run in e.runs:
+            for part, scores in composite_parts(run).items():
+                per_part.setdefault(part, []).append(scores)
+        for part, per_seed in sorted(per_part.items()):
+            row = [Cell(e.name), Cell(f"{e.dataset}: {part}"), Cell(e.data_label, style=data_style(e))]
+            for key in ("uf1", "uar"):
+                values = [v for v in (number(s.get(key)) for s in per_seed) if v is not None]
+                row.append(Cell(measured_text(summarise(values)), style=data_style(e)))
+            for key in ("uf1", "uar"):
+                row.append(reported_text(lookup(reported, e.name, f"{e.dataset}:{part}", e.protocol, key), citations,
+                                         e))
+            body.append(row)
+    if not body:
+        return None
+    return Table(["Method", "Part", "Data", "UF1", "UAR", "UF1 reported", "UAR reported"], body,
+                 caption="Composite datasets per source dataset (the same pooled predictions, split by source)")
+
+
+def reported_numbers_table(rows: list[Reported], citations: Citations, caption: str) -> Table | None:
+    """Paper numbers, one row per method, dataset (part) and protocol, one column per metric."""
+    cells: dict[tuple[str, str, str], dict[str, Cell]] = {}
+    metrics: list[str] = []
+    for r in rows:
+        cells.setdefault((r.method, r.dataset, r.protocol), {})[r.metric] = Cell(
+            f"{r.value:.4f}", ref=citations.number(r.citation))
+        if r.metric not in metrics:
+            metrics.append(r.metric)
+    if not cells:
+        return None
+    body = [[Cell(m), Cell(d), Cell(p)] + [by_metric.get(k, Cell(DASH, style="muted")) for k in metrics]
+            for (m, d, p), by_metric in cells.items()]
+    return Table(["Method", "Dataset", "Protocol"] + metrics, body, caption=caption)
+
+
+def reference_only_table(reported: list[Reported], datasets: set[str], shown_methods: set[str],
+                         citations: Citations) -> Table | None:
+    """Paper numbers on the datasets in hand for methods with no experiment here."""
+    rows = [r for r in reported if r.value is not None and r.method not in shown_methods
+            and r.dataset.partition(":")[0] in datasets]
+    return reported_numbers_table(rows, citations, "Reported numbers of methods not run here, on the datasets in "
+                                                   "hand (for reference)")
+
+
+def unmatched_table(reported: list[Reported], datasets: set[str], citations: Citations) -> Table | None:
+    """Reported numbers on datasets with no finished experiment (e.g. Amazon Baby when only stand-ins ran)."""
+    rows = [r for r in reported if r.value is not None and r.dataset.partition(":")[0] not in datasets]
+    return reported_numbers_table(rows, citations, "Reported numbers on datasets without a finished experiment")
+
+
+def negative_controls_table(experiments: list[Experiment]) -> Table:
+    """Control runs (``data.negative_control``): labels permuted or inputs blanked; each must sit at its floor."""
+    body = []
+    for e in experiments:
+        judged = verdict(e)
+        expected = judged.status != "clear"
+        body.append([Cell(e.exp_id), Cell(e.negative_control, style="warn"), Cell(e.data_label, style=data_style(e)),
+                     Cell(e.protocol_label), Cell(seeds_text(e)),
+                     Cell(DASH if judged.value is None else f"{judged.value:.4f}"), Cell(judged.floor_text),
+                     Cell(judged.text + ("" if expected else ": a control above its floor, look for a leak"),
+                          style="" if expected else "warn")])
+    return Table(["Experiment", "Control", "Data", "Protocol", "Seeds", "Headline", "Floor", "Evidence"], body,
+                 caption="Negative controls: runs that must fail (never results); a control clearly above its floor "
+                         "means the pipeline leaks")
 
 
 def per_au_table(experiments: list[Experiment], floors: dict[str, dict[str, float | None]]) -> Table | None:
@@ -263,9 +311,10 @@ def provenance_table(experiments: list[Experiment]) -> Table:
     for e in experiments:
         run = e.reference.run if e.reference else {}
         style = "" if e.status == "complete" else "warn"
+        notes = ([f"negative control: {e.negative_control}"] if e.negative_control != "none" else []) + e.notes
         body.append([Cell(e.exp_id), Cell(e.task or DASH), Cell(e.status, style=style), Cell(e.data_label),
-                     Cell(_seeds_text(e) if e.runs else DASH), Cell(str(run.get("profile", DASH))),
+                     Cell(seeds_text(e) if e.runs else DASH), Cell(str(run.get("profile", DASH))),
                      Cell(str(run.get("git_commit", DASH))[:12]), Cell(str(run.get("seconds", DASH))),
-                     Cell(str(run.get("mlflow_run_id", DASH))), Cell("; ".join(e.notes))])
+                     Cell(str(run.get("mlflow_run_id", DASH))), Cell("; ".join(notes))])
     return Table(["Experiment", "Task", "Status", "Data", "Seeds", "Profile", "Commit", "Seconds", "MLflow run",
                   "Notes"], body, caption="Every experiment the suite knows (configured or found in results/)")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core import metrics as M
+from core.results import write_run_metrics
 
 COMPOSITE_CLASSES = ["negative", "positive", "surprise"]
 
@@ -33,6 +34,7 @@ def predictions(datasets: dict[str, int], n_classes: int, accuracy: float, seed:
 
 def score(table: pd.DataFrame, classes: list[str]) -> dict:
     out = M.classification_report(table["y_true"], table["y_pred"], classes)
+    out.update(M.majority_class_floor(table["y_true"], classes))
     out["per_subject"] = {
         f"{d}/{s}": {"n": int(len(p)), "accuracy": M.accuracy(p["y_true"], p["y_pred"]),
                      "uf1": M.uf1(p["y_true"], p["y_pred"], len(classes))}
@@ -43,15 +45,16 @@ def score(table: pd.DataFrame, classes: list[str]) -> dict:
 
 def write_result(results: Path, exp_id: str, metrics: dict, *, seed: int = 0, profile: str = "default",
                  standin: bool = True, task: str = "mer", protocol: str = "loso", table: pd.DataFrame | None = None,
-                 seed_dir: bool = False, extra: dict | None = None) -> Path:
-    """results/<name>/<dataset>/ (or its seeds/<seed>/) with metrics.json, run.json and predictions.csv."""
+                 seed_dir: bool = False, extra: dict | None = None, run_extra: dict | None = None) -> Path:
+    """results/<name>/<dataset>/ (or its seeds/<seed>/) with metrics.json, details.json, run.json and
+    predictions.csv; ``run_extra`` adds run.json fields (``negative_control``, ``standin_note``, ...)."""
     name, dataset = exp_id.split("/")
     folder = results / name / dataset / ("seeds/" + str(seed) if seed_dir else "")
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "metrics.json").write_text(json.dumps({**metrics, "standin": standin}))
+    write_run_metrics(folder, task, {**metrics, "standin": standin})  # metrics.json + details.json, as the runner
     run = {"experiment": exp_id, "method": name.split("-")[0], "dataset": dataset, "seed": seed, "task": task,
            "protocol": protocol, "profile": profile, "standin": standin, "mlflow_run_id": "",
-           "tracking_uri": "", "git_commit": "test", "seconds": 1.0}
+           "tracking_uri": "", "git_commit": "test", "seconds": 1.0, **(run_extra or {})}
     (folder / "run.json").write_text(json.dumps(run))
     if table is not None:
         table.to_csv(folder / "predictions.csv", index=False)

@@ -94,11 +94,11 @@ def test_resuming_from_a_checkpoint_of_another_method_is_a_clear_error(project):
 def test_lightning_info_banners_are_filtered_but_its_warnings_and_our_logs_are_not():
     import logging
 
-    from experiments.cli import quiet_lightning
+    from experiments.cli import quiet_libraries
 
     def record(name, level):
         return logging.LogRecord(name, level, __file__, 1, "msg", None, None)
 
-    assert not quiet_lightning(record("lightning.pytorch.utilities.rank_zero", logging.INFO))
-    assert quiet_lightning(record("lightning.pytorch.trainer", logging.WARNING))
-    assert quiet_lightning(record("experiments.runner", logging.INFO))
+    assert not quiet_libraries(record("lightning.pytorch.utilities.rank_zero", logging.INFO))
+    assert quiet_libraries(record("lightning.pytorch.trainer", logging.WARNING))
+    assert quiet_libraries(record("experiments.runner", logging.INFO))

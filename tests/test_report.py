@@ -16,7 +16,7 @@ from experiments import registry
 from experiments.baselines import refresh as baselines_refresh
 from experiments.catalogue import SuiteCatalogue
 from experiments.cli import main
-from reports import plots, regression, tables
+from reports import evidence, plots, regression, tables
 from reports.build import ReportOptions, build_report
 from reports.document import Table
 from reports.reported import NOT_ENTERED, load_reported, lookup
@@ -32,80 +32,103 @@ def _options(root: Path, **kw) -> ReportOptions:
                          catalogue=SuiteCatalogue(), **kw)
 
 
-def _table(experiments, task="mer", dataset="composite") -> Table:
-    chosen = [e for e in experiments if e.dataset == dataset and e.status == "complete"]
-    return tables.comparison_table(task, dataset, chosen, load_reported(REPORTED), tables.Citations())
+def _table(experiments, task="mer") -> Table:
+    chosen = [e for e in experiments if e.task == task and e.status == "complete"]
+    return tables.evidence_table(task, chosen, load_reported(REPORTED), tables.Citations())
 
 
-def _row(table: Table, method: str, part: str | None = None) -> dict:
+def _row(table: Table, method: str, dataset: str | None = None) -> dict:
     for row in table.rows:
         cells = dict(zip(table.columns, row))
-        if cells["Method"].text == method and (part is None or cells["Part"].text == part):
+        if cells["Method"].text == method and (dataset is None or cells["Dataset"].text == dataset):
             return {k: c.text for k, c in cells.items()}
-    raise AssertionError(f"no row {method} {part} in {[r[0].text for r in table.rows]}")
+    raise AssertionError(f"no row {method} {dataset} in {[r[0].text for r in table.rows]}")
 
 
-# ---------------------------------------------------------------- tables, stand-in marking, gaps
+def _cells(table: Table, method: str) -> dict:
+    row = next(r for r in table.rows if r[0].text == method)
+    return dict(zip(table.columns, row))
 
 
-def test_standin_and_real_numbers_never_share_a_column_and_only_real_has_a_gap(tmp_path):
+# ---------------------------------------------------------------- evidence at a glance: tables, stand-in marking, gaps
+
+
+def test_standin_and_real_rows_are_marked_and_only_real_has_a_gap(tmp_path):
     results = tmp_path / "results"
     standin, _ = write_composite(results, "ststnet/composite", 0.7, standin=True)
     real, _ = write_composite(results, "lbptop_svm/composite", 0.5, standin=False, seed=3)
     table = _table(discover(results, []))
 
-    fake = _row(table, "ststnet", "all")
-    assert fake["Data"] == "stand-in (synthetic)"
-    assert fake["UF1 measured on stand-in"] == f"{standin['uf1']:.4f}"
-    assert fake["UF1 measured on real data"] == "—"
-    assert fake["UF1 reported"] == "0.7353"  # shown for reference ...
-    assert "no gap" in fake["UF1 gap (real − reported)"]  # ... never compared
+    fake, fake_cells = _row(table, "ststnet"), _cells(table, "ststnet")
+    assert fake["Data"] == "stand-in (synthetic)" and fake_cells["UF1"].style == "standin"
+    assert fake["UF1"] == f"{standin['uf1']:.4f}" and fake["Protocol"] == "LOSO"
+    assert fake["UF1 reported"] == "0.7353" and fake_cells["UF1 reported"].ref  # the paper's number, cited ...
+    assert fake["UF1 gap (real − reported)"] == "—"  # ... never compared with a stand-in
 
-    measured = _row(table, "lbptop_svm", "all")
-    assert measured["Data"] == "real"
-    assert measured["UF1 measured on stand-in"] == "—"
-    assert measured["UF1 measured on real data"] == f"{real['uf1']:.4f}"
+    measured, cells = _row(table, "lbptop_svm"), _cells(table, "lbptop_svm")
+    assert measured["Data"] == "real" and cells["UF1"].style == "real"
+    assert measured["UF1"] == f"{real['uf1']:.4f}" and measured["Acc"] == f"{real['accuracy']:.4f}"
     assert measured["UF1 gap (real − reported)"] == f"{real['uf1'] - HTNET_LBPTOP_UF1:+.4f}"
-    assert measured["Acc measured on real data"] == f"{real['accuracy']:.4f}"
     assert "Acc reported" not in table.columns  # no paper reports accuracy here
+    assert [r[0].text for r in table.rows] == ["lbptop_svm", "ststnet"]  # real rows first, stand-in rows apart
+    assert "Capped" not in table.columns  # nothing capped: the column is left out
 
 
-def test_composite_rows_per_source_dataset_score_the_pooled_predictions(tmp_path):
+def test_only_real_data_columns_appear_when_they_are_filled(tmp_path):
     results = tmp_path / "results"
-    _, table_rows = write_composite(results, "lbptop_svm/composite", 0.6, standin=False)
+    write_composite(results, "ststnet/composite", 0.7, standin=True)
     table = _table(discover(results, []))
-    samm = table_rows[table_rows["dataset"] == "samm"]
-    expected = M.uf1(samm["y_true"], samm["y_pred"], 3)
-    row = _row(table, "lbptop_svm", "samm")
-    assert row["UF1 measured on real data"] == f"{expected:.4f}"
+    assert not any("gap" in c for c in table.columns)  # no real data: no gap column
+    assert {"Method", "Dataset", "Data", "Protocol", "Seeds", "UF1", "UAR", "Floor", "Evidence"} <= set(table.columns)
+
+
+def test_composite_parts_score_the_pooled_predictions_and_other_methods_are_listed(tmp_path):
+    results = tmp_path / "results"
+    _, rows = write_composite(results, "lbptop_svm/composite", 0.6, standin=False)
+    experiments = discover(results, [])
+    reported, citations = load_reported(REPORTED), tables.Citations()
+    parts = tables.composite_parts_table(experiments, reported, citations)
+    samm = rows[rows["dataset"] == "samm"]
+    row = next(dict(zip(parts.columns, (c.text for c in r))) for r in parts.rows if r[1].text == "composite: samm")
+    assert row["UF1"] == f"{M.uf1(samm['y_true'], samm['y_pred'], 3):.4f}"
     assert row["UF1 reported"] == "0.3954"  # HTNet's SAMM column for LBP-TOP
-    assert row["UF1 gap (real − reported)"] == f"{expected - 0.3954:+.4f}"
-    # methods only the paper reports appear as reference rows, with no measured number
-    htnet = _row(table, "HTNet (reported only)", "all")
-    assert htnet["UF1 reported"] == "0.8603" and htnet["UF1 measured on real data"] == "—"
+    others = tables.reference_only_table(reported, {"composite"}, {"lbptop_svm"}, citations)
+    htnet = next(dict(zip(others.columns, (c.text for c in r))) for r in others.rows
+                 if r[0].text == "HTNet" and r[1].text == "composite")
+    assert htnet["uf1"] == "0.8603" and not any(r[0].text == "lbptop_svm" for r in others.rows)
 
 
-def test_unentered_and_other_protocol_numbers_are_said_so(tmp_path):
+def test_unentered_numbers_cite_once_and_other_protocols_are_never_comparable(tmp_path):
     results = tmp_path / "results"
     table5 = predictions({"casme2": 30}, 5, 0.8)
     write_result(results, "ststnet/casme2", score(table5, list("abcde")), table=table5)
     write_result(results, "dere_grl/casme2", score(table5, list("abcde")), table=table5)
-    table = _table(discover(results, []), dataset="casme2")
-    assert _row(table, "ststnet")["UF1 reported"] == NOT_ENTERED
-    assert _row(table, "dere_grl")["UF1 reported"].startswith(NOT_ENTERED + " (Wei et al., DeRe-GRL")
+    table = _table(discover(results, []))
+    assert table.columns.count("Reported") == 1  # no paper number for any row: one column, not one per metric
+    assert _row(table, "ststnet")["Reported"] == NOT_ENTERED
+    dere = _cells(table, "dere_grl")["Reported"]
+    assert dere.text == NOT_ENTERED and dere.ref is not None  # the citation once, in References
     rows = load_reported(REPORTED)
     other = lookup(rows, "ststnet", "composite", "loso-5class", "uf1")
     assert not other.comparable and "not comparable" in other.text
 
+    # a subject k-fold result on real data next to the paper's LOSO number: said so, and no gap
+    write_composite(results, "lbptop_svm/composite", 0.6, standin=False, protocol="subject_kfold")
+    table = _table(discover(results, []))
+    row = _row(table, "lbptop_svm")
+    assert row["Protocol"].startswith("subject k-fold")
+    assert row["UF1 reported"].startswith("0.5882, reported under loso-3class: not comparable; this run: subject")
+    assert "UF1 gap (real − reported)" not in row  # the only real row has no comparable number: no gap column
+
 
 def test_movielens_is_a_standin_even_without_the_synthetic_flag(tmp_path):
     results = tmp_path / "results"
-    rec = {"recall@10": 0.1, "recall@20": 0.2, "ndcg@10": 0.05, "ndcg@20": 0.07}
+    rec = {"recall@10": 0.1, "recall@20": 0.2, "ndcg@10": 0.05, "ndcg@20": 0.07, "popularity_recall@20": 0.1}
     write_result(results, "mgcn/movielens", rec, standin=False, task="rec", protocol="")
-    table = _table(discover(results, []), task="rec", dataset="movielens")
-    row = _row(table, "mgcn")
-    assert row["Data"] == "stand-in (MovieLens-100k)"
-    assert row["R@20 measured on stand-in"] == "0.2000" and row["R@20 measured on real data"] == "—"
+    row = _row(_table(discover(results, []), task="rec"), "mgcn")
+    assert row["Data"] == "stand-in (MovieLens-100k)" and row["R@20"] == "0.2000"
+    assert row["Protocol"] == "split, full ranking"
+    assert row["Evidence"].startswith("clear (2.00x")
 
 
 def test_seeds_give_mean_and_std_and_other_profiles_stay_out(tmp_path):
@@ -118,8 +141,43 @@ def test_seeds_give_mean_and_std_and_other_profiles_stay_out(tmp_path):
     (experiment,) = discover(results, [])
     assert experiment.seeds == [0, 1, 2]
     assert any("seed 7 left out" in note for note in experiment.notes)
-    expected = f"{np.mean(values):.4f} ± {np.std(values, ddof=1):.4f} (n=3)"
-    assert _row(_table([experiment]), "ststnet", "all")["UF1 measured on stand-in"] == expected
+    row = _row(_table([experiment]), "ststnet")
+    assert row["UF1"] == f"{np.mean(values):.4f} ± {np.std(values, ddof=1):.4f}" and row["Seeds"] == "3 (0, 1, 2)"
+
+
+def test_floors_and_the_evidence_margin(tmp_path):
+    results = tmp_path / "results"
+    table5 = predictions({"casme2": 40}, 5, 1.0)
+    truth = table5["y_true"].to_numpy()
+    at_floor = table5.assign(y_pred=0)  # always one class: the majority (a tie goes to the first class)
+    write_result(results, "ststnet/casme2", score(at_floor, list("abcde")), table=at_floor)
+    good = score(table5, list("abcde"))
+    write_result(results, "geograph/casme2", good, table=table5)
+    old = {k: v for k, v in good.items() if not k.startswith("majority")}  # a run written before the floors
+    write_result(results, "dere_grl/casme2", old, table=table5)
+    table = _table(discover(results, []))
+    floor = M.majority_class_floor(truth, list("abcde"))["majority_uf1"]
+    assert _row(table, "ststnet")["Floor"] == f"majority-class UF1 {floor:.4f}"
+    assert _row(table, "ststnet")["Evidence"].startswith("at floor")
+    assert _row(table, "geograph")["Evidence"].startswith("clear")
+    assert _row(table, "dere_grl")["Floor"] == _row(table, "geograph")["Floor"]  # from the confusion matrix
+
+    judge = evidence.judge
+    rule = evidence.RULES["mer"]
+    assert judge(0.30, 0.20, rule) == evidence.BELOW_MARGIN and judge(0.36, 0.20, rule) == evidence.CLEAR
+    assert judge(0.21, 0.20, rule) == evidence.AT_FLOOR and judge(0.10, 0.20, rule) == evidence.AT_FLOOR
+    rec = evidence.RULES["rec"]
+    assert judge(0.11, 0.10, rec) == evidence.BELOW_MARGIN and judge(0.12, 0.10, rec) == evidence.CLEAR
+    assert judge(0.5, None, rule) == evidence.NO_FLOOR
+
+
+def test_capped_runs_are_marked(tmp_path):
+    results = tmp_path / "results"
+    rec = {"recall@10": 0.1, "recall@20": 0.2, "ndcg@10": 0.05, "ndcg@20": 0.07, "capped": True}
+    write_result(results, "mgcn/recsynth", rec, task="rec", protocol="")
+    write_result(results, "vbpr/recsynth", {**rec, "capped": False}, task="rec", protocol="")
+    table = _table(discover(results, []), task="rec")
+    assert _row(table, "mgcn")["Capped"] == "capped" and _row(table, "vbpr")["Capped"] == "—"
 
 
 def test_reported_csv_is_valid_and_bad_rows_name_the_row(tmp_path):
@@ -154,6 +212,87 @@ def _html_images_and_links(text: str) -> tuple[list[str], list[str]]:
     parser = Collect()
     parser.feed(text)
     return parser.images, parser.links
+
+
+def test_negative_controls_never_appear_among_results_and_the_check_treats_them_like_any_run(project):
+    results = project / "results"
+    write_composite(results, "ststnet/composite", 0.7)
+    control = {"negative_control": "permuted_labels"}
+    write_composite(results, "lbptop_svm/composite", 0.34, run_extra=control)
+    write_composite(results, "ststnet/composite", 0.3, seed=5, seed_dir=True, run_extra=control)
+    experiments = discover(results, [])
+    reference = next(e for e in experiments if e.name == "ststnet")
+    assert reference.seeds == [0] and any("negative control 'permuted_labels'" in n for n in reference.notes)
+
+    md = build_report(_options(project), configured=[]).markdown.read_text()
+    glance = md[md.index("Evidence at a glance"):md.index("### Data")]
+    assert "| ststnet | composite |" in glance and "lbptop_svm" not in glance
+    controls = md[md.index("### Negative controls"):md.index("### Methods and faithfulness")]
+    assert "| lbptop_svm/composite | permuted_labels |" in controls
+    after = md[md.index("### Methods and faithfulness"):md.index("### Runs and provenance")]
+    assert "lbptop_svm/composite" not in after  # no figures, parts or tables of a control anywhere else
+
+    baselines = {"profile": "default", "experiments": {"lbptop_svm/composite": {
+        "standin": True, "metrics": {"uf1": {"mean": 0.6, "std": 0.01, "low": 0.55, "high": 0.65, "n": 3}}}}}
+    rows = regression.check(results, baselines)
+    assert [r.status for r in rows if r.experiment == "lbptop_svm/composite"] == ["DROP"]
+
+
+def _calibration(root: Path, chosen=None) -> None:
+    runs = [{"knob": "amplitude_scale", "value": v, "seed": s, "size": 1.0, "fixed": {},
+             "fast": {"all": {"uf1": u, "uar": u + 0.01, "accuracy": u}, "casme2": {"uf1": u + 0.05},
+                      "samm": {"uf1": u - 0.05}, "smic": {"uf1": u}, "n_samples": 444, "n_subjects": 73}}
+            for v, s, u in ((0.25, 0, 0.53), (0.45, 0, 0.589), (0.45, 1, 0.687), (1.0, 0, 0.663))]
+    data = {"anchor": {"experiment": "lbptop_svm/composite", "uf1": 0.5882, "uar": 0.5785, "source": "HTNet"},
+            "runs": runs, **({"chosen": chosen} if chosen is not None else {})}
+    path = root / "benchmarks" / "results" / "calibration.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+def test_data_section_shows_origins_calibration_at_the_chosen_value_and_caveats(project):
+    results = project / "results"
+    note = {"standin_note": "synthetic clips calibrated against one anchor"}
+    write_composite(results, "ststnet/composite", 0.7, run_extra=note)
+    write_composite(results, "lbptop_svm/composite", 0.5, standin=False)
+    raw = project / "data" / "raw" / "casme2"
+    raw.mkdir(parents=True)
+    (raw / "SYNTHETIC.json").write_text(json.dumps({"generator": "affect synth", "version": 3, "seed": 11,
+                                                    "parameters": {"subjects": 26, "clips": 255,
+                                                                   "difficulty": {"amplitude_scale": 0.45}}}))
+    _calibration(project)
+    md = build_report(_options(project), configured=[]).markdown.read_text()
+    data = md[md.index("### Data"):md.index("### Methods and faithfulness")]
+    assert "| Micro-expression recognition | composite | stand-in (synthetic) | 1 | 72 | — |" in data
+    assert "| Micro-expression recognition | composite | real | 1 | 72 | — |" in data
+    assert "| casme2 | affect synth v3 | 11 | 26 subjects, 255 clips | amplitude_scale=0.45 |" in data
+    assert "Chosen: amplitude_scale=0.45 (data/raw/casme2/SYNTHETIC.json)" in data
+    rows = [line for line in data.splitlines() if line.startswith("| amplitude_scale=")]
+    assert rows == ["| amplitude_scale=0.45 | 0 | 1.0 | 444 (73 subjects) | 0.5890 | 0.5990 | 0.6390 | 0.5390 | "
+                    "0.5890 | — | +0.0008 |",
+                    "| amplitude_scale=0.45 | 1 | 1.0 | 444 (73 subjects) | 0.6870 | 0.6970 | 0.7370 | 0.6370 | "
+                    "0.6870 | — | +0.0988 |"]
+    assert "0.25 → 0.530, 0.45 → 0.638 (n=2), 1 → 0.663" in data
+    assert "composite: synthetic clips calibrated against one anchor" in data  # the caveat, once per dataset
+
+    _calibration(project, chosen={"knob": "amplitude_scale", "value": 1.0})  # chosen elsewhere than on disk
+    md = build_report(_options(project), configured=[]).markdown.read_text()
+    assert "Chosen: amplitude_scale=1.0 (calibration.json `chosen`)" in md
+    assert "The stand-ins on disk were written with another value: casme2: amplitude_scale=0.45" in md
+
+
+def test_methods_table_says_how_non_paper_defaults_were_chosen(project):
+    results = project / "results"
+    write_composite(results, "ststnet/composite", 0.7, run_extra={"faithfulness": "a note", "defaults_chosen":
+                                                                            "fixed a priori: test"})
+    write_composite(results, "geograph/composite", 0.7)
+    md = build_report(_options(project), configured=[]).markdown.read_text()
+    methods = md[md.index("### Methods and faithfulness"):]
+    row = next(line for line in methods.splitlines() if line.startswith("| ststnet |"))
+    assert row.endswith("| fixed a priori: test |")
+    declared = registry.method("geograph").defaults_chosen or "not stated"
+    assert next(line for line in methods.splitlines() if line.startswith("| geograph |")).endswith(
+        f"| {declared} |")
 
 
 def test_report_survives_missing_partial_and_broken_results_and_html_is_self_contained(project):
@@ -260,9 +399,10 @@ def test_end_to_end_with_real_runs_a_second_seed_and_mlflow_curves(project):
     assert {"lbptop_svm__casme2__confusion.png", "lbptop_svm__casme2__curves.png",
             "lbptop_svm__casme2__per_subject.png"} <= names
     values = [first["uf1"], second.metrics["uf1"]]
-    expected = f"{np.mean(values):.4f} ± {np.std(values, ddof=1):.4f} (n=2)"
+    expected = f"{np.mean(values):.4f} ± {np.std(values, ddof=1):.4f}"
     md = summary.markdown.read_text()
-    assert f"| lbptop_svm | stand-in (synthetic) | 2 (0, 1) | {expected} | — |" in md
+    assert f"| lbptop_svm | casme2 | stand-in (synthetic) | LOSO (2 folds) | 2 (0, 1) | {expected} |" in md
+    assert "casme2: synthetic clips calibrated against one anchor" in md  # the stand-in caveat, via run.json
 
 
 def test_cli_builds_the_report(project, capsys):
@@ -282,6 +422,8 @@ def test_tolerance_band():
     flat = regression.tolerance_band([0.7, 0.7], k_sigma=3, min_tolerance=0.02)
     assert (flat.low, flat.high) == (pytest.approx(0.68), pytest.approx(0.72))
     assert regression.tolerance_band([0.99, 1.0]).high == 1.0
+    wide = regression.tolerance_band([0.40, 0.50, 0.60], k_sigma=3, min_tolerance=0.02, max_tolerance=0.06)
+    assert (wide.low, wide.high) == (pytest.approx(0.44), pytest.approx(0.56))  # capped at +-0.06
 
 
 def _baselines(results: Path) -> dict:
@@ -348,7 +490,9 @@ def test_committed_baselines_are_computed_not_typed():
     assert data["profile"] == "quick"
     for exp_id, entry in data["experiments"].items():
         for band in entry["metrics"].values():
-            again = regression.tolerance_band(band["values"], data["k_sigma"], data["min_tolerance"])
+            again = regression.tolerance_band(band["values"], data["k_sigma"], data["min_tolerance"],
+                                              data.get("max_tolerance", 1.0))
+            assert band["high"] - band["low"] <= 2 * data.get("max_tolerance", regression.MAX_TOLERANCE) + 1e-9
             assert (band["low"], band["high"]) == (pytest.approx(again.low), pytest.approx(again.high)), exp_id
 
 

@@ -1,11 +1,16 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 from processed_fixture import write_processed
 
 from core.errors import ConfigError, MissingStageOutput
+from core.results import read_run_metrics, split_metrics, write_run_metrics
+from experiments import registry
 from experiments.runner import train
+from rawdata.datasets import DATASETS
 
 
 def test_ststnet_loso_end_to_end(project):
@@ -13,10 +18,16 @@ def test_ststnet_loso_end_to_end(project):
     metrics = train("ststnet/casme2", ["trainer.max_epochs=8"])
     out = project / "results" / "ststnet" / "casme2"
     saved = json.loads((out / "metrics.json").read_text())
-    for key in ("uf1", "uar", "accuracy", "n_samples", "n_folds"):
-        assert key in saved
+    # metrics.json (the DVC metric) holds the headline numbers and their floors only; details.json the rest
+    assert set(saved) == {"uf1", "uar", "accuracy", "majority_uf1", "majority_accuracy", "n_samples", "n_folds",
+                          "standin"}
+    details = json.loads((out / "details.json").read_text())
+    assert {"per_subject", "per_class_f1", "confusion_matrix", "class_names", "fold_seconds"} <= set(details)
+    assert not set(saved) & set(details) and read_run_metrics(out) == {**details, **saved}
     assert saved["n_folds"] == 4 and saved["n_samples"] == 24
     assert saved["standin"] is True
+    truth_counts = np.sum(details["confusion_matrix"], axis=1)  # rows: the pooled test labels
+    assert saved["majority_accuracy"] == pytest.approx(truth_counts.max() / truth_counts.sum())
     preds = pd.read_csv(out / "predictions.csv")
     assert list(preds.columns[:6]) == ["sample_id", "dataset", "subject", "fold", "y_true", "y_pred"]
     assert {f"score_{c}" for c in ("happiness", "others")} <= set(preds.columns)
@@ -27,6 +38,66 @@ def test_ststnet_loso_end_to_end(project):
     assert metrics["uf1"] > 0.5
     run = json.loads((out / "run.json").read_text())
     assert run["mlflow_run_id"] and run["standin"] is True
+    assert run["negative_control"] == "none" and run["max_epochs"] == 8 and run["validation"] == "none"
+    assert run["standin_note"] == DATASETS["casme2"].standin_note and "calibrated" in run["standin_note"]
+    assert run["defaults_chosen"] == registry.method("ststnet").defaults_chosen
+
+
+def _scored(task: str) -> dict:
+    """What the fold loop returns for ``task``: score() of pooled predictions, folds, timings, valid_ scores."""
+    from experiments.tasks.folds import score, validation_scores
+
+    rng = np.random.default_rng(0)
+    classes, disguises, aus = ["a", "b", "c", "d", "e", "f"], ["x", "y"], ["1", "2", "4"]
+    cfg = OmegaConf.create({"data": {"classes": classes, "disguise_classes": disguises, "aus": aus}, "model": {}})
+    n = 40
+    table = pd.DataFrame({"sample_id": [f"s{i}" for i in range(n)], "dataset": "d",
+                          "subject": [str(i % 4) for i in range(n)], "fold": "f",
+                          "y_true": rng.integers(0, 6, n), "y_pred": rng.integers(0, 6, n)})
+    for name in classes:
+        table[f"score_{name}"] = rng.random(n)
+    table["disguise_true"], table["disguise_pred"] = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    for name in aus:
+        table[f"au_true_{name}"], table[f"au_score_{name}"] = rng.integers(0, 2, n), rng.random(n)
+    metrics = score(task, table, None, cfg)
+    metrics.update({"n_folds": 4, "fold_seconds": {"f": 1.0}, "standin": True},
+                   **validation_scores(task, table, None, cfg))
+    return metrics
+
+
+FOLD_HEADLINES = {
+    "mer": {"uf1", "uar", "accuracy"},
+    "masked": {"uf1", "uar", "accuracy", "disguise_uf1", "disguise_uar"},
+    "gesture": {"uf1", "uar", "accuracy", "top1", "top5"},
+    "au": {"mean_au_f1", "label_free_uf1", "label_free_uar"},
+}
+
+
+@pytest.mark.parametrize("task", sorted(FOLD_HEADLINES))
+def test_metrics_json_holds_the_headline_set_of_each_task_and_details_json_the_rest(tmp_path, task):
+    metrics = _scored(task)
+    write_run_metrics(tmp_path, task, metrics)
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    floors = {"all_positive_floor"} if task == "au" else {"majority_uf1", "majority_accuracy"}
+    expected = FOLD_HEADLINES[task] | floors | {f"valid_{k}" for k in FOLD_HEADLINES[task]} | {
+        "n_samples", "n_folds", "standin"}
+    assert set(saved) == expected
+    details = json.loads((tmp_path / "details.json").read_text())
+    assert set(details) == set(metrics) - expected  # everything else, nothing lost
+    assert "fold_seconds" in details and ("per_subject" in details or task == "au")
+
+
+def test_recommendation_headline_set():
+    metrics = {"recall@10": 0.1, "recall@20": 0.2, "recall@50": 0.3, "ndcg@10": 0.1, "ndcg@20": 0.1,
+               "ndcg@50": 0.2, "valid_recall@20": 0.2, "valid_recall@50": 0.3, "n_test_users": 9, "best_epoch": 3,
+               "stopped_epoch": 8, "capped": False, "popularity_recall@20": 0.05, "epochs": 9,
+               "train_seconds": 2.0, "seconds_per_epoch": 0.2, "attribution_informative_share_image": 0.4,
+               "standin": True}
+    headline, details = split_metrics("rec", metrics)
+    assert set(headline) == {"recall@10", "recall@20", "ndcg@10", "ndcg@20", "valid_recall@20", "n_test_users",
+                             "best_epoch", "stopped_epoch", "capped", "popularity_recall@20", "standin"}
+    assert set(details) == {"recall@50", "ndcg@50", "valid_recall@50", "epochs", "train_seconds",
+                            "seconds_per_epoch", "attribution_informative_share_image"}
 
 
 def test_lbptop_svm_separable(project):

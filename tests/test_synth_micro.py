@@ -281,7 +281,7 @@ def test_the_synth_command_writes_a_standin_with_its_options(tmp_path, capsys):
 
     out = tmp_path / "smic"
     code = main(["synth", "smic", "--out", str(out), "--subjects", "1", "--clips-per-subject", "2", "--seed", "4",
-                 "--workers", "1", "--set", "noise_sigma=0", "--set", "jpeg_quality=[90, 90]"])
+                 "--workers", "1", "--set", "noise_sigma=0", "--set", "jpeg_quality=[90, 90]", "--json"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     marker = json.loads((out / "SYNTHETIC.json").read_text())
@@ -289,6 +289,16 @@ def test_the_synth_command_writes_a_standin_with_its_options(tmp_path, capsys):
     assert marker["seed"] == 4 and marker["parameters"]["difficulty"]["noise_sigma"] == 0
     assert marker["parameters"]["difficulty"]["jpeg_quality"] == [90, 90]
     assert parse("smic", out).usable
+
+
+def test_the_synth_command_prints_one_summary_line(tmp_path, capsys):
+    from experiments.cli import main
+
+    out = tmp_path / "smic"
+    args = ["--subjects", "1", "--clips-per-subject", "2", "--workers", "1"]
+    assert main(["synth", "smic", "--out", str(out), *args]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert len(printed) == 1 and printed[0].startswith(f"synth smic -> {out}: subjects 1, samples 2")
 
 
 def test_the_synth_command_rejects_a_malformed_setting(tmp_path, capsys):

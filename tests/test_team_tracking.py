@@ -103,5 +103,6 @@ def test_train_logs_to_a_postgres_backed_tracking_server(project, tmp_path):
     assert n_runs_in_db == len(runs)
     parent = next(r for r in runs if r["info"]["run_id"] == run_info["mlflow_run_id"])
     assert {m["key"] for m in parent["data"]["metrics"]} >= {"uf1", "uar", "accuracy"}
-    assert {f["path"] for f in artifacts.get("files", [])} >= {"config.yaml", "metrics.json", "predictions.csv"}
+    assert {f["path"] for f in artifacts.get("files", [])} >= {"config.yaml", "metrics.json", "details.json",
+                                                                 "predictions.csv"}
     assert list((tmp_path / "artifacts").rglob("config.yaml")), "artifacts go to the local artifact store"

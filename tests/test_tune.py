@@ -7,6 +7,7 @@ import pytest
 from processed_fixture import write_processed
 
 from core.errors import ConfigError
+from core.results import read_run_metrics
 from experiments.cli import main
 from experiments.tuning import choose, grid_trials, parse_grid, split_values, validation_score
 
@@ -24,8 +25,8 @@ def assert_chosen_is_validation_argmax(out, metric, grid_key):
     best = table.loc[table[metric].idxmax()]  # idxmax: the first row among equal maxima
     assert summary["metric"] == metric and summary["chosen_trial"] == best["trial"]
     assert table["chosen"].tolist() == [trial == best["trial"] for trial in table["trial"]]
-    main_metrics = json.loads((out / "metrics.json").read_text())
-    trial_metrics = json.loads((out / "tuning" / best["trial"] / "metrics.json").read_text())
+    main_metrics = read_run_metrics(out)
+    trial_metrics = read_run_metrics(out / "tuning" / best["trial"])
     assert main_metrics["selection_metric"] == metric
     assert main_metrics["selected"] == {grid_key: pytest.approx(best[grid_key])}
     assert main_metrics[metric] == trial_metrics[metric] == pytest.approx(best[metric])
@@ -47,7 +48,7 @@ def test_fold_task_tunes_on_pooled_inner_validation(project, capsys):
     # validation and test pools are different samples: the inner-validation subjects of 2 folds vs their test ones
     assert main_metrics["valid_n_samples"] == 2 * 4 and main_metrics["n_samples"] == 2 * 4
     for trial in table["trial"]:
-        trial_metrics = json.loads((out / "tuning" / trial / "metrics.json").read_text())
+        trial_metrics = read_run_metrics(out / "tuning" / trial)
         assert 0.0 <= trial_metrics["valid_uf1"] <= 1.0 and "selected" not in trial_metrics
         assert (project / "checkpoints" / "ststnet" / "casme2" / "tuning" / trial).is_dir()
     assert (out / "predictions.csv").is_file()
@@ -66,7 +67,7 @@ def test_a_failed_trial_is_recorded_the_rest_continue_and_runs_are_tagged(projec
     table, summary = read_tuning(out)
     assert table["status"].tolist() == ["failed", "ok"] and "two datasets" in table["error"][0]
     assert summary["chosen"] == {"protocol.name": "loso"} and summary["n_failed"] == 1
-    assert json.loads((out / "metrics.json").read_text())["selected"] == {"protocol.name": "loso"}
+    assert read_run_metrics(out)["selected"] == {"protocol.name": "loso"}
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     experiments = [e.experiment_id for e in client.search_experiments()]
     runs = client.search_runs(experiments, "tags.tuning = 'ststnet/casme2'")

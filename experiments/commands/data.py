@@ -24,7 +24,8 @@ def register(sub):
     check.add_argument("--images", choices=("all", "key", "none"), default="all",
                        help="decode every frame (all), only onset/apex/offset frames (key), or none")
     check.add_argument("--out", default=None,
-                       help="also write the JSON report to this file (written only when the dataset is usable)")
+                       help="write the JSON report to this file (only when the dataset is usable) and print one "
+                       "summary line instead of the report (problems are still printed)")
     check.set_defaults(func=run_check)
 
     convert = commands.add_parser("convert", help="convert a label file once into the suite's plain format")
@@ -34,11 +35,13 @@ def register(sub):
 
 
 def run_check(args) -> int:
-    from rawdata.check import check_dataset, format_report
+    from rawdata.check import check_dataset, format_report, summary_line
 
     report = check_dataset(args.format, args.root, images=args.images)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, default=str))
+    elif args.out and not report.problems:
+        print(summary_line(report))
     else:
         print(format_report(report))
     if args.out and report.usable:

@@ -14,7 +14,7 @@ def register(sub) -> None:
         description="Run an experiment once per combination of the --grid values (cartesian product), each into "
         "results/<name>/<dataset>/tuning/<slug>/, choose the highest validation score (ties: the first "
         "combination in grid order; test metrics are never read) and copy that run to results/<name>/<dataset>/ "
-        "with `selected` in its metrics.json. Writes tuning.csv and tuning.json there. Fold tasks are tuned "
+        "with `selected` in its details.json. Writes tuning.csv and tuning.json there. Fold tasks are tuned "
         "with protocol.validation=inner.",
     )
     p.add_argument("experiment", help="<name>/<dataset>, e.g. mgcn/recsynth (see `affect list`)")

@@ -21,6 +21,7 @@ import shutil
 import time
 import warnings
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from tqdm import tqdm
 
 from core import metrics as M
 from core.errors import AffectError
@@ -74,7 +76,8 @@ def run(prepared: Prepared, ctx) -> dict:
     if not ctx.resume and ctx.checkpoint_dir.exists():
         shutil.rmtree(ctx.checkpoint_dir)
     tables, valid_tables, interpretations, fold_seconds = [], [], {}, {}
-    for number, fold in enumerate(prepared.folds):
+    folds = tqdm(prepared.folds, desc=cfg.experiment, unit="fold", disable=None, leave=False)  # a terminal only
+    for number, fold in enumerate(folds):
         done = fold_dir / f"{number:03d}.csv"
         valid_done = fold_dir / "valid" / f"{number:03d}.csv"  # a sub-folder: folds/*.csv counts finished folds
         if ctx.resume and done.is_file() and (not fold.val or valid_done.is_file()):
@@ -119,10 +122,12 @@ def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, run_id: str):
     datamodule = source.datamodule(fold, seed=ctx.seed + number)
     ckpt_dir = ctx.checkpoint_dir / f"fold_{number:03d}"
     has_val = len(fold.val) > 0
-    checkpoint = ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=1 if has_val else 0,
-                                 monitor="val/loss" if has_val else None, filename="best")
     expected = identity(cfg, fold.name)
-    callbacks = [EpochSeed(ctx.seed + number), checkpoint, CheckpointIdentity(expected)]
+    callbacks = [EpochSeed(ctx.seed + number), resume_checkpoint(ckpt_dir, cfg.trainer), CheckpointIdentity(expected)]
+    checkpoint = None
+    if has_val:  # the selected model: saved whenever val/loss improves
+        checkpoint = ModelCheckpoint(dirpath=ckpt_dir, save_top_k=1, monitor="val/loss", filename="best")
+        callbacks.append(checkpoint)
     if has_val and int(cfg.trainer.early_stopping_patience) > 0:
         callbacks.append(EarlyStopping("val/loss", patience=int(cfg.trainer.early_stopping_patience)))
     trainer = pl.Trainer(
@@ -151,7 +156,7 @@ def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, run_id: str):
     predictor = pl.Trainer(accelerator=cfg.trainer.accelerator, devices=1, logger=False, enable_progress_bar=False,
                            enable_model_summary=False, deterministic=bool(cfg.trainer.deterministic),
                            precision=cfg.trainer.precision, default_root_dir=str(ckpt_dir))
-    best = checkpoint.best_model_path if has_val and checkpoint.best_model_path else None
+    best = checkpoint.best_model_path if checkpoint is not None and checkpoint.best_model_path else None
     batches = predictor.predict(module, datamodule=datamodule, ckpt_path=best, weights_only=True)
     outputs = _concat_outputs(batches)
     test = source.index.set_index("sample_id").loc[list(fold.test)].reset_index()
@@ -166,6 +171,17 @@ def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, run_id: str):
         valid_table = prediction_table(ctx.spec.task, valid, _concat_outputs(valid_batches), source, cfg, fold.name)
     interpretation = module.interpretation() if hasattr(module, "interpretation") else None
     return table, valid_table, interpretation
+
+
+def resume_checkpoint(ckpt_dir: Path, trainer_cfg) -> ModelCheckpoint:
+    """``last.ckpt`` of a fold, from which an interrupted fold resumes: written every
+    ``trainer.checkpoint_interval_s`` seconds of training (0: every epoch). Writing it every epoch cost more than
+    the training of a small network's epoch; a fold shorter than the interval is simply re-run on resume."""
+    interval = float(trainer_cfg.checkpoint_interval_s)
+    if interval <= 0:
+        return ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=0, every_n_epochs=1)
+    return ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=0,
+                           train_time_interval=timedelta(seconds=interval))
 
 
 def _concat_outputs(batches: list[dict]) -> dict[str, np.ndarray]:
@@ -219,6 +235,8 @@ def score(task: str, table: pd.DataFrame, source, cfg) -> dict:
     if "y_true" in table:
         out.update(M.classification_report(table["y_true"], table["y_pred"], classes))
         out["per_subject"] = _per_subject(table, len(classes))
+        if task != "au":  # the floor a result must clear (AU detection has its all-positive floor instead)
+            out.update(M.majority_class_floor(table["y_true"], classes))
     if task == "gesture":
         scores = table[[f"score_{c}" for c in classes]].to_numpy()
         out["top1"] = M.topk_accuracy(scores, table["y_true"], 1)

@@ -1,21 +1,23 @@
 """A linear SVM as a torch layer: the classifier of the LBP-TOP style baselines (lbptop_svm, lbp_sdg).
 
 The papers train scikit-learn's / liblinear's ``LinearSVC`` with its defaults: one-vs-rest, squared hinge loss,
-L2 penalty. For a weight matrix ``W`` (C x D), intercepts ``b`` and samples ``(x_i, y_i)`` that objective is
+L2 penalty, the intercept a weight on a constant feature of value 1 (so it is penalised too). For a weight matrix
+``W`` (C x D), intercepts ``b`` and samples ``(x_i, y_i)`` that objective is
 
-    0.5 * ||W||^2  +  C_svm * sum_i sum_c max(0, 1 - t_ic (W_c x_i + b_c))^2,    t_ic = +1 if y_i = c else -1
+    0.5 * (||W||^2 + ||b||^2)  +  C_svm * sum_i sum_c max(0, 1 - t_ic (W_c x_i + b_c))^2,   t_ic = +1 if y_i = c else -1
 
-which :func:`svm_objective` computes and a full-batch L-BFGS minimises (the objective is convex and smooth, so
-full batch L-BFGS reaches the same optimum as liblinear's coordinate descent). liblinear also penalises the
-intercept (it is a weight on a constant feature of value ``intercept_scaling`` = 1); ``penalize_bias=True``
-reproduces that exactly, the default ``False`` is the textbook SVM. Class scores are the decision values
-``W x + b``.
+:func:`fit_dual_squared_hinge` finds its exact optimum from the n x n Gram matrix of the training samples (micro-
+expression folds have a few hundred samples and tens of thousands of feature dimensions), and
+:func:`svm_objective` evaluates it (the loss the module logs). Class scores are the decision values ``W x + b``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.linalg import cho_solve, cholesky, solve_triangular
+from scipy.optimize import nnls
+from threadpoolctl import threadpool_limits
 from torch import nn
 from torch.nn import functional as F
 
@@ -32,12 +34,9 @@ class LinearSVMHead(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(x)
 
-    def penalty(self, penalize_bias: bool = False) -> torch.Tensor:
-        """``0.5 * ||W||^2`` (plus ``0.5 * ||b||^2`` when ``penalize_bias``), the L2 term of the SVM objective."""
-        total = self.linear.weight.pow(2).sum()
-        if penalize_bias:
-            total = total + self.linear.bias.pow(2).sum()
-        return 0.5 * total
+    def penalty(self) -> torch.Tensor:
+        """``0.5 * (||W||^2 + ||b||^2)``, the L2 term of LinearSVC's objective (liblinear penalises the intercept)."""
+        return 0.5 * (self.linear.weight.pow(2).sum() + self.linear.bias.pow(2).sum())
 
 
 def squared_hinge_loss(scores: torch.Tensor, y: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
@@ -57,33 +56,43 @@ def squared_hinge_loss(scores: torch.Tensor, y: torch.Tensor, reduction: str = "
     raise ValueError(f"reduction must be sum, mean or none, got {reduction!r}")
 
 
-def svm_objective(
-    head: LinearSVMHead, x: torch.Tensor, y: torch.Tensor, c: float = 1.0, penalize_bias: bool = False
-) -> torch.Tensor:
+def svm_objective(head: LinearSVMHead, x: torch.Tensor, y: torch.Tensor, c: float = 1.0) -> torch.Tensor:
     """LinearSVC's primal objective on ``(x, y)``: ``penalty + c * sum of squared hinges``."""
-    return head.penalty(penalize_bias) + c * squared_hinge_loss(head(x), y, reduction="sum")
+    return head.penalty() + c * squared_hinge_loss(head(x), y, reduction="sum")
 
 
-def fit_dual_squared_hinge(gram: np.ndarray, y: np.ndarray, n_classes: int, c: float = 1.0) -> np.ndarray:
+def fit_dual_squared_hinge(gram: np.ndarray, y: np.ndarray, n_classes: int, c: float = 1.0,
+                           class_weight: np.ndarray | None = None) -> np.ndarray:
     """LinearSVC's exact optimum (one-vs-rest, squared hinge, L2, intercept as a penalised constant feature of
     value 1, as liblinear) from the training Gram matrix ``gram = X X^T`` (n x n), for n << D.
 
-    Per class the dual is ``min_a 0.5 a^T H a - 1^T a`` over ``a >= 0`` with ``H = T (K + 1) T + I / (2c)``
-    (T = diag of the +-1 targets), a strictly convex QP; with the Cholesky factor ``H = L L^T`` it is the
-    non-negative least-squares problem ``min ||L^T a - L^{-1} 1||``, which Lawson-Hanson's active-set method
-    (``scipy.optimize.nnls``) solves exactly. Returns the dual coefficients ``a_i t_i`` as an (n, C) matrix:
-    decision values are ``(X_new X^T + 1) @ coef``, the weights ``X^T coef`` and the intercepts ``coef.sum(0)``.
-    Tested against scikit-learn's LinearSVC (tests/test_svm.py).
+    Per class the dual is ``min_a 0.5 a^T H a - 1^T a`` over ``a >= 0`` with ``H = T (K + 1) T + diag(1 / (2 c_i))``
+    (T = diag of the +-1 targets; ``c_i = c * class_weight[k]`` for the samples of class k in class k's problem
+    and ``c`` for the others, as liblinear weights one-vs-rest), a strictly convex QP; with the Cholesky factor
+    ``H = L L^T`` it is the non-negative least-squares problem ``min ||L^T a - L^{-1} 1||``, which Lawson-Hanson's
+    active-set method (``scipy.optimize.nnls``) solves exactly; when every sample is a support vector (usual with
+    far more dimensions than samples) the unconstrained solution ``H^-1 1`` is already non-negative and is it.
+    Returns the dual coefficients ``a_i t_i`` as an (n, C) matrix: decision values are
+    ``(X_new X^T + 1) @ coef``, the weights ``X^T coef`` and the intercepts ``coef.sum(0)``. Cost: the Gram matrix
+    (n^2 D) and one n^3 factorisation per class, against liblinear's passes over n x D; tests/test_svm.py holds it
+    to scikit-learn's LinearSVC.
     """
-    from scipy.linalg import cholesky, solve_triangular
-    from scipy.optimize import nnls
+    with threadpool_limits(limits=1, user_api="blas"):  # n x n problems: threads only contend on a busy machine
+        return _dual_coefficients(gram, y, n_classes, c, class_weight)
 
+
+def _dual_coefficients(gram, y, n_classes, c, class_weight) -> np.ndarray:
     kernel = np.asarray(gram, dtype=np.float64) + 1.0
+    weights = np.ones(n_classes) if class_weight is None else np.asarray(class_weight, dtype=np.float64)
     coef = np.zeros((len(kernel), n_classes))
     for cls in range(n_classes):
-        t = np.where(np.asarray(y) == cls, 1.0, -1.0)
-        hessian = t[:, None] * kernel * t[None, :] + np.eye(len(t)) / (2.0 * c)
-        lower = cholesky(hessian, lower=True)
-        alpha, _ = nnls(lower.T, solve_triangular(lower, np.ones(len(t)), lower=True), maxiter=50 * len(t))
+        positive = np.asarray(y) == cls
+        t = np.where(positive, 1.0, -1.0)
+        ridge = np.diag(1.0 / (2.0 * c * np.where(positive, weights[cls], 1.0)))
+        lower = cholesky(t[:, None] * kernel * t[None, :] + ridge, lower=True)
+        ones = np.ones(len(t))
+        alpha = cho_solve((lower, True), ones)  # every sample a support vector: the unconstrained optimum is it
+        if alpha.min() < 0:
+            alpha, _ = nnls(lower.T, solve_triangular(lower, ones, lower=True), maxiter=50 * len(t))
         coef[:, cls] = alpha * t
     return coef

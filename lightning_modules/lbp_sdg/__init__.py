@@ -11,5 +11,5 @@ METHOD = MethodSpec(
     summary="LBP-TOP + Histogram of Single Direction Gradient of chosen directions (Euler-magnified) + linear SVM",
     faithfulness="HSDG's 18 directions are defined here as the 18-connected 3-D neighbourhood (preprocessing/hsdg.py); "
     "the paper's exact direction set, block grid and bin count were not available, so they are knobs. The "
-    "SVM is LinearSVC's objective minimised by L-BFGS rather than liblinear.",
+    "SVM is LinearSVC's exact optimum (found from the Gram matrix rather than by liblinear).",
 )

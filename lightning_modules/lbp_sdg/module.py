@@ -3,10 +3,9 @@
 Faithful to the abstract: the clip is Euler-magnified (the ``magnify`` stage), LBP-TOP and the Histogram of
 Single Direction Gradient (HSDG) are computed on it (the ``features`` stage, preprocessing/lbptop.py and
 preprocessing/hsdg.py), the HSDG of the chosen direction(s) is concatenated after LBP-TOP, and a linear SVM
-classifies (LOSO). The SVM is the lead's :class:`~lightning_modules.lbptop_svm.module.LinearSVMModule`:
-LinearSVC's objective (one-vs-rest squared hinge + L2, lightning_modules/layers/svm.py) minimised by full-batch
-L-BFGS, with the same ``c``, ``class_weight`` and ``standardize`` knobs; this module only decides the feature
-vector.
+classifies (LOSO). The SVM is :class:`~lightning_modules.lbptop_svm.module.LinearSVMModule` (LinearSVC's
+exact optimum, lightning_modules/layers/svm.py) with the same ``c``, ``class_weight`` and ``standardize`` knobs;
+this module only decides the feature vector.
 
 The paper compares the 18 directions one by one and by kind of movement; here ``model.directions`` selects
 them (directions.py: families, names or indices of preprocessing/hsdg.py's steps), and experiments

@@ -38,13 +38,31 @@ class Difficulty:
     apex and offset differ from the true motion by up to this much (uniform, in whole frames; the true timing
     is in ground_truth.json under `motion`).
 
-    Calibration (benchmarks/synth.py, seed 0 unless noted): with these defaults the onset->apex flow + linear
-    SVM baseline reaches LOSO UF1 0.50 +- 0.01 on CASME II 5 classes (seeds 0-2; chance UAR 0.20), 0.39 on
-    SAMM 5 classes, 0.68 on SMIC 3 classes, 0.69 on the composite and 0.28 on CAS(ME)^3 7 classes. Without
-    label noise and jitter the same baseline got about 0.85 on CASME II, too easy to tell methods apart.
+    Calibration (benchmarks/calibrate.py -> benchmarks/results/calibration.json). ONE knob, ``amplitude_scale``,
+    was searched, against ONE reported anchor: LBP-TOP + linear SVM (the suite's ``lbptop_svm``) on the MEGC2019
+    composite (the CASME II, SAMM and SMIC-HS stand-ins at their real datasets' sizes, 3 classes, LOSO over 73
+    (dataset, subject) keys, 444 clips), reported UF1 0.5882 / UAR 0.5785 (HTNet's comparison table,
+    reports/reported.csv). Every other knob keeps the value it had before calibration (fixed a priori; label
+    noise 0.15 and annotation jitter 10 ms make the task imperfect even for a method that reads every AU). The
+    target was the MEAN over generator seeds, because one draw is not the generator: the same knobs give UF1
+    0.55-0.65 depending on the seed (which subjects, expressiveness and label noise are drawn). Composite LBP-TOP
+    UF1 at the real size (the knob searched on the seed mean only):
+
+        amplitude_scale       1.0   0.85  0.7   0.5   0.45        0.35        0.28        0.25  0.0
+        generator seed 0      .663  .655  .646  .602  .589        .577        .554        .533  .311
+        mean over seeds       -     -     -     -     .625 (0-2)  .620 (0-4)  .587 (0-4)  -     -
+
+    At the chosen ``amplitude_scale = 0.28`` (seeds 0-4): UF1 .554 / .647 / .548 / .615 / .569, mean 0.587 +- 0.042
+    (anchor 0.5882); UAR mean 0.619 +- 0.041 (anchor 0.5785). The per-dataset parts are measured, not targets
+    (seed mean: CASME II 0.594, SAMM 0.580, SMIC 0.549; reported 0.7026, 0.3954, 0.2000): the stand-ins do not
+    reproduce the real datasets' differences in difficulty. With ``amplitude_scale`` 0 (no AU motion) the same
+    baseline falls to 0.311 (chance 0.33), so nothing but the AU motion carries the label. Smaller draws of the
+    same generator (``--subjects`` at 3/4 and 1/2 of the real counts) are in calibration.json and the report's
+    data section. Consequence to keep in mind: calibrated AU motion is 0.14-0.7 px on a 180 px face (about
+    0.1-0.5 px on the 128 px crop), below the landmark stage's ~0.8 px error.
     """
 
-    amplitude_scale: float = 1.0
+    amplitude_scale: float = 0.28
     amplitude_px: tuple[float, float] = (0.5, 2.5)
     noise_sigma: float = 2.0
     head_drift_px: float = 1.5

@@ -1,0 +1,186 @@
+"""The report's data section: which data every result comes from, how the stand-ins were calibrated, and what the
+stand-ins cannot show.
+
+Read from files only (the report imports no rawdata or experiments code):
+
+- the results: per task and dataset, stand-in or real, the number of test samples (users for recommendation), the
+  folds, and each dataset's stand-in caveat (``standin_note`` in run.json, copied by the runner from the dataset's
+  declaration in rawdata/datasets.py);
+- ``data/raw/*/SYNTHETIC.json``: the stand-ins on disk (generator, seed, size, difficulty knobs);
+- ``benchmarks/results/calibration.json`` (benchmarks/calibrate.py): the anchor (one reported number) and, per knob
+  value, generator seed and size, the anchor experiment's measured UF1 and UAR on the stand-ins. The chosen knob
+  value is the file's ``chosen`` (``{"knob": ..., "value": ...}`` or a bare value), else the value the stand-ins on
+  disk were written with; the table shows the runs at that value, and one line sums up the search.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reports.document import BulletList, Cell, Heading, Paragraph, Table
+from reports.reported import Reported, lookup
+from reports.results import Experiment, number, read_json
+from reports.tables import DASH, Citations, data_style
+
+CALIBRATION = Path("benchmarks") / "results" / "calibration.json"
+RAW = Path("data") / "raw"
+STANDIN_MARKER = "SYNTHETIC.json"
+CALIBRATED_SOURCES = ("casme2", "samm", "smic")
+SOURCE_LABELS = {"casme2": "CASME II", "samm": "SAMM", "smic": "SMIC"}
+
+
+def data_section(experiments: list[Experiment], root: Path, reported: list[Reported], citations: Citations,
+                 task_titles: dict[str, str]) -> list:
+    blocks: list = [Heading("Data")]
+    origin = origin_table(experiments, task_titles)
+    if origin is not None:
+        blocks.append(origin)
+    standins = standins_on_disk(root / RAW)
+    if standins:
+        blocks.append(standins_table(standins))
+    blocks.extend(calibration_blocks(root / CALIBRATION, standins, reported, citations))
+    caveats = sorted({(e.dataset, str(e.reference.run.get("standin_note") or ""))
+                      for e in experiments if e.reference and e.standin})
+    notes = [f"{dataset}: {note}" for dataset, note in caveats if note]
+    if notes:
+        blocks += [Paragraph("What the stand-ins cannot show:", style="warn"), BulletList(notes)]
+    return blocks
+
+
+def origin_table(experiments: list[Experiment], task_titles: dict[str, str]) -> Table | None:
+    """One row per task, dataset and kind of data: how many experiments, test samples and folds."""
+    groups: dict[tuple[str, str, str], list[Experiment]] = {}
+    for e in experiments:
+        if e.reference is not None:
+            groups.setdefault((e.task, e.dataset, e.data_label), []).append(e)
+    if not groups:
+        return None
+    body = []
+    for (task, dataset, label), members in groups.items():
+        size_key = "n_test_users" if task == "rec" else "n_samples"
+        sizes = sorted({int(v) for v in (number(e.reference.metrics.get(size_key)) for e in members)
+                        if v is not None})
+        folds = sorted({int(v) for v in (number(e.reference.metrics.get("n_folds")) for e in members)
+                        if v is not None})
+        unit = " test users" if task == "rec" else ""
+        body.append([Cell(task_titles.get(task, task)), Cell(dataset), Cell(label, style=data_style(members[0])),
+                     Cell(str(len(members))), Cell(_span(sizes) + unit if sizes else DASH),
+                     Cell(_span(folds) if folds else DASH)])
+    return Table(["Task", "Dataset", "Data", "Experiments", "Test samples", "Folds"], body,
+                 caption="Where the results come from (stand-in: synthetic data written by `affect synth`, or "
+                         "MovieLens-100k standing in for the papers' Amazon datasets)")
+
+
+def _span(values: list[int]) -> str:
+    return str(values[0]) if len(values) == 1 else f"{values[0]}–{values[-1]}"
+
+
+def standins_on_disk(raw: Path) -> dict[str, dict]:
+    """{dataset folder: SYNTHETIC.json} of the stand-ins under data/raw/."""
+    found = {}
+    for marker in sorted(raw.glob(f"*/{STANDIN_MARKER}")) if raw.is_dir() else []:
+        data, _ = read_json(marker)
+        if data is not None:
+            found[marker.parent.name] = data
+    return found
+
+
+def standins_table(standins: dict[str, dict]) -> Table:
+    body = []
+    for name, marker in standins.items():
+        parameters = marker.get("parameters") if isinstance(marker.get("parameters"), dict) else {}
+        size = ", ".join(f"{parameters[k]} {k}" for k in ("subjects", "clips", "users", "items") if k in parameters)
+        difficulty = parameters.get("difficulty") if isinstance(parameters.get("difficulty"), dict) else {}
+        knob = difficulty.get("amplitude_scale")
+        body.append([Cell(name), Cell(f"{marker.get('generator', '?')} v{marker.get('version', '?')}"),
+                     Cell(str(marker.get("seed", "?"))), Cell(size or DASH),
+                     Cell(DASH if knob is None else f"amplitude_scale={knob}")])
+    return Table(["Folder (data/raw/)", "Generator", "Seed", "Size", "Calibrated knob"], body,
+                 caption="Stand-ins on disk (their SYNTHETIC.json)")
+
+
+def chosen_value(calibration: dict, standins: dict[str, dict], knob: str) -> tuple[float | None, str]:
+    """(value, where it comes from): calibration.json's ``chosen``, else the stand-ins' SYNTHETIC.json."""
+    chosen = calibration.get("chosen")
+    if isinstance(chosen, dict) and chosen.get("knob", knob) == knob and number(chosen.get("value")) is not None:
+        return number(chosen["value"]), "calibration.json `chosen`"
+    if number(chosen) is not None:
+        return number(chosen), "calibration.json `chosen`"
+    for name in CALIBRATED_SOURCES:
+        difficulty = ((standins.get(name) or {}).get("parameters") or {}).get("difficulty") or {}
+        if number(difficulty.get(knob)) is not None:
+            return number(difficulty[knob]), f"data/raw/{name}/SYNTHETIC.json"
+    return None, ""
+
+
+def calibration_blocks(path: Path, standins: dict[str, dict], reported: list[Reported],
+                       citations: Citations) -> list:
+    data, problem = read_json(path)
+    if data is None:
+        note = ("No stand-in calibration found: run `.venv/bin/python benchmarks/calibrate.py` (writes "
+                f"{CALIBRATION.as_posix()})." if problem and "missing" in problem else f"Calibration: {problem}")
+        return [Paragraph(note, style="note")]
+    runs = [r for r in data.get("runs") or [] if isinstance(r, dict)]
+    anchor = data.get("anchor") if isinstance(data.get("anchor"), dict) else {}
+    if not runs:
+        return [Paragraph(f"{path.name} holds no calibration run.", style="note")]
+    knob = str(runs[0].get("knob", "?"))
+    value, source = chosen_value(data, standins, knob)
+    at_value = [r for r in runs if r.get("knob") == knob and value is not None and number(r.get("value")) == value]
+    blocks: list = [Heading("Stand-in calibration", 3)]
+    experiment = str(anchor.get("experiment", "?"))
+    name, _, dataset = experiment.partition("/")
+    found = lookup(reported, name, dataset, "loso-3class", "uf1") if name and dataset else None
+    ref = citations.number(found.citation if found and found.citation else str(anchor.get("source", "")))
+    anchor_uf1, anchor_uar = number(anchor.get("uf1")), number(anchor.get("uar"))
+    blocks.append(Paragraph(
+        f"One anchor: {experiment} reported UF1 {_f(anchor_uf1)} / UAR {_f(anchor_uar)} [{ref}]. One generator knob "
+        f"({knob}) was searched so that the anchor method measures about that on the stand-ins; every other knob "
+        f"keeps its a-priori default. Chosen: {knob}={value if value is not None else '?'}"
+        + (f" ({source})." if source else " (not recorded: every run is shown).")
+        + " Only the anchor experiment was run for this; other methods' numbers on the stand-ins are measurements.",
+        style="note"))
+    shown = at_value or runs
+    body = []
+    for r in sorted(shown, key=lambda r: (number(r.get("value")) or 0, number(r.get("size")) or 0, r.get("seed", 0))):
+        fast = r.get("fast") if isinstance(r.get("fast"), dict) else {}
+        overall = fast.get("all") if isinstance(fast.get("all"), dict) else {}
+        suite = r.get("suite") if isinstance(r.get("suite"), dict) else {}
+        uf1 = number(overall.get("uf1"))
+        row = [Cell(f"{knob}={r.get('value')}"), Cell(str(r.get("seed", "?"))), Cell(str(r.get("size", "?"))),
+               Cell(f"{fast.get('n_samples', '?')} ({fast.get('n_subjects', '?')} subjects)"),
+               Cell(_f(uf1), style="standin"), Cell(_f(number(overall.get("uar"))), style="standin")]
+        row += [Cell(_f(number((fast.get(s) or {}).get("uf1"))), style="standin") for s in CALIBRATED_SOURCES]
+        row += [Cell(_f(number(suite.get("uf1"))) + " / " + _f(number(suite.get("uar"))) if suite else DASH),
+                Cell(f"{uf1 - anchor_uf1:+.4f}" if uf1 is not None and anchor_uf1 is not None else DASH)]
+        body.append(row)
+    columns = ["Knob", "Generator seed", "Size", "Samples", "UF1 measured", "UAR measured"]
+    columns += [f"{SOURCE_LABELS[s]} UF1" for s in CALIBRATED_SOURCES] + ["suite run UF1 / UAR",
+                                                                           "UF1 minus anchor"]
+    blocks.append(Table(columns, body, caption=f"{experiment} on the stand-ins (LOSO on the composite), "
+                                               f"{'at the chosen value' if at_value else 'every run'}; anchor UF1 "
+                                               f"{_f(anchor_uf1)}"))
+    searched = sorted({number(r.get("value")) for r in runs if number(r.get("value")) is not None})
+    if len(searched) > 1:
+        means = []
+        for v in searched:
+            scores = [number(((r.get("fast") or {}).get("all") or {}).get("uf1")) for r in runs
+                      if number(r.get("value")) == v]
+            scores = [s for s in scores if s is not None]
+            if scores:
+                means.append(f"{v:g} → {sum(scores) / len(scores):.3f}" + (f" (n={len(scores)})" if len(scores) > 1
+                                                                          else ""))
+        blocks.append(Paragraph(f"Search ({knob} → mean measured UF1 over the runs at that value): "
+                                + ", ".join(means) + ".", style="note"))
+    on_disk = {n: (((m.get("parameters") or {}).get("difficulty") or {}).get(knob)) for n, m in standins.items()
+               if n in CALIBRATED_SOURCES}
+    differing = {n: v for n, v in on_disk.items() if v is not None and value is not None and number(v) != value}
+    if differing:
+        blocks.append(Paragraph("The stand-ins on disk were written with another value: " + ", ".join(
+            f"{n}: {knob}={v}" for n, v in sorted(differing.items())) + "; the calibration above does not describe "
+            "them.", style="warn"))
+    return blocks
+
+
+def _f(value: float | None) -> str:
+    return DASH if value is None else f"{value:.4f}"
