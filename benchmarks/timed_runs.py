@@ -11,7 +11,6 @@ Run alone it does nothing; it is imported by the benchmark scripts.
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import subprocess
@@ -20,6 +19,7 @@ import time
 from pathlib import Path
 
 from core.config import project_root
+from core.results import read_run_metrics
 
 
 def child_cpu_seconds() -> float:
@@ -40,7 +40,7 @@ def run_experiment(exp_id: str, seed: int, scratch: Path, overrides: tuple[str, 
     wall, cpu = time.perf_counter() - wall, child_cpu_seconds() - cpu
     if done.returncode:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-    metrics = json.loads((results / name / dataset / "metrics.json").read_text())
+    metrics = read_run_metrics(results / name / dataset)  # metrics.json and details.json merged
     return {"experiment": exp_id, "seed": seed, "overrides": list(overrides), "wall_seconds": round(wall, 1),
             "cpu_seconds": round(cpu, 1), "load_average_1min_at_start": round(load, 2),
             "fold_seconds": metrics.pop("fold_seconds", {}), "metrics": metrics}

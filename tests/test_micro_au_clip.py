@@ -1,5 +1,6 @@
 """Micro-AU CLIP: AU regions, FACS emotion rules, losses, the network, and learning on generated faces."""
 
+import json
 
 import lightning.pytorch as pl
 import numpy as np
@@ -13,7 +14,7 @@ from datamodules.micro_expression import DataInfo
 from experiments.config import load_experiment
 from lightning_modules.micro_au_clip import losses as L
 from lightning_modules.micro_au_clip.au_to_emotion import emotion_scores, prototype_index
-from lightning_modules.micro_au_clip.module import MicroAUCLIPModule, au_prompts
+from lightning_modules.micro_au_clip.module import MicroAUCLIPModule, au_prompts, text_encoder_settings
 from lightning_modules.micro_au_clip.network import (
     SMALL_MODEL_NAME,
     MicroAUCLIP,
@@ -379,6 +380,17 @@ def test_loso_through_the_runner_writes_au_and_label_free_metrics(project):
     assert 0 <= saved["mean_au_f1"] <= 1 and 0 <= saved["all_positive_floor"] <= 1
     assert 0 <= saved["label_free_uf1"] <= 1 and 0 <= saved["label_free_uar"] <= 1
     assert metrics["label_free"]["class_names"] == ["happiness", "surprise", "disgust", "repression", "others"]
+
+
+def test_module_refuses_resized_images_and_takes_its_text_tower_from_the_clip_checkpoint():
+    with pytest.raises(ConfigError, match="data.image_size"):
+        MicroAUCLIPModule(quick_cfg("data.image_size=64"), casme2_info())
+    m = load_experiment("micro_au_clip/casme2").model
+    assert text_encoder_settings(m)["backend"] == "minilm"
+    m = load_experiment("micro_au_clip/casme2", ["model.clip.arch=ViT-B-32", "model.clip.pretrained=/x.pt"]).model
+    assert text_encoder_settings(m) == {"backend": "open_clip", "pretrained": "/x.pt", "model_name": "ViT-B-32"}
+    m = load_experiment("micro_au_clip/casme2", ["model.clip.pretrained=/x.pt", "model.text_encoder.backend=minilm"])
+    assert text_encoder_settings(m.model)["backend"] == "minilm"
 
 
 def test_difference_input_is_the_onset_to_apex_motion_and_unknown_inputs_are_refused():

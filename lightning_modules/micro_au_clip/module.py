@@ -15,10 +15,19 @@ span is refused rather than silently placing the AU regions on another frame.
 What the image encoder sees (``model.input``): ``apex`` (default, the paper's input) is the apex frame.
 ``difference`` is a documented DEVIATION for the setting without CLIP weights: ``0.5 + difference_gain *
 (apex - onset)``, clipped to [0, 1], i.e. the motion from the onset frame (``onset`` input, same aligned crop),
-which removes the identity a from-scratch encoder otherwise has to learn to ignore from ~100 clips. A pretrained
-CLIP has seen faces and can read AUs from the apex alone; a small random ViT cannot (on the CASME II stand-in
-the apex input stays below the all-positive floor, see the report), so the ``micro_au_clip-difference``
-experiments measure how much of that gap is the missing prior. The report marks the variant as not the paper's.
+which removes the identity a from-scratch encoder otherwise has to learn to ignore. The default `dvc repro` runs
+``micro_au_clip-difference/casme2`` (this input, 5 subject folds); the report marks it as not the paper's input.
+
+Why the apex input cannot work on the stand-ins (investigated, benchmarks/micro_au_clip.py): the stand-in
+renders every AU as a geometric warp of the identity's neutral face (no wrinkles, no texture change) of 0.14-0.7
+px on a 180 px face after calibration, while face shapes differ between identities by several pixels. One frame
+therefore holds no identity-independent AU evidence. Measured on the CASME II stand-in's ground-truth landmarks
+(no detector involved) with per-AU logistic regressions over 5 subject folds: mean AU F1 0.15 from the apex
+frame's own landmark shape (all-positive floor 0.16), 0.66 from apex minus onset landmarks, 0.76 from the apex
+against the true neutral face (an oracle). The network agrees: apex input at the floor, difference input well
+above it. On real faces AUs also change texture (furrows, wrinkles, bulges), which a CLIP pretrained on faces can
+read from one frame: the paper's setting needs real data and real CLIP weights (``model.clip.arch=ViT-B-32
+model.clip.pretrained=...``), not the stand-in.
 
 Text side: the AU prompts of au_descriptions.yaml embedded ONCE by the suite's frozen text encoder
 (core/text.py), kept as a buffer, and mapped into the image feature space by a learned linear layer (the only
