@@ -82,7 +82,7 @@ class MicroExpressionSource:
         self.index = index
         self.standin = bool(index["standin"].all())
         self._truth_cache: dict[Path, dict] = {}
-        self.arrays = {key: self._load_input(key) for key in self.inputs}
+        self.arrays = self._load_inputs()
         self.index, self.arrays = controls.apply(cfg, self.index, self.arrays)
 
     # -- index ------------------------------------------------------------------------------------------------
@@ -151,16 +151,25 @@ class MicroExpressionSource:
         return index
 
     # -- arrays -----------------------------------------------------------------------------------------------
-    def _load_input(self, key: str) -> np.ndarray:
-        if key not in INPUT_STAGES:
-            raise DatasetError(f"unknown input {key!r}; known inputs: {', '.join(INPUT_STAGES)}")
-        return np.stack([self._read(key, row) for row in self.index.itertuples(index=False)])
+    def _load_inputs(self) -> dict[str, np.ndarray]:
+        """Every declared input of every sample; each processed file is opened and decoded once per sample, so
+        inputs from the same file (apex, onset and frames all come from the faces stage) cost one read."""
+        unknown = [key for key in self.inputs if key not in INPUT_STAGES]
+        if unknown:
+            raise DatasetError(f"unknown input {unknown[0]!r}; known inputs: {', '.join(INPUT_STAGES)}")
+        columns: dict[str, list[np.ndarray]] = {key: [] for key in self.inputs}
+        for row in self.index.itertuples(index=False):
+            decoded: dict[Path, dict[str, np.ndarray]] = {}
+            for key in self.inputs:
+                columns[key].append(self._read(key, row, decoded))
+        return {key: np.stack(values) for key, values in columns.items()}
 
-    def _read(self, key: str, row) -> np.ndarray:
-        """One sample's input array; an unreadable file or a NaN/inf value is an error naming the file."""
+    def _read(self, key: str, row, decoded: dict) -> np.ndarray:
+        """One sample's input array; an unreadable file or a NaN/inf value is an error naming the file.
+        ``decoded`` holds the sample's files already read (path -> arrays), shared by its inputs."""
         stage = INPUT_STAGES[key]
         path = self.processed_root / row.dataset / STAGE_DIRS[stage] / f"{row.sample_id}{STAGE_SUFFIX[stage]}"
-        array = self._read_array(key, row, path, stage)
+        array = self._read_array(key, row, path, stage, decoded)
         if not np.isfinite(array).all():
             bad = int(np.size(array) - np.isfinite(array).sum())
             raise DatasetError(f"input {key!r} holds {bad} NaN or infinite values (expected finite numbers)",
@@ -168,21 +177,24 @@ class MicroExpressionSource:
                                "the source frames of this clip are damaged")
         return array
 
-    def _read_array(self, key: str, row, path: Path, stage: str) -> np.ndarray:
+    def _read_array(self, key: str, row, path: Path, stage: str, decoded: dict) -> np.ndarray:
         try:
             if stage == "landmarks":
                 seq = self._true_landmarks(row) if self.cfg.data.landmarks == "ground_truth" else np.load(path)
                 return _resample(seq, *self._span(row, len(seq)), self.cfg.data.seq_len, linear=True)
-            with np.load(path) as npz:
-                if key in ("image28", "flow"):
-                    return npz["image28" if key == "image28" else "flow"].astype(np.float32)
-                if key in ("lbptop", "hsdg"):
-                    return npz[key].astype(np.float32)
-                frames = npz["frames"]
-                if key == "magnified":
-                    return _resample(frames, *self._span(row, len(frames)), self.cfg.data.seq_len, linear=False)
-                numbers = list(npz["frame_numbers"]) if "frame_numbers" in npz else None
-                return self._frames_input(key, row, frames, numbers)
+            if path not in decoded:
+                with np.load(path) as npz:
+                    decoded[path] = {name: npz[name] for name in npz.files}
+            npz = decoded[path]
+            if key in ("image28", "flow"):
+                return npz["image28" if key == "image28" else "flow"].astype(np.float32)
+            if key in ("lbptop", "hsdg"):
+                return npz[key].astype(np.float32)
+            frames = npz["frames"]
+            if key == "magnified":
+                return _resample(frames, *self._span(row, len(frames)), self.cfg.data.seq_len, linear=False)
+            numbers = list(npz["frame_numbers"]) if "frame_numbers" in npz else None
+            return self._frames_input(key, row, frames, numbers)
         except (OSError, KeyError, ValueError) as err:
             raise DatasetError(f"cannot read input {key!r}: {err}", path=path,
                                hint=f"re-run `affect preprocess {stage} {row.dataset}`") from None

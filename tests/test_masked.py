@@ -14,7 +14,7 @@ from core.errors import AffectError, ConfigError
 from datamodules.micro_expression import DataInfo
 from experiments.config import load_experiment
 from lightning_modules.masked_decoupling.module import MaskedDecouplingModule, balanced_class_weights
-from lightning_modules.masked_decoupling.network import DualStreamDecoupling
+from lightning_modules.masked_decoupling.network import DualStreamDecoupling, conv_block
 from rawdata import layouts
 from rawdata.index import au_set
 from rawdata.synth import generate
@@ -85,6 +85,24 @@ def test_unknown_or_invalid_options_are_user_errors():
     assert knobs.fps == 25 and knobs.hold_ms == (200, 300) and difficulty.noise_sigma == 1.0
 
 
+def test_the_micro_calibration_scales_the_leak_and_not_the_posed_disguise():
+    from rawdata.synth.masked import plan_dataset
+
+    def amplitudes(**options):
+        knobs, difficulty = split_options(options)
+        plans = plan_dataset(3, 0, knobs, difficulty)
+        return (np.array([u.amplitude for p in plans for u in p.true_units]),
+                np.array([u.amplitude for p in plans for u in p.disguise_units]))
+
+    leak, disguise = amplitudes(amplitude_scale=1.0)
+    calibrated_leak, calibrated_disguise = amplitudes(amplitude_scale=0.25)
+    assert np.allclose(calibrated_leak, 0.25 * leak, atol=2e-3)  # amplitudes are kept to 3 decimals
+    assert np.allclose(calibrated_disguise, disguise)
+    assert np.allclose(amplitudes(disguise_amplitude_scale=0.5)[1], 0.5 * disguise, atol=2e-3)
+    with pytest.raises(AffectError, match="disguise_amplitude_scale"):
+        split_options({"disguise_amplitude_scale": -1})
+
+
 # -- generator + parser ----------------------------------------------------------------------------------------------
 def test_standin_parses_back_to_its_ground_truth(standin):
     root, summary = standin
@@ -111,7 +129,7 @@ def test_apex_landmarks_move_with_the_disguise_and_the_leak_with_the_true_emotio
         moved = np.asarray(sample["landmarks_moved"]) - np.asarray(sample["landmarks_neutral"])
         leak = np.abs(moved[numbers.index(t["leak_peak"])]).max()
         apex = np.abs(moved[numbers.index(t["apex"])]).max()
-        assert 0.3 < leak < 4.0  # micro amplitudes, with the subject's expressiveness
+        assert 0.05 < leak < 2.0  # calibrated micro amplitudes, with the subject's expressiveness
         if sample["disguise"] != "neutral":
             assert apex > 2 * leak  # the posed disguise is a larger expression
 
@@ -166,6 +184,30 @@ def test_both_paradigms_give_two_heads_and_two_features():
     assert torch.allclose(clip(still)["true_features"], clip(torch.zeros(2, 4, 3, 32, 32))["true_features"])
     with pytest.raises(ValueError, match="expects a 5-d input"):
         clip(torch.rand(5, 3, 32, 32))
+
+
+def test_streams_pool_before_relu_in_channels_last_with_the_usual_values_and_gradients():
+    """The speed-ups of network.py change no result: max-pool then ReLU equals ReLU then max-pool (values and
+    gradients), and the channels-last layout gives the NCHW output."""
+    torch.manual_seed(0)
+    fast = conv_block(3, 8)
+    usual = torch.nn.Sequential(fast[0], fast[1], torch.nn.ReLU(), torch.nn.MaxPool2d(2))
+    x = torch.randn(4, 3, 16, 16, requires_grad=True)
+    y_usual = usual(x)
+    grad_usual = torch.autograd.grad(y_usual.square().sum(), [x, fast[0].weight])
+    y_fast = fast(x)
+    assert torch.equal(y_fast, y_usual)  # the order alone: bit-identical
+    assert all(torch.equal(a, b) for a, b in zip(torch.autograd.grad(y_fast.square().sum(), [x, fast[0].weight]),
+                                                 grad_usual, strict=True))
+    y_fast = fast(x.contiguous(memory_format=torch.channels_last))  # the layout: equal up to rounding
+    grad_fast = torch.autograd.grad(y_fast.square().sum(), [x, fast[0].weight])
+    assert torch.allclose(y_fast, y_usual, atol=1e-5)
+    assert all(torch.allclose(a, b, atol=1e-5 * float(b.abs().max())) for a, b in zip(grad_fast, grad_usual,
+                                                                                       strict=True))
+    net = DualStreamDecoupling(6, 4, feature_dim=16, width=8).eval()
+    x = torch.rand(3, 3, 32, 32)
+    nchw = torch.nn.Sequential(*net.true_stream)((x - 0.5) / 0.25)
+    assert torch.allclose(net(x)["true_features"], nchw, atol=1e-5)
 
 
 def test_apex_difference_input_removes_the_face_and_needs_the_onset():

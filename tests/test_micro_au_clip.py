@@ -1,5 +1,6 @@
 """Micro-AU CLIP: AU regions, FACS emotion rules, losses, the network, and learning on generated faces."""
 
+import json
 
 import lightning.pytorch as pl
 import numpy as np
@@ -13,7 +14,7 @@ from datamodules.micro_expression import DataInfo
 from experiments.config import load_experiment
 from lightning_modules.micro_au_clip import losses as L
 from lightning_modules.micro_au_clip.au_to_emotion import emotion_scores, prototype_index
-from lightning_modules.micro_au_clip.module import MicroAUCLIPModule, au_prompts
+from lightning_modules.micro_au_clip.module import MicroAUCLIPModule, au_prompts, text_encoder_settings
 from lightning_modules.micro_au_clip.network import (
     SMALL_MODEL_NAME,
     MicroAUCLIP,
@@ -200,8 +201,107 @@ def test_network_shapes_and_local_checkpoint_loading(tmp_path):
     assert out["gda_attention"].shape == (2, 16, 16)
     with pytest.raises(ConfigError, match="not found"):
         build_clip_image_encoder(SMALL_MODEL_NAME, pretrained=str(tmp_path / "missing.pt"))
-    with pytest.raises(ConfigError, match="unknown open_clip model"):
+    with pytest.raises(ConfigError, match="unknown open_clip architecture"):
         build_clip_image_encoder("ViT-Nope-7")
+
+
+# -- the paper's setting: an open_clip checkpoint file (issue 17) ---------------------------------------------------
+# A tiny ViT with ViT-B-32's patch geometry (32 px patches on 224 px, a 7 x 7 grid) for the default run; the real
+# ViT-B-32 (151 M parameters, about 20 s to build three times on a CPU) runs the same check under the slow marker.
+TINY_B32 = {"embed_dim": 64, "vision_cfg": {"image_size": 224, "layers": 1, "width": 64, "head_width": 32,
+                                            "patch_size": 32},
+            "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 1, "layers": 1}}
+
+
+def random_clip_checkpoint(arch: str, folder) -> tuple[str, torch.Tensor]:
+    """An open_clip model with random weights saved as a float16 state dict (as released checkpoints often are);
+    returns the file and the float32 value of its patch-embedding weights."""
+    import open_clip
+
+    model = open_clip.create_model(arch, pretrained=None)
+    path = folder / f"{arch}-random.pt"
+    torch.save({k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}, path)
+    return str(path), model.visual.conv1.weight.detach().half().float()
+
+
+def without_token_mixing(encoder) -> None:
+    """Zero every residual branch of the ViT, so each output token is a function of its own patch only."""
+    with torch.no_grad():
+        for block in encoder.transformer.resblocks:
+            for layer in (block.attn.out_proj, block.mlp.c_proj):
+                layer.weight.zero_()
+                layer.bias.zero_()
+
+
+def check_paper_setting(arch: str, folder, grid: int, dim: int) -> None:
+    """`model.clip.arch=<arch> model.clip.pretrained=<file>` end to end: the image tower holds the file's weights,
+    the text side is the same checkpoint's text tower, the AU regions sit on the patches that hold their landmarks
+    in THIS architecture's token order, and a training step runs."""
+    path, conv1 = random_clip_checkpoint(arch, folder)
+    cfg = load_experiment("micro_au_clip/casme2", [f"model.clip.arch={arch}", f"model.clip.pretrained={path}"])
+    module = MicroAUCLIPModule(cfg, casme2_info())
+    net = module.network
+    assert (net.grid, net.input_size, net.dim) == (grid, 224, dim)
+    assert torch.equal(net.encoder.conv1.weight, conv1)
+    assert module.text_source["backend"] == "open_clip" and module.text_source["source"] == path
+
+    # Patch mapping: a bright dot on each AU's first anchor (128 px crop) must change the token of the grid cell
+    # that holds the anchor, and that token must belong to the AU's region as the network computes it. A
+    # transposed grid, a class token left among the patch tokens, or regions placed in the encoder's 224 px
+    # instead of the crop's pixels all fail here.
+    without_token_mixing(net.encoder)
+    landmarks = face_landmarks(128.0)[None]
+    index, shift, valid = anchor_table(CASME2_AUS)
+    anchors = anchor_points(landmarks, index, shift)[0, :, 0]
+    blank = torch.full((1, 3, 128, 128), 0.5)
+    with torch.no_grad():
+        regions = net(blank, landmarks)["region"][0]  # what PTA pools over
+        base = net.patch_tokens(blank)
+        for a, au in enumerate(CASME2_AUS):
+            x, y = (int(v) for v in anchors[a].floor())
+            dot = blank.clone()
+            dot[..., y, x] = 1.0
+            change = (net.patch_tokens(dot) - base).abs().sum(-1)[0]
+            token = int(change.argmax())
+            assert token == (y * grid // 128) * grid + x * grid // 128, f"AU {au}: dot at ({x}, {y})"
+            assert regions[a, token], f"AU {au}: the token under its anchor is outside its region"
+
+    batch = {"apex": torch.rand(2, 3, 128, 128), "onset": torch.rand(2, 3, 128, 128),
+             "landmarks": landmarks[:, None].expand(2, 4, -1, -1).clone(), "aus": torch.eye(16)[:2]}
+    _, losses = module.compute(batch)
+    sum(losses.values()).backward()
+    assert net.encoder.conv1.weight.grad is not None
+
+
+def test_paper_setting_from_an_open_clip_checkpoint_with_the_vit_b_32_patch_grid(tmp_path):
+    import open_clip
+
+    config = tmp_path / "MicroAU-test-ViT-32.json"
+    config.write_text(json.dumps(TINY_B32))
+    open_clip.add_model_config(config)
+    check_paper_setting("MicroAU-test-ViT-32", tmp_path, grid=7, dim=64)
+
+
+@pytest.mark.slow
+def test_paper_setting_from_a_vit_b_32_checkpoint(tmp_path):
+    check_paper_setting("ViT-B-32", tmp_path, grid=7, dim=512)
+
+
+def test_checkpoints_of_another_architecture_or_format_are_refused(tmp_path):
+    import open_clip
+
+    build_clip_image_encoder(SMALL_MODEL_NAME)  # registers the small config
+    path = tmp_path / "small.pt"
+    torch.save(open_clip.create_model(SMALL_MODEL_NAME, pretrained=None).state_dict(), path)
+    config = tmp_path / "MicroAU-test-ViT-32.json"
+    config.write_text(json.dumps(TINY_B32))
+    open_clip.add_model_config(config)
+    with pytest.raises(ConfigError, match="does not match the open_clip architecture"):
+        build_clip_image_encoder("MicroAU-test-ViT-32", pretrained=str(path))
+    garbage = tmp_path / "notes.pt"
+    garbage.write_text("not a checkpoint")
+    with pytest.raises(ConfigError, match="cannot read the CLIP checkpoint"):
+        build_clip_image_encoder(SMALL_MODEL_NAME, pretrained=str(garbage))
 
 
 def test_every_au_of_the_dataset_configs_has_a_description():
@@ -280,6 +380,17 @@ def test_loso_through_the_runner_writes_au_and_label_free_metrics(project):
     assert 0 <= saved["mean_au_f1"] <= 1 and 0 <= saved["all_positive_floor"] <= 1
     assert 0 <= saved["label_free_uf1"] <= 1 and 0 <= saved["label_free_uar"] <= 1
     assert metrics["label_free"]["class_names"] == ["happiness", "surprise", "disgust", "repression", "others"]
+
+
+def test_module_refuses_resized_images_and_takes_its_text_tower_from_the_clip_checkpoint():
+    with pytest.raises(ConfigError, match="data.image_size"):
+        MicroAUCLIPModule(quick_cfg("data.image_size=64"), casme2_info())
+    m = load_experiment("micro_au_clip/casme2").model
+    assert text_encoder_settings(m)["backend"] == "minilm"
+    m = load_experiment("micro_au_clip/casme2", ["model.clip.arch=ViT-B-32", "model.clip.pretrained=/x.pt"]).model
+    assert text_encoder_settings(m) == {"backend": "open_clip", "pretrained": "/x.pt", "model_name": "ViT-B-32"}
+    m = load_experiment("micro_au_clip/casme2", ["model.clip.pretrained=/x.pt", "model.text_encoder.backend=minilm"])
+    assert text_encoder_settings(m.model)["backend"] == "minilm"
 
 
 def test_difference_input_is_the_onset_to_apex_motion_and_unknown_inputs_are_refused():

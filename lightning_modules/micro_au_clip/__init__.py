@@ -23,6 +23,9 @@ METHOD = MethodSpec(
     "PTA/GDA sizes, the two GDLoss readings, the MiAUCL form, the AU texts and the FACS rules of label-free MER "
     "are our choices (module docstrings, model.* knobs). No CLIP weights can be loaded here, so by default a "
     "small ViT is trained from scratch and the text side is all-MiniLM-L6-v2 projected by a learned linear map: "
-    "the CLIP prior the paper builds on is absent unless model.clip.pretrained names a local checkpoint. "
-    "micro_au_clip-difference feeds the onset->apex motion image instead of the apex frame (not the paper's input).",
+    "the CLIP prior the paper builds on is absent unless model.clip.pretrained names a local checkpoint "
+    "(model.clip.arch=ViT-B-32 model.clip.pretrained=FILE is the paper's setting). The small ViT reads 64 px (a "
+    "4 x 4 patch grid; chosen on inner validation). micro_au_clip-difference, the default run's experiment, feeds "
+    "the onset->apex motion image instead of the apex frame (not the paper's input): on the stand-ins one frame "
+    "holds no AU evidence without its neutral face (module.py says why and how it was measured).",
 )

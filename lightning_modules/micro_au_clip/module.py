@@ -15,15 +15,26 @@ span is refused rather than silently placing the AU regions on another frame.
 What the image encoder sees (``model.input``): ``apex`` (default, the paper's input) is the apex frame.
 ``difference`` is a documented DEVIATION for the setting without CLIP weights: ``0.5 + difference_gain *
 (apex - onset)``, clipped to [0, 1], i.e. the motion from the onset frame (``onset`` input, same aligned crop),
-which removes the identity a from-scratch encoder otherwise has to learn to ignore from ~100 clips. A pretrained
-CLIP has seen faces and can read AUs from the apex alone; a small random ViT cannot (on the CASME II stand-in
-the apex input stays below the all-positive floor, see the report), so the ``micro_au_clip-difference``
-experiments measure how much of that gap is the missing prior. The report marks the variant as not the paper's.
+which removes the identity a from-scratch encoder otherwise has to learn to ignore. The default `dvc repro` runs
+``micro_au_clip-difference/casme2`` (this input, 5 subject folds); the report marks it as not the paper's input.
+
+Why the apex input cannot work on the stand-ins (investigated, benchmarks/micro_au_clip.py): the stand-in
+renders every AU as a geometric warp of the identity's neutral face (no wrinkles, no texture change) of 0.14-0.7
+px on a 180 px face after calibration, while face shapes differ between identities by several pixels. One frame
+therefore holds no identity-independent AU evidence. Measured on the CASME II stand-in's ground-truth landmarks
+(no detector involved) with per-AU logistic regressions over 5 subject folds: mean AU F1 0.15 from the apex
+frame's own landmark shape (all-positive floor 0.16), 0.66 from apex minus onset landmarks, 0.76 from the apex
+against the true neutral face (an oracle). The network agrees: apex input at the floor, difference input well
+above it. On real faces AUs also change texture (furrows, wrinkles, bulges), which a CLIP pretrained on faces can
+read from one frame: the paper's setting needs real data and real CLIP weights (``model.clip.arch=ViT-B-32
+model.clip.pretrained=...``), not the stand-in.
 
 Text side: the AU prompts of au_descriptions.yaml embedded ONCE by the suite's frozen text encoder
-(core/text.py: all-MiniLM-L6-v2 by default, the open_clip text tower of a local checkpoint
-when `model.text_encoder.backend: open_clip`), kept as a buffer, and mapped into the image feature space by a
-learned linear layer (the only trainable part of the text side).
+(core/text.py), kept as a buffer, and mapped into the image feature space by a learned linear layer (the only
+trainable part of the text side). ``model.text_encoder.backend: auto`` (default) takes the open_clip text tower of
+the image tower's checkpoint when ``model.clip.pretrained`` names one, so ``model.clip.arch=ViT-B-32
+model.clip.pretrained=/path/to/open_clip_checkpoint.pt`` alone gives the paper's setting (CLIP on both sides);
+without a checkpoint it is all-MiniLM-L6-v2 (bundled, pretrained).
 """
 
 from __future__ import annotations
@@ -83,6 +94,10 @@ def check_config(cfg, au_names: list[str], class_names: list[str]) -> None:
     if str(cfg.data.span) != "onset_apex":
         raise ConfigError(f"micro_au_clip reads the apex landmarks as the last frame of the onset->apex span; "
                           f"data.span must be onset_apex, got {cfg.data.span!r}")
+    if int(cfg.data.image_size):
+        raise ConfigError(f"micro_au_clip places AU regions with landmarks in the processed crop's pixels; "
+                          f"data.image_size={cfg.data.image_size} would resize the images away from them",
+                          hint="leave data.image_size at 0 and set the encoder's input with model.clip.image_size")
     if str(m.input) not in INPUTS:
         raise ConfigError(f"model.input must be one of {INPUTS}, got {m.input!r}")
     if str(m.gd_mode) not in GD_MODES:
@@ -92,9 +107,18 @@ def check_config(cfg, au_names: list[str], class_names: list[str]) -> None:
     prototype_index(class_names, au_names)  # an emotion class no FACS rule can score fails now, not after training
 
 
+def text_encoder_settings(m) -> dict:
+    """The text encoder's knobs with ``backend: auto`` resolved: the open_clip text tower of the image tower's
+    checkpoint when ``model.clip.pretrained`` is set (the paper's CLIP on both sides), MiniLM otherwise."""
+    settings = OmegaConf.to_container(m.text_encoder, resolve=True)
+    if settings["backend"] == "auto":
+        settings["backend"] = "open_clip" if m.clip.pretrained else "minilm"
+    return settings
+
+
 def embed_au_descriptions(m, au_names: list[str]) -> tuple[torch.Tensor, dict]:
     """(A, D_text) frozen embeddings of the AU prompts, and where the text encoder came from."""
-    encoder = build_text_encoder(OmegaConf.to_container(m.text_encoder, resolve=True))
+    encoder = build_text_encoder(text_encoder_settings(m))
     prompts = au_prompts(au_names, str(m.prompt_template), m.descriptions)
     return encoder.encode(prompts).float(), encoder.describe()
 
@@ -107,7 +131,7 @@ class MicroAUCLIPModule(MultilabelAUModule):
         self.class_names = list(info.class_names)
         check_config(cfg, self.au_names, self.class_names)
 
-        encoder = build_clip_image_encoder(str(m.clip.model_name), m.clip.pretrained, int(m.clip.image_size))
+        encoder = build_clip_image_encoder(str(m.clip.arch), m.clip.pretrained, int(m.clip.image_size))
         encoder.requires_grad_(not bool(m.clip.freeze))
         self.network = MicroAUCLIP(encoder, self.au_names, float(m.region_radius), int(m.pta_heads),
                                    int(m.gda_heads), int(m.gda_layers), float(m.dropout))

@@ -2,11 +2,13 @@
 
 Pipeline, following the abstract's independence-to-dependency decomposition:
 
-1. Image encoder: the vision tower of an open_clip CLIP model built with ``open_clip.create_model(name,
-   pretrained)``. ``pretrained`` is a local checkpoint path (none can be downloaded here). Without one the
-   default is ``MicroAU-ViT-T-16`` (the JSON beside this file: 4 layers, width 192, 16 px patches on a 128 px
-   crop, 128-d joint space), a SMALL CLIP vision config trained from scratch on the micro-expression data, so the
-   "CLIP" prior of the paper is absent in that setting. Patch tokens are taken after the tower's final LayerNorm
+1. Image encoder: the vision tower of the open_clip architecture ``model.clip.arch`` (e.g. ViT-B-32, the
+   paper's setting), its weights read from the local checkpoint ``model.clip.pretrained`` (none can be
+   downloaded here; :func:`load_visual_weights`). Without one the default is ``MicroAU-ViT-T-16`` (the JSON
+   beside this file: 4 layers, width 192, 16 px patches on a 64 px input, i.e. a 4 x 4 grid over the face crop,
+   128-d joint space; 64 px was chosen on inner validation, experiments/_defaults/methods/micro_au_clip.yaml), a
+   SMALL CLIP vision config trained from scratch on the micro-expression data, so the "CLIP" prior of the paper
+   is absent in that setting. Patch tokens are taken after the tower's final LayerNorm
    and mapped into the joint image-text space with the tower's own projection (as CLIP's pooled token is).
    Patch dropout is forced off: it would break the token-to-grid correspondence the AU regions rely on.
 2. Local Semantic Independence, Patch Token Attention (PTA): each AU has a learned query that attends only to
@@ -40,38 +42,65 @@ CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
-def build_clip_image_encoder(model_name: str, pretrained: str | None = None, image_size: int = 0) -> nn.Module:
-    """The vision tower of ``open_clip.create_model(model_name, pretrained)``, set to return its patch tokens.
+def build_clip_image_encoder(arch: str, pretrained: str | None = None, image_size: int = 0) -> nn.Module:
+    """The vision tower of the open_clip architecture ``arch``, set to return its patch tokens.
 
-    ``pretrained``: a local checkpoint file (or None: random initialisation). ``image_size`` > 0 overrides the
-    config's input size (open_clip resamples a checkpoint's position embeddings to it).
+    ``pretrained``: a local open_clip checkpoint file of that architecture (or None: random initialisation);
+    only its ``visual.*`` weights are read (:func:`load_visual_weights`). ``image_size`` > 0 overrides the
+    config's input size; a checkpoint's position embeddings are then resampled to the new patch grid.
     """
     import open_clip
 
-    if model_name == SMALL_MODEL_NAME and model_name not in open_clip.list_models():
+    if arch == SMALL_MODEL_NAME and arch not in open_clip.list_models():
         open_clip.add_model_config(SMALL_CONFIG)
-    if model_name not in open_clip.list_models():
-        raise ConfigError(f"unknown open_clip model {model_name!r}",
-                          hint=f"use {SMALL_MODEL_NAME} or an open_clip name such as ViT-B-16")
+    if arch not in open_clip.list_models():
+        raise ConfigError(f"unknown open_clip architecture {arch!r}",
+                          hint=f"use {SMALL_MODEL_NAME} or an open_clip name such as ViT-B-32 or ViT-B-16")
     if pretrained and not Path(pretrained).is_file():
         raise ConfigError("CLIP checkpoint not found", path=pretrained,
                           hint="model.clip.pretrained must be a local file; nothing is downloaded")
     try:
-        model = open_clip.create_model(
-            model_name,
-            pretrained=pretrained or None,
-            pretrained_text=False,
-            force_patch_dropout=0.0,
-            force_image_size=image_size or None,
-            require_pretrained=bool(pretrained),
-        )
+        model = open_clip.create_model(arch, pretrained=None, pretrained_text=False, force_patch_dropout=0.0,
+                                       force_image_size=image_size or None)
     except (RuntimeError, ValueError, KeyError) as err:
-        raise ConfigError(f"cannot build open_clip {model_name!r} from {pretrained}: {err}") from err
+        raise ConfigError(f"cannot build open_clip {arch!r}: {err}") from err
     visual = model.visual
     if not hasattr(visual, "grid_size") or getattr(visual, "proj", None) is None:
-        raise ConfigError(f"open_clip model {model_name!r} has no ViT image tower with patch tokens and projection")
+        raise ConfigError(f"open_clip architecture {arch!r} has no ViT image tower with patch tokens and projection")
+    if pretrained:
+        load_visual_weights(model, pretrained)
     visual.output_tokens = True
     return visual
+
+
+def load_visual_weights(model: nn.Module, path: str) -> None:
+    """Load the image tower of an open_clip checkpoint file into ``model`` (a whole open_clip CLIP).
+
+    Read with open_clip's own reader (``state_dict`` nesting and ``module.`` prefixes handled), never unpickled
+    (``weights_only``). Floating tensors are cast to float32 first: checkpoints are often stored in float16, and
+    resampling float16 position embeddings to another grid fails on the CPU. Every ``visual.*`` weight of the
+    architecture must be present with its shape (a checkpoint of another architecture is refused by name).
+    """
+    from open_clip.factory import load_state_dict
+    from open_clip.model import resize_pos_embed
+
+    try:
+        state = load_state_dict(path, weights_only=True)
+    except Exception as err:  # torch raises several types for a file that is not a weights-only checkpoint
+        raise ConfigError(f"cannot read the CLIP checkpoint: {err}", path=path,
+                          hint="expected an open_clip state dict (.pt/.bin/.safetensors) of model.clip.arch") from None
+    state = {k: v.float() if torch.is_floating_point(v) else v for k, v in state.items()}
+    resize_pos_embed(state, model)
+    visual = {k[len("visual."):]: v for k, v in state.items() if k.startswith("visual.")}
+    expected = model.visual.state_dict()
+    missing = sorted(set(expected) - set(visual))
+    wrong = sorted(k for k in set(expected) & set(visual) if visual[k].shape != expected[k].shape)
+    if missing or wrong:
+        detail = f"missing {missing[:3]}" if missing else f"shape of {wrong[0]} is {tuple(visual[wrong[0]].shape)}, " \
+                 f"expected {tuple(expected[wrong[0]].shape)}"
+        raise ConfigError(f"the checkpoint's image tower does not match the open_clip architecture: {detail}",
+                          path=path, hint="set model.clip.arch to the checkpoint's architecture")
+    model.visual.load_state_dict({k: visual[k] for k in expected})
 
 
 class PatchTokenAttention(nn.Module):
