@@ -233,7 +233,7 @@ def test_sidecars_describe_the_generation_and_match_the_parsed_index(tiny_casme2
     out, summary = tiny_casme2
     marker = json.loads((out / "SYNTHETIC.json").read_text())
     assert marker["seed"] == 5 and marker["format"] == "casme2"
-    assert marker["parameters"]["difficulty"]["amplitude_scale"] == 1.0
+    assert marker["parameters"]["difficulty"]["amplitude_scale"] == plan.Difficulty().amplitude_scale
     truth = {s["sample_id"]: s for s in json.loads((out / "ground_truth.json").read_text())["samples"]}
     index = parse("casme2", out).index
     assert summary["samples"] == len(index) == len(truth) == 4
@@ -251,10 +251,11 @@ def test_difficulty_knobs_reach_the_plan():
     spec = SPECS["smic"]
     easy = plan.plan_dataset(spec, 2, 6, 0, plan.make_difficulty({"amplitude_scale": 0.5, "noise_sigma": 0}))
     base = plan.plan_dataset(spec, 2, 6, 0, plan.Difficulty())
+    ratio = 0.5 / plan.Difficulty().amplitude_scale  # the calibrated default is not 1
     for a, b in zip(easy, base, strict=True):
         assert a.noise_sigma == 0
         for ua, ub in zip(a.units, b.units, strict=True):
-            assert [u.amplitude for u in ua] == pytest.approx([0.5 * u.amplitude for u in ub], abs=2e-3)
+            assert [u.amplitude for u in ua] == pytest.approx([ratio * u.amplitude for u in ub], abs=2e-3)
 
 
 def test_an_unknown_option_is_a_user_error(tmp_path):
