@@ -359,8 +359,10 @@ def dvc_section(options: ReportOptions) -> list:
 
 
 def remove_stale_figures(fig_dir: Path, keep: list[Path]) -> None:
-    """Drop PNGs of experiments that are gone, so figures/ matches the report."""
+    """Drop PNGs of experiments that are gone, so figures/ matches the report. The folder always exists (it is
+    a declared output of the pipeline's report stage, also when no experiment has a figure to draw)."""
+    fig_dir.mkdir(parents=True, exist_ok=True)
     kept = {p.resolve() for p in keep}
-    for path in fig_dir.glob("*.png") if fig_dir.is_dir() else []:
+    for path in fig_dir.glob("*.png"):
         if path.resolve() not in kept:
             path.unlink()
