@@ -59,3 +59,14 @@ def test_the_report_stage_reads_every_report_module():
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
     deps = set(stages["report"]["deps"])
     assert {f"reports/{p.name}" for p in (REPO / "reports").glob("*.py")} <= deps
+
+
+CORE_METHODS = ("micro_au_clip", "fgsgl", "masked_decoupling", "befa", "ld4mrec", "mgcn", "dere_grl", "geograph",
+                "lbp_sdg")  # the nine papers of ../shared/seeds/papers-core.txt, in its order
+
+
+def test_the_default_run_trains_every_core_method():
+    params = _load("default")
+    entries = {**params["experiments"], **params["rec_experiments"]}
+    methods = {entry["id"].split("/")[0].split("-")[0] for entry in entries.values()}
+    assert set(CORE_METHODS) <= methods, f"missing from `make repro`: {set(CORE_METHODS) - methods}"
