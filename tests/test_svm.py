@@ -45,3 +45,31 @@ def test_the_objective_of_the_dual_solution_is_not_above_liblinears():
 
     ours, theirs = objective((x.T @ coef).T, coef.sum(0)), objective(reference.coef_, reference.intercept_)
     assert ours <= theirs * (1 + 1e-9)
+
+
+def test_the_active_set_solver_reaches_the_lawson_hanson_optimum_when_some_samples_are_not_support_vectors():
+    """Few dimensions and a large C leave many samples outside the margin: the unconstrained dual solution has
+    negative entries, and the primal-dual active-set answer must equal scipy's NNLS one."""
+    from scipy.linalg import cho_solve, cholesky, solve_triangular
+    from scipy.optimize import nnls
+
+    from lightning_modules.layers.svm import _nonnegative_qp
+
+    rng = np.random.default_rng(3)
+    settled = tried = 0
+    for _ in range(40):
+        n, d = int(rng.integers(30, 120)), int(rng.integers(3, 40))
+        x = rng.normal(size=(n, d))
+        t = np.where(rng.integers(0, 3, n) == 0, 1.0, -1.0)
+        hessian = t[:, None] * (x @ x.T + 1.0) * t[None, :] + np.eye(n) / (2 * rng.uniform(1.0, 50.0))
+        lower = cholesky(hessian, lower=True)
+        start = cho_solve((lower, True), np.ones(n))
+        if start.min() >= 0:  # every sample a support vector: nothing to solve
+            continue
+        tried += 1
+        expected, _ = nnls(lower.T, solve_triangular(lower, np.ones(n), lower=True), maxiter=50 * n)
+        alpha = _nonnegative_qp(hessian, start)
+        if alpha is not None:
+            settled += 1
+            np.testing.assert_allclose(alpha, expected, rtol=1e-7, atol=1e-9)
+    assert tried >= 20 and settled >= tried - 3  # it rarely needs the fallback
