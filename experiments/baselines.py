@@ -17,6 +17,7 @@ from core.errors import AffectError
 from core.io import write_json
 from core.provenance import git_commit
 from experiments.seeds import existing_seed_run, run_seed
+from reports.evidence import RULES, judge, run_floor
 from reports.regression import (
     HEADLINE_METRICS,
     K_SIGMA,
@@ -65,7 +66,18 @@ def baseline_entry(exp_id: str, runs: list, k_sigma: float, min_tolerance: float
         if values:
             metrics[metric] = tolerance_band(values, k_sigma, min_tolerance, max_tolerance).as_dict(values)
     return {"task": task, "standin": is_standin_data(dataset, runs[0]), "data": data_label(dataset, runs[0]),
-            "seeds": [r.seed for r in runs], "metrics": metrics}
+            "seeds": [r.seed for r in runs], "metrics": metrics, "evidence": evidence_entry(task, runs, metrics)}
+
+
+def evidence_entry(task: str, runs: list, metrics: dict) -> dict:
+    """The headline metric's mean against its trivial floor (reports/evidence.py): a band is only worth keeping
+    around a result that is clearly above what needs no training; tests/test_regression.py requires ``clear``."""
+    rule = RULES.get(task, RULES["mer"])
+    floors = [f for f in (run_floor(r, task) for r in runs) if f is not None]
+    floor = sum(floors) / len(floors) if floors else None
+    mean = metrics.get(rule.metric, {}).get("mean")
+    return {"metric": rule.metric, "floor": rule.floor, "floor_mean": floor,
+            "margin": f"{rule.margin:g}x" if rule.ratio else f"+{rule.margin:g}", "status": judge(mean, floor, rule)}
 
 
 def refresh_command(root: Path, results_dir: Path, baselines_path: Path, exp_ids: list[str] | None,

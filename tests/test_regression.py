@@ -26,6 +26,8 @@ def test_baselines_cover_every_quick_pipeline_experiment():
         assert entry["standin"] is True and len(entry["seeds"]) >= 2, exp_id
         for metric, band in entry["metrics"].items():
             assert band["low"] <= band["mean"] <= band["high"], (exp_id, metric)
+        # every band sits around a result clearly above its trivial floor (reports/evidence.py)
+        assert entry["evidence"]["status"] == "clear", (exp_id, entry["evidence"])
 
 
 def test_quick_pipeline_stays_inside_its_bands_and_a_permuted_label_control_leaves_them():

@@ -40,9 +40,13 @@ from experiments.checkpoints import CheckpointIdentity, identity, verify_checkpo
 
 log = logging.getLogger(__name__)
 
-# Lightning chatter that is expected here: tiny folds have fewer batches than the logging interval, and a fold
-# without an inner validation split has an empty validation loader.
+# Lightning chatter that is expected here: tiny folds have fewer batches than the logging interval, a fold
+# without an inner validation split has an empty validation loader, the SVM methods fit exactly without an
+# optimiser, and the test pass restores the best checkpoint without the callbacks that wrote it (on purpose).
 BENIGN_WARNINGS = (
+    r"`LightningModule.configure_optimizers` returned `None`",
+    r"Be aware that when using `ckpt_path`, callbacks used to create the checkpoint",
+    r"You defined a `validation_step` but have no `val_dataloader`",
     r"The number of training batches .* is smaller than the logging interval",
     r"Total length of .* across ranks is zero",
     r".*LeafSpec.*is deprecated",
