@@ -45,7 +45,8 @@ FLOORS: dict[str, tuple[str, ...]] = {
 RUN_KEYS: dict[str, tuple[str, ...]] = {
     "rec": ("n_test_users", "best_epoch", "stopped_epoch", "capped", "standin"),
 }
-FOLD_RUN_KEYS = ("n_samples", "n_folds", "capped", "standin")
+# the fold loop's ``capped`` (null without a validation split) and its evidence stay in details.json
+FOLD_RUN_KEYS = ("n_samples", "n_folds", "standin")
 VALID_PREFIX = "valid_"
 
 

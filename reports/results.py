@@ -66,8 +66,9 @@ class SeedRun:
 
     @property
     def capped(self) -> bool:
-        """The run stopped at its epoch budget while its validation score still improved (``capped`` in
-        metrics.json: written by the recommendation loop, and by the fold loop when it checks it)."""
+        """The run stopped at its epoch budget while its validation score still improved (``capped``: in
+        metrics.json from the recommendation loop, in details.json from the fold loop, which writes null when the
+        run had no validation split to tell)."""
         return self.metrics.get("capped") is True
 
 

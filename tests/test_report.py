@@ -180,6 +180,19 @@ def test_capped_runs_are_marked(tmp_path):
     assert _row(table, "mgcn")["Capped"] == "capped" and _row(table, "vbpr")["Capped"] == "—"
 
 
+def test_capped_fold_runs_are_marked_from_details_json(tmp_path):
+    """The fold loop writes ``capped`` to details.json (null without a validation split); the column reads it."""
+    results = tmp_path / "results"
+    fold = {"uf1": 0.5, "uar": 0.5, "accuracy": 0.5, "n_folds": 2}
+    write_result(results, "ststnet/casme2", {**fold, "capped": True, "capped_folds": ["1"]})
+    write_result(results, "dere_grl/casme2", {**fold, "capped": False, "capped_folds": []})
+    write_result(results, "geograph/casme2", {**fold, "capped": None, "capped_reason": "no validation split"})
+    assert "capped" in json.loads((results / "ststnet" / "casme2" / "details.json").read_text())
+    table = _table(discover(results, []))
+    assert _row(table, "ststnet", "casme2")["Capped"] == "capped"
+    assert _row(table, "dere_grl", "casme2")["Capped"] == _row(table, "geograph", "casme2")["Capped"] == "—"
+
+
 def test_reported_csv_is_valid_and_bad_rows_name_the_row(tmp_path):
     rows = load_reported(REPORTED)
     assert all(r.citation for r in rows if r.value is not None)

@@ -10,6 +10,7 @@ from core.errors import ConfigError, MissingStageOutput
 from core.results import read_run_metrics, split_metrics, write_run_metrics
 from experiments import registry
 from experiments.runner import train
+from experiments.tasks.folds import NO_VALIDATION, epoch_budget
 from rawdata.datasets import DATASETS
 
 
@@ -41,6 +42,33 @@ def test_ststnet_loso_end_to_end(project):
     assert run["negative_control"] == "none" and run["max_epochs"] == 8 and run["validation"] == "none"
     assert run["standin_note"] == DATASETS["casme2"].standin_note and "calibrated" in run["standin_note"]
     assert run["defaults_chosen"] == registry.method("ststnet").defaults_chosen
+    # no validation split: whether the budget cut training short cannot be told, and details.json says why
+    assert details["capped"] is None and details["capped_reason"] == NO_VALIDATION
+
+
+def test_inner_validation_records_each_folds_best_epoch_and_whether_the_budget_capped_it(project):
+    write_processed(project, subjects=3, clips=3)
+    overrides = ["trainer.max_epochs=3", "protocol.validation=inner", "trainer.num_threads=1"]
+    first = train("ststnet/casme2", overrides)
+    out = project / "results" / "ststnet" / "casme2"
+    details = json.loads((out / "details.json").read_text())
+    assert "capped" not in json.loads((out / "metrics.json").read_text())  # a detail, not a headline number
+    best = details["best_epochs"]
+    assert len(best) == 3 and all(0 <= epoch <= 2 for epoch in best.values())
+    assert details["capped_folds"] == [fold for fold, epoch in best.items() if epoch == 2]
+    assert details["capped"] is bool(details["capped_folds"]) and details["max_epochs"] == 3
+    again = train("ststnet/casme2", overrides, resume=True)  # finished folds keep their best epochs
+    assert again["fold_seconds"] == {} and again["best_epochs"] == first["best_epochs"] == best
+
+
+def test_capped_needs_a_fold_whose_best_validation_epoch_is_its_last():
+    assert epoch_budget({}, 10) == {"capped": None, "capped_reason": NO_VALIDATION}
+    assert epoch_budget({"a": 3, "b": 9}, 10) == {"best_epochs": {"a": 3, "b": 9}, "max_epochs": 10,
+                                                   "capped": True, "capped_folds": ["b"]}
+    assert epoch_budget({"a": 3, "b": None}, 10)["capped"] is False  # a fold whose epoch was not kept is skipped
+    assert epoch_budget({"a": None}, 10)["capped"] is None
+    one = epoch_budget({"a": 0}, 1)  # an exact one-step fit (the SVMs): no curve to judge
+    assert one["capped"] is None and "one training epoch" in one["capped_reason"]
 
 
 def _scored(task: str) -> dict:

@@ -11,11 +11,17 @@ the selected model of each fold also predicts its validation samples; those pred
 scored like the test predictions, and the scalar scores enter metrics.json with a `valid_` prefix (`valid_uf1`,
 `valid_mean_au_f1`, `valid_top1`, ...). They are what `affect tune` selects hyper-parameters on. A subject is in
 the validation split of several folds, so the pool holds one row per (fold, validation sample).
+
+Whether the epoch budget cut training short (details.json, as the recommendation loop's ``capped``): with a
+validation split, ``best_epochs`` (per fold, the 0-based epoch of the selected checkpoint), ``capped`` (true when
+any fold's best epoch is the last of ``trainer.max_epochs``: its validation loss was still falling) and
+``capped_folds``; without one, ``capped: null`` and ``capped_reason`` (:func:`epoch_budget`).
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import shutil
 import time
@@ -36,7 +42,7 @@ from core.errors import AffectError
 from core.io import write_csv, write_json
 from core.seeding import EpochSeed
 from datamodules.protocols import Fold, make_folds
-from experiments.checkpoints import CheckpointIdentity, identity, verify_checkpoint
+from experiments.checkpoints import CheckpointIdentity, identity, load_checkpoint, verify_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -79,23 +85,28 @@ def run(prepared: Prepared, ctx) -> dict:
     fold_dir = ctx.checkpoint_dir / "folds"
     if not ctx.resume and ctx.checkpoint_dir.exists():
         shutil.rmtree(ctx.checkpoint_dir)
-    tables, valid_tables, interpretations, fold_seconds = [], [], {}, {}
+    tables, valid_tables, interpretations, fold_seconds, best_epochs = [], [], {}, {}, {}
     folds = tqdm(prepared.folds, desc=cfg.experiment, unit="fold", disable=None, leave=False)  # a terminal only
     for number, fold in enumerate(folds):
         done = fold_dir / f"{number:03d}.csv"
         valid_done = fold_dir / "valid" / f"{number:03d}.csv"  # a sub-folder: folds/*.csv counts finished folds
+        epoch_done = valid_done.with_suffix(".json")
         if ctx.resume and done.is_file() and (not fold.val or valid_done.is_file()):
             log.info("fold %s already finished: reusing %s", fold.name, done)
             tables.append(pd.read_csv(done, dtype={"subject": str, "sample_id": str}))
             if fold.val:
                 valid_tables.append(pd.read_csv(valid_done, dtype={"subject": str, "sample_id": str}))
+                best_epochs[fold.name] = (json.loads(epoch_done.read_text())["best_epoch"]
+                                          if epoch_done.is_file() else None)
             continue
         started = time.time()
         with ctx.tracker.child_run(f"fold {number:03d} {fold.name}", {"fold": fold.name}) as run_id:
-            table, valid_table, interpretation = run_fold(prepared, ctx, fold, number, run_id)
+            table, valid_table, interpretation, best_epoch = run_fold(prepared, ctx, fold, number, run_id)
             fold_seconds[fold.name] = round(time.time() - started, 2)
             ctx.tracker.log_metrics({"fold_seconds": fold_seconds[fold.name]}, run_id=run_id)
         if valid_table is not None:
+            best_epochs[fold.name] = best_epoch
+            write_json(epoch_done, {"best_epoch": best_epoch})
             write_csv(valid_done, valid_table)
             valid_tables.append(valid_table)
         write_csv(done, table)
@@ -106,6 +117,7 @@ def run(prepared: Prepared, ctx) -> dict:
     metrics = score(ctx.spec.task, pooled, prepared.source, cfg)
     metrics["n_folds"] = len(prepared.folds)
     metrics["fold_seconds"] = fold_seconds
+    metrics.update(epoch_budget(best_epochs, int(cfg.trainer.max_epochs)))
     if valid_tables:
         metrics.update(validation_scores(ctx.spec.task, pd.concat(valid_tables, ignore_index=True),
                                          prepared.source, cfg))
@@ -174,7 +186,24 @@ def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, run_id: str):
         valid = source.index.set_index("sample_id").loc[list(fold.val)].reset_index()
         valid_table = prediction_table(ctx.spec.task, valid, _concat_outputs(valid_batches), source, cfg, fold.name)
     interpretation = module.interpretation() if hasattr(module, "interpretation") else None
-    return table, valid_table, interpretation
+    best_epoch = int(load_checkpoint(best)["epoch"]) if best else None
+    return table, valid_table, interpretation, best_epoch
+
+
+NO_VALIDATION = "no validation split: the epoch budget is fixed a priori"
+
+
+def epoch_budget(best_epochs: dict[str, int | None], max_epochs: int) -> dict:
+    """``capped`` and its evidence, from the selected epoch of each fold that has a validation split (None: a fold
+    finished before its epoch was kept). ``capped`` is None, with ``capped_reason``, when it cannot be told."""
+    if not best_epochs:
+        return {"capped": None, "capped_reason": NO_VALIDATION}
+    known = {fold: epoch for fold, epoch in best_epochs.items() if epoch is not None}
+    if max_epochs <= 1 or not known:
+        reason = "one training epoch: no validation curve to judge" if max_epochs <= 1 else "selected epochs not kept"
+        return {"best_epochs": best_epochs, "capped": None, "capped_reason": reason}
+    capped = [fold for fold, epoch in known.items() if epoch >= max_epochs - 1]
+    return {"best_epochs": best_epochs, "max_epochs": max_epochs, "capped": bool(capped), "capped_folds": capped}
 
 
 def resume_checkpoint(ckpt_dir: Path, trainer_cfg) -> ModelCheckpoint:
