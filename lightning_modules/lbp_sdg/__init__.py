@@ -17,5 +17,7 @@ METHOD = MethodSpec(
     "matrix rather than by liblinear).",
     defaults_chosen="The paper's protocol fixes the default: one direction, the best on validation; it is chosen in "
     "each fold on 5 subject-disjoint inner folds of the training subjects (never the test subject). Block grid, "
-    "bins and value range of HSDG follow LBP-TOP's 8x8 grid and a priori choices (preprocessing/hsdg.py).",
+    "bins and value range of HSDG follow LBP-TOP's 8x8 grid and a priori choices (preprocessing/hsdg.py). "
+    "standardize=true chosen on inner validation (affect tune on an independent composite draw: valid UF1 0.474 "
+    "with z-scoring, 0.453 without).",
 )

@@ -5,7 +5,8 @@ intercept penalised as liblinear does), the classifier of the MEGC2019 LBP-TOP b
 takes one training step on the whole training fold: the fold's Gram matrix, then the dual problem per class
 (lightning_modules/layers/svm.py:fit_dual_squared_hinge, held to LinearSVC by tests/test_svm.py); the weights are
 written into the linear head, so prediction, checkpoints and the shared step are those of any classifier.
-On the composite stand-in (444 clips, 11,328-dimensional LBP-TOP) a fold takes about 0.4 s.
+On the composite stand-in (444 clips, 11,328-dimensional LBP-TOP) a fold takes about 0.4 s. With z-scoring off
+(the default) the decision is the SVM's on the raw histograms, as the MEGC2019 baseline's.
 
 Knobs: ``c`` (LinearSVC's C), ``class_weight`` (none | balanced: in class k's one-vs-rest problem the C of
 class k's samples is multiplied by n / (C * n_k) of the fold's training samples, as liblinear does for

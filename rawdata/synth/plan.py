@@ -60,6 +60,9 @@ class Difficulty:
     same generator (``--subjects`` at 3/4 and 1/2 of the real counts) are in calibration.json and the report's
     data section. Consequence to keep in mind: calibrated AU motion is 0.14-0.7 px on a 180 px face (about
     0.1-0.5 px on the 128 px crop), below the landmark stage's ~0.8 px error.
+    The calibration ran with the baseline's z-scoring on (its default then). Inner validation later chose it off
+    (lightning_modules/lbptop_svm): on seed 0 at 0.28 that moves the anchor method from UF1 0.554 to 0.573 (UAR
+    0.584 to 0.561), inside the seeds' spread; the 5-seed table has not been re-measured with it off.
     """
 
     amplitude_scale: float = 0.28
