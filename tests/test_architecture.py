@@ -145,3 +145,16 @@ def test_a_knob_that_reaches_nothing_is_found():
     model.au_loss.wieght = 1.0
     block = registry.method("geograph").load().model_block
     assert block.unused(model) == ["model.au_loss.wieght", "model.semantic_lr_scal"]
+
+
+def test_every_experiment_config_fits_its_methods_types():
+    """Every experiment's `model` block (defaults and experiment YAML merged) passes its module's check: no key
+    that reaches nothing, every value converts to its constructor argument's type (a Literal choice misspelt in an
+    experiment YAML fails here, not when that experiment first runs). No profile sets a `model` key."""
+    from experiments.config import load_experiment
+
+    exp_ids = registry.experiment_ids()
+    for exp_id in exp_ids:
+        cfg = load_experiment(exp_id, params=OmegaConf.create({}))
+        registry.method(cfg.method).load().model_block.check(cfg)
+    assert len(exp_ids) >= 80

@@ -112,6 +112,17 @@ def test_sub_blocks_groups_and_nested_dataclasses():
         outer.build(run_cfg(inner={}, size=4, form="released", nested={"form": "released", "wide": 1}), inner=None)
 
 
+def test_check_converts_every_value_before_any_work():
+    block = ModelBlock(Outer, knobs=("loss",), blocks={"inner": ModelBlock(Net)}, groups={"settings": Settings})
+    block.check(run_cfg(inner={"mode": "concat"}, size=4, form="released", loss="anything"))
+    with pytest.raises(ConfigError, match="model.inner.mode must be one of"):
+        block.check(run_cfg(inner={"mode": "product"}, size=4, form="released"))
+    with pytest.raises(ConfigError, match="model.form must be one of"):
+        block.check(run_cfg(inner={}, size=4, form="both"))
+    with pytest.raises(ConfigError, match="model.size must be int"):
+        block.check(run_cfg(inner={}, size="4", form="released"))
+
+
 def test_a_module_refuses_a_typo_before_building():
     cfg = load_experiment("ststnet/casme2")
     OmegaConf.set_struct(cfg, False)

@@ -111,12 +111,31 @@ class ModelBlock:
         return " and ".join(parts) or "nothing"
 
     def check(self, cfg, at: str = "model") -> None:
-        """Raise a ConfigError naming every key of ``cfg``'s block at ``at`` that nothing reads."""
+        """Raise a ConfigError naming every key of ``cfg``'s block at ``at`` that nothing reads, or the first value
+        that does not fit its constructor argument's type (before any work: a text encoder, a graph)."""
         block = OmegaConf.select(cfg, at)
-        unused = self._unused(block if block is not None else {}, at)
+        block = block if block is not None else {}
+        unused = self._unused(block, at)
         if unused:
             raise ConfigError("; ".join(_unused_message(path, reader) for path, reader in unused),
                               hint=_hint(_method(cfg)))
+        self._convert_all(block, at, _method(cfg))
+
+    def _convert_all(self, block, at: str, method: str | None) -> None:
+        """Convert every value this block passes to a constructor (groups and sub-blocks included)."""
+        own = self.own_keys()
+        targets = [(self.network, [k for k in self.arguments() if k not in own])] if self.network is not None else []
+        targets += [(cls, [f.name for f in dataclasses.fields(cls)]) for cls in self.groups.values()]
+        for factory, keys in targets:
+            hints = _hints(factory)
+            for key in keys:
+                if key in block:
+                    if key not in hints:
+                        raise TypeError(f"{_name(factory)}: annotate argument {key!r} so that {at}.{key} can be read")
+                    convert(block[key], hints[key], f"{at}.{key}", method, _name(factory))
+        for key, sub in self.blocks.items():
+            if key in block:
+                sub._convert_all(block[key], f"{at}.{key}", method)
 
     def build(self, cfg, at: str = "model", /, **fixed):
         """The network of the block at ``at`` of the run's config ``cfg`` (its keys checked first), ``fixed`` passed
