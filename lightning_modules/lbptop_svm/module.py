@@ -28,9 +28,9 @@ SVM_KNOBS = ("c", "class_weight", "standardize")  # no network is built from the
 
 
 class LinearSVMModule(ClassifierModule):
-    model_block = ModelBlock(knobs=SVM_KNOBS)
     #: batch keys concatenated (flattened) into the feature vector; subclasses choose theirs
     feature_keys: tuple[str, ...] = ("lbptop",)
+    model_block = ModelBlock(knobs=SVM_KNOBS)
 
     def __init__(self, cfg, info):
         super().__init__(cfg, info)
