@@ -1,5 +1,6 @@
 """The floor plan (docs/architecture.md, "Layers"): the import contracts hold, a back arrow breaks them, no cycles,
-and every dataset is declared once (rawdata/datasets.py) in agreement with params.yaml and the config defaults."""
+every dataset is declared once (rawdata/datasets.py) in agreement with params.yaml and the config defaults, and
+every key of a method's `model` block reaches its network or its module (lightning_modules/layers/config.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ import grimp
 import pytest
 from importlinter import configuration
 from importlinter.application import use_cases
+from omegaconf import OmegaConf
+
+from core.config import load_yaml
+from experiments import registry
+from lightning_modules.layers.config import ModelBlock
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -99,3 +105,56 @@ def test_params_and_pipeline_name_declared_datasets_only():
     for key, fmt in image_sets:
         assert key in DATASETS and DATASETS[key].image_stages, f"{key}: image stages run on it"
         assert fmt == DATASETS[key].format, key
+
+
+# ---------------------------------------------------------------- every method's model block reaches something
+
+
+def _declared_knobs(block, prefix: str = "") -> list[str]:
+    """Dotted paths of the knobs a ModelBlock (and its sub-blocks) declares as the module's own."""
+    paths = [prefix + knob for knob in block.knobs]
+    for key, sub in block.blocks.items():
+        paths += _declared_knobs(sub, f"{prefix}{key}.")
+    return paths
+
+
+def _default_model_block(name: str):
+    path = registry.DEFAULTS_DIR / "methods" / f"{name}.yaml"
+    empty = OmegaConf.create({})
+    return path.relative_to(REPO), load_yaml(path).get("model", empty) if path.is_file() else empty
+
+
+@pytest.mark.parametrize("name", sorted(registry.methods()))
+def test_every_key_of_a_methods_model_block_reaches_its_network_or_its_module(name):
+    """A YAML knob that reaches nothing fails CI: every key of the method's default `model` block is an argument of
+    the network its module builds (typed by the constructor's signature) or a knob the module declares in its
+    ``model_block``; and every declared knob is in the defaults (lightning_modules/layers/config.py)."""
+    block = registry.method(name).load().model_block
+    assert isinstance(block, ModelBlock)
+    path, model = _default_model_block(name)
+    assert block.unused(model) == [], f"keys of {path} that nothing reads"
+    missing = [k for k in _declared_knobs(block) if OmegaConf.select(model, k, default="<missing>") == "<missing>"]
+    assert missing == [], f"declared by the module but not in {path}"
+
+
+def test_a_knob_that_reaches_nothing_is_found():
+    """Negative control: two typos added to geograph's defaults, one in a network argument, one in a loss knob."""
+    _, model = _default_model_block("geograph")
+    OmegaConf.set_struct(model, False)
+    model.semantic_lr_scal = 0.5
+    model.au_loss.wieght = 1.0
+    block = registry.method("geograph").load().model_block
+    assert block.unused(model) == ["model.au_loss.wieght", "model.semantic_lr_scal"]
+
+
+def test_every_experiment_config_fits_its_methods_types():
+    """Every experiment's `model` block (defaults and experiment YAML merged) passes its module's check: no key
+    that reaches nothing, every value converts to its constructor argument's type (a Literal choice misspelt in an
+    experiment YAML fails here, not when that experiment first runs). No profile sets a `model` key."""
+    from experiments.config import load_experiment
+
+    exp_ids = registry.experiment_ids()
+    for exp_id in exp_ids:
+        cfg = load_experiment(exp_id, params=OmegaConf.create({}))
+        registry.method(cfg.method).load().model_block.check(cfg)
+    assert len(exp_ids) >= 80

@@ -47,10 +47,13 @@ features and MGCN, chosen by ``model.befa: true``; lightning_modules/layers/rec_
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import torch
 from torch import nn
 
-BEFA_FORMS = ("released", "decoupled")
+BefaForm = Literal["released", "decoupled"]
+BEFA_FORMS = get_args(BefaForm)
 
 
 class ReleasedBehaviourGate(nn.Module):

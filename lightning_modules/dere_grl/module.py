@@ -15,26 +15,18 @@ from torch.nn import functional as F
 from lightning_modules.dere_grl.network import DeReGRL
 from lightning_modules.geograph.losses import class_weights
 from lightning_modules.layers.base import ClassifierModule
+from lightning_modules.layers.config import ModelBlock
 from lightning_modules.layers.optim import build_optimizer, trainer_epochs
 
 
 class DeReGRLModule(ClassifierModule):
+    model_block = ModelBlock(DeReGRL, knobs=("class_weight", "structure_lr_scale"))
+
     def __init__(self, cfg, info):
         super().__init__(cfg, info)
-        m = cfg.model
-        self.net = DeReGRL(
-            n_classes=info.n_classes,
-            features=tuple(m.features),
-            align=str(m.align),
-            knn_k=int(m.knn_k),
-            backbone_channels=tuple(m.backbone_channels),
-            n_actions=int(m.n_actions),
-            action_channels=int(m.action_channels),
-            use_rrm=bool(m.use_rrm),
-            temporal_kernel=int(m.temporal_kernel),
-            dropout=float(m.dropout),
-        )
-        self.register_buffer("ce_weights", class_weights(info.class_counts, info.n_classes, str(m.class_weight)))
+        self.net = self.model_block.build(cfg, n_classes=info.n_classes)
+        self.register_buffer("ce_weights", class_weights(info.class_counts, info.n_classes,
+                                                         str(cfg.model.class_weight)))
 
     def compute(self, batch):
         scores = self.net(batch["landmarks"])

@@ -42,7 +42,9 @@ from torch import nn
 from lightning_modules.layers.graph import (
     FACE_COMPONENTS,
     N_LANDMARKS,
+    Alignment,
     LandmarkGraphEncoder,
+    MovementFeature,
     anatomical_edges,
     edges_to_adjacency,
     input_normalization,
@@ -106,8 +108,8 @@ class DeReGRL(nn.Module):
     def __init__(
         self,
         n_classes: int,
-        features: Sequence[str] = ("displacement", "position"),
-        align: str = "similarity",
+        features: Sequence[MovementFeature] = ("displacement", "position"),
+        align: Alignment = "similarity",
         knn_k: int = 0,
         backbone_channels: Sequence[int] = (16, 32),
         n_actions: int = 6,

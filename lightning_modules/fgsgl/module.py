@@ -16,13 +16,23 @@ from datamodules.text import DIMENSIONS, class_texts
 from lightning_modules.fgsgl import losses as L
 from lightning_modules.fgsgl.network import FGSGLNetwork
 from lightning_modules.layers.base import ClassifierModule
+from lightning_modules.layers.config import TEXT_ENCODER, ModelBlock
 from lightning_modules.layers.optim import trainer_epochs
-from lightning_modules.layers.skeleton import skeleton_encoder_from_config
+from lightning_modules.layers.skeleton import SKELETON_ENCODER, skeleton_encoder_from_config
 
 SCORE_LEVELS = ("linear", "category", "fine")
 
 
 class FGSGLModule(ClassifierModule):
+    model_block = ModelBlock(
+        FGSGLNetwork,
+        knobs=("label_smoothing", "ce_weight", "score_levels",
+               "cpa.enabled", "cpa.weight", "cpa.temperature", "cpa.symmetric", "cpa.template",
+               "fgsa.enabled", "fgsa.weight", "fgsa.temperature", "fgsa.target_temperature",
+               "schedule.kind", "schedule.fine_start", "schedule.fine_full"),
+        blocks={"encoder": SKELETON_ENCODER, "text_encoder": TEXT_ENCODER},
+    )
+
     def __init__(self, cfg, info):
         super().__init__(cfg, info)
         m = cfg.model
@@ -41,9 +51,9 @@ class FGSGLModule(ClassifierModule):
         self.register_buffer("fine_text", fine.float())
 
         layout = info.extra["skeleton_layout"]
-        self.network = FGSGLNetwork(
-            skeleton_encoder_from_config(m.encoder, info), info.n_classes, encoder.dim, layout.body_parts,
-            len(DIMENSIONS), int(m.projection_hidden), float(m.dropout),
+        self.network = self.model_block.build(
+            cfg, encoder=skeleton_encoder_from_config(cfg, info), n_classes=info.n_classes, text_dim=encoder.dim,
+            body_parts=layout.body_parts, n_dimensions=len(DIMENSIONS),
         )
         targets = L.fine_grained_targets(self.fine_text, torch.arange(info.n_classes),
                                          float(m.fgsa.target_temperature))

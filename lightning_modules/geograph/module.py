@@ -21,35 +21,26 @@ from torch.nn import functional as F
 from lightning_modules.geograph.losses import adaptive_au_loss, class_weights
 from lightning_modules.geograph.network import GeometricTwoStreamGraphNet
 from lightning_modules.layers.base import ClassifierModule
+from lightning_modules.layers.config import ModelBlock
 from lightning_modules.layers.optim import build_optimizer, trainer_epochs
 
 log = logging.getLogger(__name__)
 
 
 class GeoGraphModule(ClassifierModule):
+    model_block = ModelBlock(GeometricTwoStreamGraphNet, knobs=(
+        "class_weight", "semantic_lr_scale",
+        "au_loss.enabled", "au_loss.weight", "au_loss.skip_uncoded", "au_loss.min_rate",
+    ))
+
     def __init__(self, cfg, info):
         super().__init__(cfg, info)
         m = cfg.model
         self.use_au_loss = bool(m.au_loss.enabled) and len(info.au_names) > 0
         if bool(m.au_loss.enabled) and not info.au_names:
             log.warning("geograph: data.aus is empty for %s, so the Adaptive AU loss is off", cfg.get("dataset"))
-        self.net = GeometricTwoStreamGraphNet(
-            n_classes=info.n_classes,
-            n_aus=len(info.au_names) if self.use_au_loss else 0,
-            features=tuple(m.features),
-            align=str(m.align),
-            knn_k=int(m.knn_k),
-            geometric_channels=tuple(m.geometric_channels),
-            semantic_channels=tuple(m.semantic_channels),
-            semantic_adjacency=str(m.semantic_adjacency),
-            embed_channels=int(m.embed_channels),
-            dynamic_gate=None if m.dynamic_gate is None else float(m.dynamic_gate),
-            high_order_input=str(m.high_order_input),
-            temporal_kernel=int(m.temporal_kernel),
-            dropout=float(m.dropout),
-            fusion=str(m.fusion),
-            pooling=str(m.pooling),
-        )
+        self.net = self.model_block.build(cfg, n_classes=info.n_classes,
+                                          n_aus=len(info.au_names) if self.use_au_loss else 0)
         rate = info.au_frequency if info.au_frequency else [0.5] * len(info.au_names)
         self.register_buffer("au_positive_rate", torch.tensor(rate, dtype=torch.float32))
         self.register_buffer("ce_weights", class_weights(info.class_counts, info.n_classes, str(m.class_weight)))

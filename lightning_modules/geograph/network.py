@@ -54,12 +54,15 @@ Choices made here because the paper's full text was not available (each is a con
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import torch
 from torch import nn
 
 from lightning_modules.layers.graph import (
+    Alignment,
     LandmarkGraphEncoder,
+    MovementFeature,
     SeparableSTBlock,
     anatomical_edges,
     edges_to_adjacency,
@@ -70,8 +73,9 @@ from lightning_modules.layers.graph import (
     normalize_adjacency,
 )
 
-SEMANTIC_MODES = ("both", "learned", "dynamic", "none")
-POOLINGS = ("frames", "frames_and_nodes")
+SemanticMode = Literal["both", "learned", "dynamic", "none"]
+Pooling = Literal["frames", "frames_and_nodes"]
+SEMANTIC_MODES, POOLINGS = get_args(SemanticMode), get_args(Pooling)
 
 
 class SemanticAdjacency(nn.Module):
@@ -149,19 +153,19 @@ class GeometricTwoStreamGraphNet(nn.Module):
         self,
         n_classes: int,
         n_aus: int = 0,
-        features: Sequence[str] = ("displacement", "position"),
-        align: str = "similarity",
+        features: Sequence[MovementFeature] = ("displacement", "position"),
+        align: Alignment = "similarity",
         knn_k: int = 0,
         geometric_channels: Sequence[int] = (16, 16),
         semantic_channels: Sequence[int] = (16, 16),
-        semantic_adjacency: str = "learned",
+        semantic_adjacency: SemanticMode = "learned",
         embed_channels: int = 16,
         dynamic_gate: float | None = 0.0,
-        high_order_input: str = "laplacian",
+        high_order_input: Literal["laplacian", "same"] = "laplacian",
         temporal_kernel: int = 3,
         dropout: float = 0.3,
-        fusion: str = "concat",
-        pooling: str = "frames",
+        fusion: Literal["concat", "sum"] = "concat",
+        pooling: Pooling = "frames",
         n_nodes: int = 68,
     ):
         super().__init__()

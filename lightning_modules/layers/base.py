@@ -1,6 +1,8 @@
 """The shared LightningModule skeleton of the fold tasks (the lightning-hydra-template habit).
 
-A method builds its plain `nn.Module` network in `__init__` from its `model` block and implements
+A method declares how it reads its `model` block in ``model_block`` (lightning_modules/layers/config.py: the
+network built from it, typed by the network's signature, and the keys the module reads itself), builds its plain
+`nn.Module` network in `__init__` with ``self.model_block.build(cfg, **data-derived arguments)`` and implements
 `compute(batch) -> (outputs, losses)`: `outputs` are the network's heads (class logits under ``scores``, AU logits
 under ``au_logits``, ...), `losses` a dict of named scalar terms already weighted. One `shared_step` serves
 train/val/test: it sums the losses, logs every term under `<stage>/...` and updates the stage's torchmetrics.
@@ -21,6 +23,7 @@ import torch
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassF1Score, MulticlassRecall, MultilabelF1Score
 
+from lightning_modules.layers.config import ModelBlock
 from lightning_modules.layers.optim import build_optimizer, trainer_epochs
 
 STAGES = ("train", "val", "test")
@@ -29,10 +32,13 @@ STAGES = ("train", "val", "test")
 class SharedStepModule(pl.LightningModule):
     """One step for train/val/test: losses summed and logged, the stage's metrics updated."""
 
+    model_block = ModelBlock()  # how the method reads its `model` block; by default it reads none of it
+
     def __init__(self, cfg, info):
         super().__init__()
         self.cfg = cfg
         self.info = info
+        self.model_block.check(cfg)  # a `model` key nothing reads is a typo: refused before any work
         # one collection per stage (a torchmetrics object accumulates one stage's epoch); attribute names, not a
         # ModuleDict: "train" is an nn.Module method and cannot be a key
         for stage in STAGES:

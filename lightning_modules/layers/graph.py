@@ -26,6 +26,7 @@ computes the same thing on an edge list (the tests check :class:`GraphConv` agai
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import torch
 from torch import nn
@@ -167,7 +168,9 @@ def align_to_reference(
     return moved + target_mean
 
 
-MOVEMENT_FEATURES = ("displacement", "velocity", "position")
+MovementFeature = Literal["displacement", "velocity", "position"]
+MOVEMENT_FEATURES = get_args(MovementFeature)
+Alignment = Literal["similarity", "translation", "none"]  # align_to_reference's modes
 
 
 def movement_features(

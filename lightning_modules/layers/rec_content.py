@@ -11,10 +11,27 @@ behaviour, reconstruct). This single seam is what lets BeFA plug into any base m
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from lightning_modules.befa.adapter import BEFA_FORMS, BehaviourDrivenFeatureAdapter, ReleasedBehaviourGate
+from lightning_modules.befa.adapter import BEFA_FORMS, BefaForm, BehaviourDrivenFeatureAdapter, ReleasedBehaviourGate
+
+
+@dataclass(frozen=True)
+class ContentSettings:
+    """The content-encoder knobs of a multimodal base model: the flat ``befa*`` keys of its `model` block, gathered
+    into its network's ``content`` argument (``ModelBlock(..., groups={"content": ContentSettings})``); the
+    defaults are in the method's YAML. ``befa_hidden_dim`` 0: 4 x the content size."""
+
+    befa: bool
+    befa_form: BefaForm
+    befa_layer_times: int
+    befa_dropout: float
+    befa_hidden_dim: int
+    befa_mask_layers: int
+    befa_detach_behaviour: bool
 
 
 class LinearContent(nn.Module):
@@ -30,25 +47,25 @@ class LinearContent(nn.Module):
         return self.project(features)
 
 
-def build_content_encoders(feature_dims: dict[str, int], out_dim: int, behaviour_dim: int, model_cfg) -> nn.ModuleDict:
-    """One encoder per modality: BeFA adapters when ``model_cfg.befa`` is true, else linear projections."""
-    if not bool(model_cfg.get("befa", False)):
+def build_content_encoders(feature_dims: dict[str, int], out_dim: int, behaviour_dim: int,
+                           settings: ContentSettings) -> nn.ModuleDict:
+    """One encoder per modality: BeFA adapters when ``settings.befa`` is true, else linear projections."""
+    if not settings.befa:
         return nn.ModuleDict({m: LinearContent(d, out_dim) for m, d in feature_dims.items()})
-    hidden = int(model_cfg.get("befa_hidden_dim", 0)) or None
-    form = str(model_cfg.get("befa_form", "released"))
+    hidden = settings.befa_hidden_dim or None
+    form = settings.befa_form
     if form not in BEFA_FORMS:
         raise ValueError(f"model.befa_form must be one of {BEFA_FORMS}, got {form!r}")
     if form == "released":
         if behaviour_dim != out_dim:
             raise ValueError(f"the released BeFA gates the behaviour embedding: its size ({behaviour_dim}) must be "
                              f"the content size ({out_dim})")
-        width = out_dim * int(model_cfg.get("befa_layer_times", 1))
-        return nn.ModuleDict({m: ReleasedBehaviourGate(d, out_dim, hidden_dim=width,
-                                                       dropout=float(model_cfg.get("befa_dropout", 0.1)))
+        width = out_dim * settings.befa_layer_times
+        return nn.ModuleDict({m: ReleasedBehaviourGate(d, out_dim, hidden_dim=width, dropout=settings.befa_dropout)
                               for m, d in feature_dims.items()})
     return nn.ModuleDict({
         m: BehaviourDrivenFeatureAdapter(d, out_dim, behaviour_dim, hidden_dim=hidden,
-                                         mask_layers=int(model_cfg.get("befa_mask_layers", 1)),
-                                         detach_behaviour=bool(model_cfg.get("befa_detach_behaviour", False)))
+                                         mask_layers=settings.befa_mask_layers,
+                                         detach_behaviour=settings.befa_detach_behaviour)
         for m, d in feature_dims.items()
     })

@@ -12,10 +12,12 @@ Validation and test rank ALL items for every user with held-out items, masking o
 ``val/recall@20`` (never a test number). The test pass keeps the top-``eval.rankings_top`` lists for
 rankings.csv in ``self.test_result``.
 
-Embedding methods (VBPR, LightGCN, MGCN) derive from :class:`EmbeddingRecommender`: they return user and item
-representations and get BPR plus ``model.reg_weight`` x an embedding regulariser of the batch's rows for free,
-in the form ``model.reg_form`` names (``squared``: sum of squares / (2 x batch), the LightGCN and MGCN authors'
-form; ``norm``: the tables' Frobenius norms / batch, MMRec's EmbLoss; lightning_modules/layers/rec_losses.py).
+A method declares how it reads its `model` block in ``model_block`` (lightning_modules/layers/config.py), as the
+classifiers do. Embedding methods (VBPR, LightGCN, MGCN) derive from :class:`EmbeddingRecommender`: they return
+user and item representations and get BPR plus ``model.reg_weight`` x an embedding regulariser of the batch's rows
+for free (``EMBEDDING_KNOBS``, which their ``model_block`` declares), in the form ``model.reg_form`` names
+(``squared``: sum of squares / (2 x batch), the LightGCN and MGCN authors' form; ``norm``: the tables' Frobenius
+norms / batch, MMRec's EmbLoss; lightning_modules/layers/rec_losses.py).
 
 Names logged to MLflow (through Lightning's logger) use MLflow's alphabet: ``recall@20`` is logged as
 ``val/recall_at_20`` (:func:`logged_name`), the name the runner's tracker gives the same metric in the parent run.
@@ -30,8 +32,11 @@ import numpy as np
 import torch
 
 from core.ranking import as_csr, full_ranking_topk, recall_ndcg_at_k
+from lightning_modules.layers.config import ModelBlock
 from lightning_modules.layers.optim import build_optimizer, trainer_epochs
 from lightning_modules.layers.rec_losses import bpr_loss, embedding_regularizer
+
+EMBEDDING_KNOBS = ("reg_weight", "reg_form")  # the `model` keys EmbeddingRecommender reads (its regulariser)
 
 
 def logged_name(metric: str) -> str:
@@ -60,10 +65,12 @@ class RecommenderModule(pl.LightningModule):
     """Shared loop; see the module docstring for what a method implements."""
 
     uses_content = True  # False for ID-only models: no content attribution to analyse
+    model_block = ModelBlock()  # how the method reads its `model` block; by default it reads none of it
 
     def __init__(self, cfg, info):
         super().__init__()
         self.cfg = cfg
+        self.model_block.check(cfg)  # a `model` key nothing reads is a typo: refused before any work
         self.n_users, self.n_items = int(info.n_users), int(info.n_items)
         self.ks = tuple(int(k) for k in cfg.eval.ks)
         self.ranking_depth = max(max(self.ks), int(cfg.eval.rankings_top))

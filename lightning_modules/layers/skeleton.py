@@ -22,12 +22,16 @@ torch-geometric's message passing would need the B x T frame graphs flattened in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import numpy as np
 import torch
 from torch import nn
 
-PARTITIONS = ("spatial", "uniform")
+from lightning_modules.layers.config import ModelBlock
+
+Partition = Literal["spatial", "uniform"]
+PARTITIONS = get_args(Partition)
 
 
 def adjacency_matrix(n_joints: int, edges: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -147,7 +151,7 @@ class SkeletonEncoder(nn.Module):
 
     def __init__(self, in_channels: int, n_joints: int, edges: Sequence[tuple[int, int]], center: int,
                  channels: Sequence[int] = (24, 32, 48), strides: Sequence[int] = (2, 2, 1),
-                 temporal_kernel: int = 5, dropout: float = 0.1, partition: str = "spatial",
+                 temporal_kernel: int = 5, dropout: float = 0.1, partition: Partition = "spatial",
                  edge_importance: bool = True, n_bodies: int = 1):
         super().__init__()
         if len(channels) != len(strides):
@@ -176,17 +180,17 @@ class SkeletonEncoder(nn.Module):
         return x.view(batch, bodies, *x.shape[1:]).mean(1)
 
 
-def skeleton_encoder_from_config(encoder_cfg, info) -> SkeletonEncoder:
-    """The encoder described by a `model.encoder` block for the data of ``info`` (its layout's graph and shape).
+SKELETON_ENCODER = ModelBlock(SkeletonEncoder)  # a method's `model.encoder` block (its ModelBlock's `blocks`)
 
-    ``info.extra["skeleton_layout"]`` is the :class:`~rawdata.layouts.skeleton_arrays.SkeletonLayout` and
-    ``info.input_shapes["skeleton"]`` is (C, T, V, M), as :class:`datamodules.gesture.GestureSource` provides.
+
+def skeleton_encoder_from_config(cfg, info, at: str = "model.encoder") -> SkeletonEncoder:
+    """The encoder of the block at ``at`` of the run's config for the data of ``info`` (its layout's graph and shape).
+
+    The block's knobs are SkeletonEncoder's arguments; ``info.extra["skeleton_layout"]`` is the
+    :class:`~rawdata.layouts.skeleton_arrays.SkeletonLayout` and ``info.input_shapes["skeleton"]`` is (C, T, V, M),
+    as :class:`datamodules.gesture.GestureSource` provides.
     """
     layout = info.extra["skeleton_layout"]
     channels, _, joints, bodies = info.input_shapes["skeleton"]
-    return SkeletonEncoder(
-        in_channels=channels, n_joints=joints, edges=layout.edges, center=layout.center_joint,
-        channels=list(encoder_cfg.channels), strides=list(encoder_cfg.strides),
-        temporal_kernel=int(encoder_cfg.temporal_kernel), dropout=float(encoder_cfg.dropout),
-        partition=str(encoder_cfg.partition), edge_importance=bool(encoder_cfg.edge_importance), n_bodies=bodies,
-    )
+    return SKELETON_ENCODER.build(cfg, at, in_channels=channels, n_joints=joints, edges=layout.edges,
+                                  center=layout.center_joint, n_bodies=bodies)

@@ -33,8 +33,9 @@ from omegaconf import OmegaConf
 from core.errors import ConfigError
 from core.metrics import uf1
 from datamodules.protocols import subject_kfold
+from lightning_modules.layers.config import ModelBlock
 from lightning_modules.lbp_sdg.directions import resolve_directions, select_directions
-from lightning_modules.lbptop_svm.module import LinearSVMModule
+from lightning_modules.lbptop_svm.module import SVM_KNOBS, LinearSVMModule
 from preprocessing.hsdg import DIRECTIONS
 
 
@@ -46,6 +47,7 @@ def _as_list(spec) -> list:
 
 class LBPSDGModule(LinearSVMModule):
     feature_keys = ("lbptop", "hsdg")
+    model_block = ModelBlock(knobs=(*SVM_KNOBS, "directions", "candidates", "inner_folds"))
 
     def __init__(self, cfg, info):
         n_directions, *histogram = info.input_shapes["hsdg"]

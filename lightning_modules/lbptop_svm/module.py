@@ -21,12 +21,16 @@ import torch
 
 from core.errors import ConfigError
 from lightning_modules.layers.base import ClassifierModule
+from lightning_modules.layers.config import ModelBlock
 from lightning_modules.layers.svm import LinearSVMHead, fit_dual_squared_hinge
+
+SVM_KNOBS = ("c", "class_weight", "standardize")  # no network is built from them: the head's size is the data's
 
 
 class LinearSVMModule(ClassifierModule):
     #: batch keys concatenated (flattened) into the feature vector; subclasses choose theirs
     feature_keys: tuple[str, ...] = ("lbptop",)
+    model_block = ModelBlock(knobs=SVM_KNOBS)
 
     def __init__(self, cfg, info):
         super().__init__(cfg, info)

@@ -8,12 +8,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.ranking import csr_row_entries
+from lightning_modules.layers.config import ModelBlock
 from lightning_modules.layers.rec_graphs import FixedSparse, normalized_interactions
 from lightning_modules.layers.rec_module import RecommenderModule
 from lightning_modules.ld4mrec.network import ConditionalNetwork, truncated_svd_users
 
 
 class LD4MRecModule(RecommenderModule):
+    # the C-Net is the network; the module keeps the diffusion schedule, the condition (SVD signal and the
+    # modality projections of width embedding_dim) and the smoothed target
+    model_block = ModelBlock(ConditionalNetwork, knobs=(
+        "embedding_dim", "collab_dim", "steps", "noise_min", "noise_max", "smoothing", "smoothing_prior", "t_in",
+    ))
+
     def __init__(self, cfg, info):
         super().__init__(cfg, info)
         model_cfg = cfg.model
@@ -29,7 +36,7 @@ class LD4MRecModule(RecommenderModule):
                              persistent=False)
         self.modal_projection = nn.ModuleDict({m: nn.Linear(d, dim) for m, d in info.feature_dims.items()})
         condition_dim = self.collaborative.shape[1] + dim * len(info.feature_dims)
-        self.cnet = ConditionalNetwork(self.n_items, condition_dim, model_cfg)
+        self.cnet = self.model_block.build(cfg, n_items=self.n_items, condition_dim=condition_dim)
         self.t_in = float(model_cfg.t_in)
 
     def _prior(self, train_matrix: torch.Tensor, kind: str) -> torch.Tensor:

@@ -58,15 +58,14 @@ class ConditionedBlock(nn.Module):
 class ConditionalNetwork(nn.Module):
     """C-Net: (x_t, t, collaborative signal, multimodal preference) -> predicted x_0 scores."""
 
-    def __init__(self, n_items: int, condition_dim: int, model_cfg):
+    def __init__(self, n_items: int, condition_dim: int, hidden_dim: int, n_blocks: int, dropout: float):
         super().__init__()
-        hidden = int(model_cfg.hidden_dim)
+        hidden = hidden_dim
         self.time_dim = hidden
         self.encode_behaviour = nn.Linear(n_items, hidden)
         self.time_mlp = nn.Sequential(nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
         self.condition = nn.Linear(condition_dim, hidden)
-        self.blocks = nn.ModuleList(ConditionedBlock(hidden, float(model_cfg.dropout))
-                                    for _ in range(int(model_cfg.n_blocks)))
+        self.blocks = nn.ModuleList(ConditionedBlock(hidden, dropout) for _ in range(n_blocks))
         self.decode = nn.Linear(hidden, n_items)
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:

@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+from lightning_modules.layers.config import ModelBlock
+from lightning_modules.layers.rec_content import ContentSettings
 from lightning_modules.layers.rec_graphs import FixedSparse, bipartite_adjacency
-from lightning_modules.layers.rec_module import EmbeddingRecommender, Representations
+from lightning_modules.layers.rec_module import EMBEDDING_KNOBS, EmbeddingRecommender, Representations
 from lightning_modules.lightgcn.network import LightGCNNetwork
 
 
 class LightGCNModule(EmbeddingRecommender):
+    model_block = ModelBlock(LightGCNNetwork, knobs=EMBEDDING_KNOBS, groups={"content": ContentSettings})
+
     def __init__(self, cfg, info):
         super().__init__(cfg, info)
-        self.net = LightGCNNetwork(self.n_users, self.n_items, info.feature_dims, cfg.model)
+        self.net = self.model_block.build(cfg, n_users=self.n_users, n_items=self.n_items,
+                                          feature_dims=info.feature_dims)
         self.uses_content = self.net.use_features
         self.adjacency = FixedSparse(bipartite_adjacency(info.train_matrix))
 

@@ -19,21 +19,22 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lightning_modules.layers.rec_content import build_content_encoders
+from lightning_modules.layers.rec_content import ContentSettings, build_content_encoders
 from lightning_modules.layers.rec_graphs import FixedSparse, lightgcn_propagate
 
 
 class LightGCNNetwork(nn.Module):
-    def __init__(self, n_users: int, n_items: int, feature_dims: dict[str, int], model_cfg):
+    def __init__(self, n_users: int, n_items: int, feature_dims: dict[str, int], embedding_dim: int, n_layers: int,
+                 use_features: bool, content: ContentSettings):
         super().__init__()
-        dim = int(model_cfg.embedding_dim)
-        self.n_layers = int(model_cfg.n_layers)
+        dim = embedding_dim
+        self.n_layers = n_layers
         self.user_id = nn.Embedding(n_users, dim)
         self.item_id = nn.Embedding(n_items, dim)
         nn.init.xavier_uniform_(self.user_id.weight)
         nn.init.xavier_uniform_(self.item_id.weight)
-        self.use_features = bool(model_cfg.use_features) or bool(model_cfg.befa)
-        self.content = build_content_encoders(feature_dims, dim, dim, model_cfg) if self.use_features else None
+        self.use_features = use_features or content.befa
+        self.content = build_content_encoders(feature_dims, dim, dim, content) if self.use_features else None
 
     def item_input(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         items = self.item_id.weight

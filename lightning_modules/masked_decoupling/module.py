@@ -24,6 +24,7 @@ from torch.nn import functional as F
 
 from core.errors import ConfigError
 from lightning_modules.layers.base import ClassifierModule
+from lightning_modules.layers.config import ModelBlock
 from lightning_modules.layers.hsic import HSICLoss
 from lightning_modules.masked_decoupling.network import PARADIGMS, DualStreamDecoupling
 
@@ -39,6 +40,10 @@ def balanced_class_weights(counts, n_classes: int, mode: str) -> torch.Tensor:
 
 
 class MaskedDecouplingModule(ClassifierModule):
+    model_block = ModelBlock(DualStreamDecoupling, knobs=(
+        "disguise_weight", "class_weight", "hsic.weight", "hsic.bandwidth", "hsic.median_scale",
+    ))
+
     def __init__(self, cfg, info):
         super().__init__(cfg, info)
         m = cfg.model
@@ -51,11 +56,7 @@ class MaskedDecouplingModule(ClassifierModule):
         if not info.disguise_classes:
             raise ConfigError("masked_decoupling needs disguise labels: set data.disguise_classes "
                               "(experiments/_defaults/datasets/masked.yaml)")
-        self.net = DualStreamDecoupling(
-            n_true=info.n_classes, n_disguise=len(info.disguise_classes), backbone=str(m.backbone),
-            feature_dim=int(m.feature_dim), width=int(m.width), dropout=float(m.dropout), paradigm=self.paradigm,
-            clip_input=str(m.clip_input), temporal_pool=str(m.temporal_pool), apex_input=str(m.apex_input),
-        )
+        self.net = self.model_block.build(cfg, n_true=info.n_classes, n_disguise=len(info.disguise_classes))
         bandwidth = m.hsic.bandwidth if str(m.hsic.bandwidth) == "median" else float(m.hsic.bandwidth)
         self.hsic = HSICLoss(bandwidth, float(m.hsic.median_scale))
         self.register_buffer("ce_weights", balanced_class_weights(info.class_counts, info.n_classes,

@@ -25,12 +25,15 @@ Choices where the abstract is silent (knobs under `model.` in experiments/_defau
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import torch
 from torch import nn
 
-PARADIGMS = ("apex", "onset_clip")
-APEX_INPUTS = ("frame", "difference")
-BACKBONES = ("small", "resnet18")
+Paradigm = Literal["apex", "onset_clip"]
+ApexInput = Literal["frame", "difference"]
+Backbone = Literal["small", "resnet18"]
+PARADIGMS, APEX_INPUTS, BACKBONES = get_args(Paradigm), get_args(ApexInput), get_args(Backbone)
 
 
 def conv_block(c_in: int, c_out: int) -> nn.Sequential:
@@ -75,9 +78,10 @@ def clip_frames(frames: torch.Tensor, clip_input: str) -> torch.Tensor:
 class DualStreamDecoupling(nn.Module):
     """Input -> (true-emotion feature, disguised-expression feature) -> (true logits, disguise logits)."""
 
-    def __init__(self, n_true: int, n_disguise: int, backbone: str = "small", feature_dim: int = 64,
-                 width: int = 16, dropout: float = 0.3, paradigm: str = "apex", clip_input: str = "difference",
-                 temporal_pool: str = "max", apex_input: str = "frame"):
+    def __init__(self, n_true: int, n_disguise: int, backbone: Backbone = "small", feature_dim: int = 64,
+                 width: int = 16, dropout: float = 0.3, paradigm: Paradigm = "apex",
+                 clip_input: Literal["difference", "frames"] = "difference",
+                 temporal_pool: Literal["max", "mean"] = "max", apex_input: ApexInput = "frame"):
         super().__init__()
         if paradigm not in PARADIGMS:
             raise ValueError(f"paradigm must be one of {PARADIGMS}, got {paradigm!r}")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from lightning_modules.layers.config import ModelBlock
+from lightning_modules.layers.rec_content import ContentSettings
 from lightning_modules.layers.rec_graphs import (
     FixedSparse,
     bipartite_adjacency,
@@ -13,15 +15,22 @@ from lightning_modules.layers.rec_graphs import (
     normalized_interactions,
 )
 from lightning_modules.layers.rec_losses import info_nce
-from lightning_modules.layers.rec_module import EmbeddingRecommender, Representations
+from lightning_modules.layers.rec_module import EMBEDDING_KNOBS, EmbeddingRecommender, Representations
 from lightning_modules.mgcn.network import MGCNNetwork
 
 
 class MGCNModule(EmbeddingRecommender):
+    model_block = ModelBlock(
+        MGCNNetwork,
+        knobs=(*EMBEDDING_KNOBS, "train_features", "knn_k", "knn_weights", "cl_weight", "cl_temperature"),
+        groups={"content": ContentSettings},
+    )
+
     def __init__(self, cfg, info):
         super().__init__(cfg, info)
         model_cfg = cfg.model
-        self.net = MGCNNetwork(self.n_users, self.n_items, info.feature_dims, model_cfg)
+        self.net = self.model_block.build(cfg, n_users=self.n_users, n_items=self.n_items,
+                                          feature_dims=info.feature_dims)
         if bool(model_cfg.train_features):
             for modality in self.modalities:  # fine-tuned copies of the raw features, as in the authors' code
                 setattr(self, f"features_{modality}", nn.Parameter(getattr(self, f"features_{modality}").clone()))

@@ -34,7 +34,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lightning_modules.layers.rec_content import build_content_encoders
+from lightning_modules.layers.rec_content import ContentSettings, build_content_encoders
 from lightning_modules.layers.rec_graphs import (
     FixedSparse,
     lightgcn_propagate,
@@ -42,17 +42,18 @@ from lightning_modules.layers.rec_graphs import (
 
 
 class MGCNNetwork(nn.Module):
-    def __init__(self, n_users: int, n_items: int, feature_dims: dict[str, int], model_cfg):
+    def __init__(self, n_users: int, n_items: int, feature_dims: dict[str, int], embedding_dim: int,
+                 n_ui_layers: int, n_ii_layers: int, content: ContentSettings):
         super().__init__()
-        dim = int(model_cfg.embedding_dim)
+        dim = embedding_dim
         self.n_users = n_users
-        self.n_ui_layers = int(model_cfg.n_ui_layers)
-        self.n_ii_layers = int(model_cfg.n_ii_layers)
+        self.n_ui_layers = n_ui_layers
+        self.n_ii_layers = n_ii_layers
         self.user_id = nn.Embedding(n_users, dim)
         self.item_id = nn.Embedding(n_items, dim)
         nn.init.xavier_uniform_(self.user_id.weight)
         nn.init.xavier_uniform_(self.item_id.weight)
-        self.content = build_content_encoders(feature_dims, dim, dim, model_cfg)
+        self.content = build_content_encoders(feature_dims, dim, dim, content)
         self.purifier = nn.ModuleDict({m: nn.Sequential(nn.Linear(dim, dim), nn.Sigmoid()) for m in feature_dims
                                        if not self.content[m].gates_behaviour})  # the released BeFA is its own gate
         self.common_attention = nn.Sequential(nn.Linear(dim, dim), nn.Tanh(), nn.Linear(dim, 1, bias=False))

@@ -50,6 +50,7 @@ from torch import nn
 from core.errors import ConfigError
 from core.text import build_text_encoder
 from lightning_modules.layers.base import MultilabelAUModule
+from lightning_modules.layers.config import TEXT_ENCODER, ModelBlock
 from lightning_modules.layers.optim import build_optimizer, trainer_epochs
 from lightning_modules.micro_au_clip import losses as L
 from lightning_modules.micro_au_clip.au_to_emotion import emotion_scores, prototype_index
@@ -59,6 +60,8 @@ DESCRIPTIONS = Path(__file__).with_name("au_descriptions.yaml")
 GD_MODES = ("attention", "prediction")
 INPUTS = ("apex", "difference")
 POS_WEIGHTS = ("balanced", "none")
+# the image tower: `model.clip` minus what the module reads itself (freezing, the tower's learning-rate scale)
+CLIP_ENCODER = ModelBlock(build_clip_image_encoder, knobs=("freeze", "lr_scale"))
 
 
 def load_au_descriptions(path: str | Path | None = None) -> dict[str, dict[str, str]]:
@@ -124,6 +127,14 @@ def embed_au_descriptions(m, au_names: list[str]) -> tuple[torch.Tensor, dict]:
 
 
 class MicroAUCLIPModule(MultilabelAUModule):
+    model_block = ModelBlock(
+        MicroAUCLIP,
+        knobs=("input", "difference_gain", "descriptions", "prompt_template", "pos_weight", "max_pos_weight",
+               "gd_mode", "gd_weight", "gd_smoothing", "miaucl_weight", "miaucl_temperature", "au_threshold",
+               "emotion.fallback_score", "emotion.specificity", "emotion.hard"),
+        blocks={"clip": CLIP_ENCODER, "text_encoder": TEXT_ENCODER},
+    )
+
     def __init__(self, cfg, info):
         super().__init__(cfg, info)
         m = cfg.model
@@ -131,10 +142,9 @@ class MicroAUCLIPModule(MultilabelAUModule):
         self.class_names = list(info.class_names)
         check_config(cfg, self.au_names, self.class_names)
 
-        encoder = build_clip_image_encoder(str(m.clip.arch), m.clip.pretrained, int(m.clip.image_size))
+        encoder = CLIP_ENCODER.build(cfg, "model.clip")
         encoder.requires_grad_(not bool(m.clip.freeze))
-        self.network = MicroAUCLIP(encoder, self.au_names, float(m.region_radius), int(m.pta_heads),
-                                   int(m.gda_heads), int(m.gda_layers), float(m.dropout))
+        self.network = self.model_block.build(cfg, image_encoder=encoder, au_names=self.au_names)
         au_text, self.text_source = embed_au_descriptions(m, self.au_names)
         self.register_buffer("au_text", au_text)
         self.text_projection = nn.Linear(au_text.shape[1], self.network.dim)

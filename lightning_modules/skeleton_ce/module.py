@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from lightning_modules.layers.base import ClassifierModule
-from lightning_modules.layers.skeleton import skeleton_encoder_from_config
+from lightning_modules.layers.config import ModelBlock
+from lightning_modules.layers.skeleton import SKELETON_ENCODER, skeleton_encoder_from_config
 
 
 class SkeletonClassifier(nn.Module):
@@ -24,10 +25,12 @@ class SkeletonClassifier(nn.Module):
 
 
 class SkeletonCEModule(ClassifierModule):
+    model_block = ModelBlock(SkeletonClassifier, knobs=("label_smoothing",), blocks={"encoder": SKELETON_ENCODER})
+
     def __init__(self, cfg, info):
         super().__init__(cfg, info)
-        self.network = SkeletonClassifier(skeleton_encoder_from_config(cfg.model.encoder, info), info.n_classes,
-                                          float(cfg.model.dropout))
+        self.network = self.model_block.build(cfg, encoder=skeleton_encoder_from_config(cfg, info),
+                                              n_classes=info.n_classes)
 
     def compute(self, batch: dict) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         logits = self.network(batch["skeleton"])

@@ -5,15 +5,16 @@ from __future__ import annotations
 from torch.nn import functional as F
 
 from lightning_modules.layers.base import ClassifierModule
+from lightning_modules.layers.config import ModelBlock
 from lightning_modules.ststnet.network import STSTNet
 
 
 class STSTNetModule(ClassifierModule):
+    model_block = ModelBlock(STSTNet)
+
     def __init__(self, cfg, info):
         super().__init__(cfg, info)
-        m = cfg.model
-        self.net = STSTNet(info.n_classes, widths=tuple(m.widths), batch_norm=bool(m.batch_norm),
-                           dropout=float(m.dropout))
+        self.net = self.model_block.build(cfg, n_classes=info.n_classes)
 
     def compute(self, batch):
         logits = self.net(batch["image28"])

@@ -11,12 +11,14 @@ before the classifier (`dropout`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
 
 class STSTNet(nn.Module):
-    def __init__(self, n_classes: int, in_channels: int = 3, widths=(3, 5, 8), batch_norm: bool = True,
+    def __init__(self, n_classes: int, in_channels: int = 3, widths: Sequence[int] = (3, 5, 8), batch_norm: bool = True,
                  dropout: float = 0.0):
         super().__init__()
         self.streams = nn.ModuleList(

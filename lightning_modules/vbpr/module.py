@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import torch
 
-from lightning_modules.layers.rec_module import EmbeddingRecommender, Representations
+from lightning_modules.layers.config import ModelBlock
+from lightning_modules.layers.rec_content import ContentSettings
+from lightning_modules.layers.rec_module import EMBEDDING_KNOBS, EmbeddingRecommender, Representations
 from lightning_modules.vbpr.network import VBPRNetwork
 
 
 class VBPRModule(EmbeddingRecommender):
+    model_block = ModelBlock(VBPRNetwork, knobs=(*EMBEDDING_KNOBS, "reg_scope"), groups={"content": ContentSettings})
+
     def __init__(self, cfg, info):
         super().__init__(cfg, info)
-        self.net = VBPRNetwork(self.n_users, self.n_items, info.feature_dims, cfg.model)
+        self.net = self.model_block.build(cfg, n_users=self.n_users, n_items=self.n_items,
+                                          feature_dims=info.feature_dims)
 
     def representations(self, features=None) -> Representations:
         users, items = self.net(self.content_features(features))

@@ -26,22 +26,23 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lightning_modules.layers.rec_content import build_content_encoders
+from lightning_modules.layers.rec_content import ContentSettings, build_content_encoders
 
 
 class VBPRNetwork(nn.Module):
     """ID factors, content projections and biases; ``forward(features)`` -> (user table, item table)."""
 
-    def __init__(self, n_users: int, n_items: int, feature_dims: dict[str, int], model_cfg):
+    def __init__(self, n_users: int, n_items: int, feature_dims: dict[str, int], embedding_dim: int, biases: bool,
+                 content: ContentSettings):
         super().__init__()
-        dim = self.dim = int(model_cfg.embedding_dim)
-        self.biases = bool(model_cfg.biases)
+        dim = self.dim = embedding_dim
+        self.biases = biases
         self.user_id = nn.Embedding(n_users, dim)
         self.user_taste = nn.Embedding(n_users, dim)
         self.item_id = nn.Embedding(n_items, dim)
         for table in (self.user_id, self.user_taste, self.item_id):
             nn.init.xavier_uniform_(table.weight)
-        self.content = build_content_encoders(feature_dims, dim, dim, model_cfg)
+        self.content = build_content_encoders(feature_dims, dim, dim, content)
         if self.biases:
             self.item_bias = nn.Parameter(torch.zeros(n_items))
             self.content_bias = nn.ModuleDict({m: nn.Linear(d, 1, bias=False) for m, d in feature_dims.items()})
