@@ -70,3 +70,12 @@ def test_the_default_run_trains_every_core_method():
     entries = {**params["experiments"], **params["rec_experiments"]}
     methods = {entry["id"].split("/")[0].split("-")[0] for entry in entries.values()}
     assert set(CORE_METHODS) <= methods, f"missing from `make repro`: {set(CORE_METHODS) - methods}"
+
+
+def test_dvc_lock_is_not_git_ignored():
+    """DVC refuses to write a git-ignored dvc.lock ("'dvc.lock' is git-ignored"), so `make repro` in a clone
+    would stop before its first stage."""
+    import subprocess
+
+    done = subprocess.run(["git", "check-ignore", "-q", "dvc.lock"], cwd=REPO, check=False)
+    assert done.returncode == 1, "dvc.lock is git-ignored: remove it from .gitignore"
