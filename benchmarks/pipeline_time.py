@@ -5,7 +5,9 @@ the pipeline with the environment already built), then `dvc repro` with every ou
 stage's wall time is the time from its "Running stage" line to the next one. Also records the machine's load
 average before and after (the figure is only meaningful on an idle machine), and the CPU time of the whole run.
 
-Usage: ``python benchmarks/pipeline_time.py [--keep DIR] [--params FILE]``; writes
+Usage: ``python benchmarks/pipeline_time.py [--keep DIR] [--params FILE]``; a DIR that already holds a clone is
+moved to this HEAD and keeps its environment (the pipeline still starts from nothing: no dvc.lock, data or
+results are kept only if that clone made them, so pass a new DIR for a cold run). Writes
 benchmarks/results/pipeline_time.json (or ``--out``).
 """
 
@@ -39,7 +41,7 @@ def timed_lines(command: list[str], cwd: Path, env: dict) -> tuple[list[tuple[fl
 def stage_seconds(lines: list[tuple[float, str]], total: float) -> dict[str, float]:
     marks = [(t, m.group(1)) for t, line in lines if (m := STAGE.search(line))]
     out = {}
-    for (start, name), (end, _) in zip(marks, marks[1:] + [(total, "")], strict=True):
+    for (start, name), (end, _) in zip(marks, [*marks[1:], (total, "")]):
         out[name] = round(end - start, 1)
     return out
 
@@ -62,7 +64,12 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "pipeline_time.json")
     args = parser.parse_args(argv)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="affect-repro-"))
-    subprocess.run(["git", "clone", "-q", str(REPO), str(folder)], check=True)
+    if (folder / ".git").is_dir():  # a clone kept from an earlier run: move it to this HEAD, keep its .venv
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+        subprocess.run(["git", "fetch", "-q", str(REPO), head], cwd=folder, check=True)
+        subprocess.run(["git", "reset", "-q", "--hard", head], cwd=folder, check=True)
+    else:
+        subprocess.run(["git", "clone", "-q", str(REPO), str(folder)], check=True)
     if args.params:
         (folder / "params.yaml").write_text(Path(args.params).read_text())
     env = dict(os.environ)
