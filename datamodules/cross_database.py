@@ -29,8 +29,10 @@ classes and the knob, as is a source or target left without clips by the mapping
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -38,7 +40,7 @@ import pandas as pd
 from core import metrics as M
 from core.config import load_yaml
 from core.errors import ConfigError, DatasetError
-from datamodules.protocols import cross_database_fold
+from datamodules.protocols import cross_database_fold, subject_kfold
 
 TASKS_FILE = Path(__file__).with_name("cdmer_tasks.yaml")
 
@@ -182,3 +184,122 @@ def transductive_split(index: pd.DataFrame, features: np.ndarray, source: str, t
     problem = TransductiveProblem(x[s_rows], y[s_rows], x[t_rows], len(class_names), groups[s_rows],
                                   tuple(fold.test), tuple(fold.train))
     return problem, TargetKey(y[t_rows], tuple(class_names), tuple(fold.test))
+
+
+# -- hyper-parameter selection --------------------------------------------------------------------------------------
+#
+# A selector runs a method's fit function over a grid of hyper-parameters and picks one point. The two honest
+# selectors see only the TransductiveProblem; the oracle takes the TargetKey and is reported apart, labelled
+# ORACLE_LABEL, so the gap between them shows what selecting on target labels (as the public TSRG code's grid does)
+# is worth.
+
+ORACLE_LABEL = "oracle (selects on target labels)"
+HONEST_RULES = ("source_cv", "reverse_validation")
+
+
+class FittedModel(Protocol):
+    """What a method's fit function returns: decision values of the problem's target samples, and a way to score
+    other source-domain samples (held-out source subjects)."""
+
+    target_scores: np.ndarray
+
+    def source_scores(self, x: np.ndarray) -> np.ndarray: ...
+
+
+FitFunction = Callable[[TransductiveProblem, dict], FittedModel]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The chosen grid point of one rule, its selection score and every point's score (grid order)."""
+
+    rule: str
+    params: dict
+    score: float
+    scores: tuple[float, ...]
+    honest: bool
+
+    @property
+    def label(self) -> str:
+        return ORACLE_LABEL if not self.honest else {"source_cv": "source-only cross-validation",
+                                                    "reverse_validation": "reverse validation"}[self.rule]
+
+
+def source_folds(problem: TransductiveProblem, n_folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Subject-disjoint (train rows, held-out rows) splits of the SOURCE samples (protocols.subject_kfold's
+    deterministic dealing); n_folds is capped at the number of source subjects."""
+    groups = problem.source_groups if len(problem.source_groups) else np.zeros(len(problem.ys), dtype=object)
+    index = pd.DataFrame({"sample_id": [str(i) for i in range(len(groups))], "dataset": "source",
+                          "subject": [str(g) for g in groups]})
+    n_subjects = index["subject"].nunique()
+    if n_subjects < 2:
+        raise ConfigError("source-only selection needs at least two subjects in the source dataset",
+                          hint="the selectors hold out source subjects; use selection.rule=oracle only to "
+                               "measure, never to report")
+    folds = subject_kfold(index, min(int(n_folds), n_subjects), group=("dataset", "subject"))
+    return [(np.array(f.train, dtype=int), np.array(f.test, dtype=int)) for f in folds]
+
+
+def _pooled_uar(pairs: list[tuple[np.ndarray, np.ndarray]], n_classes: int) -> float:
+    truth = np.concatenate([t for t, _ in pairs])
+    predicted = np.concatenate([p for _, p in pairs])
+    return M.uar(truth, predicted, n_classes)
+
+
+def source_cv_score(fit: FitFunction, problem: TransductiveProblem, params: dict, n_folds: int = 3) -> float:
+    """Pooled UAR on held-out source subjects, the model adapted from the other source subjects to the (unlabelled)
+    target: what the source can tell about a hyper-parameter, blind to the target's labels and to its shift."""
+    pairs = []
+    for train, held in source_folds(problem, n_folds):
+        model = fit(problem.with_source(train), params)
+        pairs.append((problem.ys[held], model.source_scores(problem.xs[held]).argmax(1)))
+    return _pooled_uar(pairs, problem.n_classes)
+
+
+def reverse_validation_score(fit: FitFunction, problem: TransductiveProblem, params: dict, n_folds: int = 3) -> float:
+    """Reverse validation (Zhong et al., ECML PKDD 2010): adapt source-train -> target and pseudo-label the target;
+    adapt back, the pseudo-labelled target as source and the held-out source subjects as (unlabelled) target;
+    score the held-out source's true labels (pooled UAR). Only source labels are read."""
+    pairs = []
+    for train, held in source_folds(problem, n_folds):
+        pseudo = fit(problem.with_source(train), params).target_scores.argmax(1)
+        back = TransductiveProblem(problem.xt, pseudo, problem.xs[held], problem.n_classes)
+        pairs.append((problem.ys[held], fit(back, params).target_scores.argmax(1)))
+    return _pooled_uar(pairs, problem.n_classes)
+
+
+SCORERS = {"source_cv": source_cv_score, "reverse_validation": reverse_validation_score}
+
+
+def select(rule: str, grid: list[dict], fit: FitFunction, problem: TransductiveProblem,
+           n_folds: int = 3) -> Selection:
+    """The grid point with the highest honest score under `rule` (source_cv | reverse_validation); ties: the
+    first in grid order (list the paper's default first)."""
+    if rule not in SCORERS:
+        raise ConfigError(f"unknown selection rule {rule!r}", hint=f"honest rules: {', '.join(HONEST_RULES)}; the "
+                                                                   "oracle is select_oracle, reported apart")
+    if not grid:
+        raise ConfigError("an empty hyper-parameter grid: nothing to select")
+    scores = tuple(float(SCORERS[rule](fit, problem, params, n_folds)) for params in grid)
+    best = int(np.argmax(scores))
+    return Selection(rule, dict(grid[best]), scores[best], scores, honest=True)
+
+
+def select_oracle(grid: list[dict], target_scores: list[np.ndarray], key: TargetKey) -> Selection:
+    """ORACLE: the grid point whose target predictions score the highest target UAR, i.e. selection on the test
+    labels (what the public TSRG code's grid reports). `target_scores` are each point's fitted target decision
+    values, in grid order. Reported apart from the honest selections, never as a method's result."""
+    scores = tuple(key.score(np.asarray(s).argmax(1))["uar"] for s in target_scores)
+    best = int(np.argmax(scores))
+    return Selection("oracle", dict(grid[best]), scores[best], scores, honest=False)
+
+
+def expand_grid(axes: dict[str, list]) -> list[dict]:
+    """{"c": [0.1, 1], "dim": [10, 20]} -> the cartesian product, first axis slowest (as `affect tune`)."""
+    points = [{}]
+    for name, values in axes.items():
+        values = list(values)
+        if not values:
+            raise ConfigError(f"hyper-parameter grid axis {name!r} is empty")
+        points = [{**p, name: v} for p in points for v in values]
+    return points
