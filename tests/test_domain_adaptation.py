@@ -21,7 +21,7 @@ from datamodules.cross_database import (
     source_folds,
     transductive_split,
 )
-from lightning_modules.layers.domain_adaptation import CORAL, ADAPTERS, fit_adapted_svm, make_adapter
+from lightning_modules.layers.domain_adaptation import ADAPTERS, CORAL, fit_adapted_svm, make_adapter
 
 CLASSES = ("negative", "positive", "surprise")
 SEEDS = (0, 1, 2)
