@@ -5,7 +5,7 @@ The setting (protocols.md; Zong et al., "Cross-Database Micro-Expression Recogni
 model; the features of every clip of the TARGET database are available at training time WITHOUT their labels
 (transductive: the unlabelled target clips are the clips to be recognised, as in the benchmark and in TSRG); the
 model predicts every target clip and only then are the target labels used, to score. The benchmark's 12 tasks are
-data (datamodules/cdmer_tasks.yaml, with where the list was read). Scores: UAR and UF1 as everywhere in the suite,
+data (rawdata/layouts/cdmer_tasks.yaml, with where the list was read). Scores: UAR and UF1 as everywhere in the suite,
 plus WAR (weighted average recall = accuracy), which the benchmark and the public TSRG code report with UAR.
 
 The fold itself (train = source clips, test = target clips) is datamodules/protocols.py ``cross_database_fold``
@@ -41,8 +41,9 @@ from core import metrics as M
 from core.config import load_yaml
 from core.errors import ConfigError, DatasetError
 from datamodules.protocols import cross_database_fold, subject_kfold
+from rawdata.datasets import CDMER_TASKS_FILE
 
-TASKS_FILE = Path(__file__).with_name("cdmer_tasks.yaml")
+TASKS_FILE = CDMER_TASKS_FILE  # rawdata/layouts/cdmer_tasks.yaml
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class BenchmarkTasks:
 
 
 def benchmark_tasks(path: str | Path = TASKS_FILE) -> BenchmarkTasks:
-    """The CDMER benchmark's tasks (datamodules/cdmer_tasks.yaml); a malformed file is an error naming it."""
+    """The CDMER benchmark's tasks (rawdata/layouts/cdmer_tasks.yaml); a malformed file is an error naming it."""
     path = Path(path)
     data = load_yaml(path)
     try:

@@ -19,8 +19,19 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from pathlib import Path
 
+from core.config import load_yaml
 from core.errors import ConfigError
+
+# the cross-database (CDMER) benchmark's tasks: one experiment dataset `<source>_to_<target>` each (below)
+CDMER_TASKS_FILE = Path(__file__).parent / "layouts" / "cdmer_tasks.yaml"
+
+
+def cdmer_task_pairs(path: Path = CDMER_TASKS_FILE) -> list[tuple[str, str]]:
+    """(source, target) of every task in the benchmark's list, in file order (the list's checks and its citation:
+    datamodules/cross_database.py)."""
+    return [(str(t["source"]), str(t["target"])) for t in load_yaml(path)["tasks"]]
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,8 @@ class Dataset:
     defaults: experiments can name it (it has ``experiments/_defaults/datasets/<name>.yaml``);
     standin_note: what results on its stand-in can and cannot show (the runner copies it into run.json of a run on
         the stand-in; the report prints it in its data section);
+    base: a shared defaults layer (``experiments/_defaults/<base>.yaml``) loaded before the dataset's own defaults
+        (the CDMER tasks share their classes, label maps and protocol there);
     variant: which variant of its stand-in kind it is (``affect synth smic --variant vis``): several datasets may share
         one kind (the SMIC channels); the first one declared for a kind is the kind's default (no ``--variant``).
     """
@@ -52,6 +65,7 @@ class Dataset:
     defaults: bool = True
     standin_note: str = ""
     variant: str = ""
+    base: str = ""
 
 
 _MICRO = "rawdata.synth.micro:generate_standin"
@@ -90,6 +104,9 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
             standin_note="synthetic interactions from latent factors with content features planted on known "
             "dimensions; numbers on it are measurements, not comparisons with the papers' Amazon results"),
     Dataset("movielens", "mmrec", "rec"),  # converted from recbole's copy by rawdata/movielens.py
+    # the CDMER benchmark's tasks (train on the source, recognise the unlabelled target): rawdata/layouts/cdmer.py
+    *(Dataset(f"{source}_to_{target}", "cdmer", "cdmer", standin_note=_CDMER_NOTE, base="cdmer")
+      for source, target in cdmer_task_pairs()),
 )}
 
 # format name -> parser module (every module exposes ``parse(root) -> ParseResult``)
