@@ -12,7 +12,9 @@ from processed_fixture import write_processed
 from core.errors import ConfigError, DatasetError
 from core.results import read_run_metrics
 from datamodules.cross_database import ORACLE_LABEL
+from experiments.catalogue import SuiteCatalogue
 from experiments.runner import train
+from reports.build import ReportOptions, build_report
 
 
 @pytest.fixture
@@ -66,3 +68,16 @@ def test_a_target_with_classes_the_source_lacks_is_an_error(cdmer_project):
     write_processed(cdmer_project, "casme2", subjects=2, clips=4, emotions=("surprise", "disgust", "others"))
     with pytest.raises(DatasetError, match=r"target 'smic' has classes \['positive'\] that the source 'casme2' lacks"):
         train("source_only/casme2_to_smic")
+
+
+def test_the_report_shows_the_task_by_method_matrix_with_the_oracle_apart(cdmer_project):
+    train("source_only/casme2_to_smic", ["selection.grid.c=[0.1,1.0]"])
+    train("coral/casme2_to_smic", ["selection.grid.c=[0.1,1.0]"])
+    options = ReportOptions(root=cdmer_project, results_dir=cdmer_project / "results",
+                            out_dir=cdmer_project / "reports", mlflow=False, dvc=False, workers=1,
+                            catalogue=SuiteCatalogue())
+    md = build_report(options, configured=[]).markdown.read_text()
+    section = md[md.index("## Cross-database micro-expression recognition (CDMER)"):]
+    assert "| Task | coral UAR | source_only UAR | coral oracle UAR | source_only oracle UAR |" in section
+    assert "| CASME II → SMIC-HS |" in section and "oracle columns, set apart" in section
+    assert "SMIC-VIS → SMIC-NIR (within SMIC)" in section and "1812.07742" in section
