@@ -162,3 +162,20 @@ def test_the_kmm_solver_reaches_the_qp_optimum():
     objective = lambda b: 0.5 * b @ k @ b - kappa @ b  # noqa: E731
     assert objective(ours) <= objective(reference.x) + 1e-6 * abs(objective(reference.x))
     assert ours.min() >= 0 and low - 1e-9 <= ours.sum() <= high + 1e-9
+
+
+def test_tca_components_solve_the_generalised_eigenproblem_even_when_k_is_huge():
+    from lightning_modules.layers.domain_adaptation import TCA
+
+    rng = np.random.default_rng(6)
+    xs, xt = rng.normal(size=(20, 5)), rng.normal(size=(15, 5)) + 1.0
+    tca = TCA(dim=3, mu=0.5).fit(xs, None, xt)
+    x = np.vstack([xs, xt])
+    k, n = x @ x.T, 35
+    e = np.r_[np.full(20, 1 / 20), np.full(15, -1 / 15)]
+    a, b = k @ (np.eye(n) - 1 / n) @ k, np.outer(k @ e, k @ e) + 0.5 * np.eye(n)
+    reference = linalg.eigh(a, b, subset_by_index=(n - 3, n - 1))[0][::-1]
+    w = tca.components
+    np.testing.assert_allclose(np.diag(w.T @ a @ w) / np.diag(w.T @ b @ w), reference, rtol=1e-8)
+    huge = TCA(dim=3, mu=0.1).fit(100 * rng.normal(size=(40, 3000)), None, 100 * rng.normal(size=(30, 3000)) + 5)
+    assert np.isfinite(huge.components).all()

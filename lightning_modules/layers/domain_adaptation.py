@@ -164,11 +164,17 @@ class TCA(Adapter):
         k = self._kernel(self.support, self.support)
         e = np.concatenate([np.full(ns, 1.0 / ns), np.full(nt, -1.0 / nt)])
         h = np.eye(n) - 1.0 / n
-        kl = k @ e
-        left, right = k @ h @ k, np.outer(kl, kl) + self.mu * np.eye(n)
+        # the constraint matrix K L K + mu I = v v^T + mu I (L = e e^T) is rank one plus identity: its inverse
+        # square root is exact in closed form, so the generalised eigenproblem becomes an ordinary one that stays
+        # well conditioned when K is large (a linear kernel on 11,000 dimensions) and mu small
+        v = k @ e
+        norm = float(np.linalg.norm(v))
+        u = v / norm if norm > 0 else v
+        root = np.eye(n) / np.sqrt(self.mu) + np.outer(u, u) * (1 / np.sqrt(self.mu + norm**2) - 1 / np.sqrt(self.mu))
+        inner = root @ (k @ h @ k) @ root
         m = min(int(self.dim), n - 1)
-        values, vectors = linalg.eigh((left + left.T) / 2, (right + right.T) / 2, subset_by_index=(n - m, n - 1))
-        self.components = vectors[:, ::-1]
+        values, vectors = linalg.eigh((inner + inner.T) / 2, subset_by_index=(n - m, n - 1))
+        self.components = root @ vectors[:, ::-1]
         return self
 
     def source(self, x):
