@@ -96,3 +96,15 @@ def test_held_out_source_samples_are_scored_unregenerated():
     np.testing.assert_allclose(model.source_scores(problem.xs[:5]),
                                model.svm.decision((problem.xs[:5] - model.mean) / model.std))
     assert isinstance(model, TSRG) and model.standardize
+
+
+def test_pooling_blocks_averages_neighbouring_block_histograms():
+    rng = np.random.default_rng(7)
+    x = rng.random((3, 4 * 4 * 3 * 5))
+    pooled = TSRG(pool_blocks=2, lbptop_bins=5).pool(x)
+    blocks = x.reshape(3, 4, 4, 15)
+    assert pooled.shape == (3, 2 * 2 * 15)
+    np.testing.assert_allclose(pooled.reshape(3, 2, 2, 15)[:, 1, 0], blocks[:, 2:4, 0:2].mean(axis=(1, 2)))
+    assert TSRG().pool(x) is x
+    with pytest.raises(ValueError, match="model.pool_blocks=3"):
+        TSRG(pool_blocks=3, lbptop_bins=5).pool(x)
