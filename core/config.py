@@ -106,6 +106,7 @@ def parse_overrides(overrides: Iterable[str]) -> DictConfig:
 def merge_strict(base: DictConfig, update: DictConfig, source: str) -> DictConfig:
     """Merge ``update`` into ``base`` refusing unknown keys and changed value types."""
     _check_keys_and_types(base, update, source, prefix="")
+    _open_mappings(base)
     merged = OmegaConf.merge(base, update)
     OmegaConf.set_struct(merged, True)
     return merged
@@ -159,6 +160,20 @@ def _check_type(key: str, old, new, source: str) -> None:
             raise ConfigError(f"config key {key!r} (from {source}) must be a number, got {new_value!r}")
         if isinstance(old_value, int) and isinstance(new_value, float) and not new_value.is_integer():
             raise ConfigError(f"config key {key!r} (from {source}) must be an integer, got {new_value!r}")
+
+
+def _open_mappings(node: DictConfig) -> None:
+    """Let the open mappings of ``node`` (see :func:`_is_open_mapping`) take new keys in the merge too (struct mode
+    would refuse them), and mark them open so later layers may add keys as well."""
+    for key in node:
+        child = node._get_node(key)
+        if not isinstance(child, DictConfig) or _is_none(child):
+            continue
+        if _is_open_mapping(child):
+            child._set_flag("open", True)
+            OmegaConf.set_struct(child, False)
+        else:
+            _open_mappings(child)
 
 
 def _is_open_mapping(node: DictConfig) -> bool:

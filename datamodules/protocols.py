@@ -81,6 +81,24 @@ def subject_kfold(index: pd.DataFrame, n_folds: int, group: tuple[str, ...] = ("
     return folds
 
 
+def cross_database_fold(index: pd.DataFrame, source: str, target: str) -> Fold:
+    """The one fold of a cross-database task: train = every clip of dataset `source`, test = every clip of dataset
+    `target` (transductive methods also see the target clips' features, unlabelled, at training; the rest of the
+    protocol, and the label-space checks, are in datamodules/cross_database.py)."""
+    if not source or not target:
+        raise ConfigError("protocol cross_database needs protocol.source and protocol.target (dataset keys)")
+    if source == target:
+        raise ConfigError(f"protocol.source and protocol.target are both {source!r}: a cross-database task needs two "
+                          "datasets")
+    datasets = set(index["dataset"])
+    for role, name in (("protocol.source", source), ("protocol.target", target)):
+        if name not in datasets:
+            raise ConfigError(f"{role}={name!r} is not among the loaded datasets {sorted(datasets)}",
+                              hint="it must be one of data.sources and keep clips after data.label_map")
+    pick = lambda name: tuple(index.loc[index["dataset"] == name, "sample_id"])  # noqa: E731
+    return Fold(f"{source}->{target}", pick(source), (), pick(target))
+
+
 def predefined_split(index: pd.DataFrame, column: str = "split") -> list[Fold]:
     """One fold from a `split` column with values train / val / test (e.g. a cross-subject release split)."""
     if column not in index:
@@ -119,8 +137,10 @@ def make_folds(index: pd.DataFrame, protocol, seed: int = 0) -> list[Fold]:
         folds = predefined_split(index)
     elif name == "subject_kfold":
         folds = subject_kfold(index, int(protocol.get("n_folds", 5)), group)
+    elif name == "cross_database":
+        folds = [cross_database_fold(index, str(protocol.get("source", "")), str(protocol.get("target", "")))]
     else:
-        raise ConfigError(f"unknown protocol {name!r}; expected loso, subject_kfold, lodo or split")
+        raise ConfigError(f"unknown protocol {name!r}; expected loso, subject_kfold, lodo, split or cross_database")
     if protocol.get("validation", "none") == "inner":
         folds = [
             f if f.val else with_inner_validation(f, index, float(protocol.val_fraction), seed, group) for f in folds

@@ -1,8 +1,9 @@
 """Experiment configs: layered defaults, strict overrides.
 
 Layers, later wins (docs/architecture.md):
-    _defaults/global.yaml <- _defaults/datasets/<dataset>.yaml <- _defaults/methods/<method>.yaml
-    <- <name>/<dataset>.yaml <- profiles.<profile> of each layer <- command-line key=value
+    _defaults/global.yaml [<- _defaults/<base>.yaml] <- _defaults/datasets/<dataset>.yaml
+    <- _defaults/methods/<method>.yaml <- <name>/<dataset>.yaml <- profiles.<profile> of each layer
+    <- command-line key=value
 The three default layers define the schema; the experiment file, profiles and the command line may only set keys
 the schema has (a typo is an error naming the closest valid keys) and must keep each value's type (the merge
 rules: core/config.py).
@@ -20,6 +21,7 @@ from core.config import load_yaml, merge_strict, params_or_empty, parse_override
 from core.errors import ConfigError
 from experiments import registry
 from experiments.registry import DEFAULTS_DIR, EXPERIMENTS_DIR, experiment_ids
+from rawdata.datasets import DATASETS
 
 __all__ = ["DEFAULTS_DIR", "EXPERIMENTS_DIR", "experiment_ids", "experiment_path", "load_experiment",
            "split_experiment_id"]
@@ -65,6 +67,9 @@ def load_experiment(
         raise ConfigError(f"unknown dataset {dataset!r}", path=path, hint=f"known datasets: {', '.join(known)}")
 
     layers = [load_yaml(DEFAULTS_DIR / "global.yaml"), load_yaml(dataset_file)]
+    base = DATASETS[dataset].base  # a defaults layer shared by a family of datasets (the CDMER tasks)
+    if base:
+        layers.insert(1, load_yaml(DEFAULTS_DIR / f"{base}.yaml"))
     method_file = DEFAULTS_DIR / "methods" / f"{method}.yaml"
     if method_file.is_file():
         layers.append(load_yaml(method_file))

@@ -39,6 +39,7 @@ TASK_MODULES = {
     "masked": "experiments.tasks.folds",
     "gesture": "experiments.tasks.folds",
     "rec": "experiments.tasks.recommendation",
+    "cdmer": "experiments.tasks.cross_database",
 }
 
 

@@ -7,7 +7,7 @@ import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TASKS = ("mer", "au", "masked", "gesture", "rec")
+TASKS = ("mer", "au", "masked", "gesture", "rec", "cdmer")
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -16,11 +16,13 @@ class MethodSpec:
     """What the runner needs to know about a method.
 
     name: registry key (the sub-package name); task: one of TASKS; module/cls: where the LightningModule lives
-    (imported lazily); inputs: the batch keys it reads (see docs/architecture.md); paper: citation of the
-    paper it re-implements; summary: one line for `affect list`; faithfulness: where and why the
-    re-implementation cannot be faithful to the paper (shown next to its numbers in the comparison report);
+    (imported lazily; for task ``cdmer`` a fit function of the transductive protocol, ``fit(problem, params,
+    **model_knobs)``, datamodules/cross_database.py); inputs: the batch keys it reads (see docs/architecture.md);
+    paper: citation of the paper it re-implements; summary: one line for `affect list`; faithfulness: where and why
+    the re-implementation cannot be faithful to the paper (shown next to its numbers in the comparison report);
     defaults_chosen: how the defaults the paper does not give were chosen: "inner validation on training subjects
-    (`affect tune ...`: the scores)" or "fixed a priori (why)" (the report's Methods table; "not stated" when empty).
+    (`affect tune ...`: the scores)" or "fixed a priori (why)" (the report's Methods table; "not stated" when
+    empty).
     """
 
     name: str

@@ -19,8 +19,19 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from pathlib import Path
 
+from core.config import load_yaml
 from core.errors import ConfigError
+
+# the cross-database (CDMER) benchmark's tasks: one experiment dataset `<source>_to_<target>` each (below)
+CDMER_TASKS_FILE = Path(__file__).parent / "layouts" / "cdmer_tasks.yaml"
+
+
+def cdmer_task_pairs(path: Path = CDMER_TASKS_FILE) -> list[tuple[str, str]]:
+    """(source, target) of every task in the benchmark's list, in file order (the list's checks and its citation:
+    datamodules/cross_database.py)."""
+    return [(str(t["source"]), str(t["target"])) for t in load_yaml(path)["tasks"]]
 
 
 @dataclass(frozen=True)
@@ -37,7 +48,11 @@ class Dataset:
     image_stages: its clips go through the face-image preprocessing stages;
     defaults: experiments can name it (it has ``experiments/_defaults/datasets/<name>.yaml``);
     standin_note: what results on its stand-in can and cannot show (the runner copies it into run.json of a run on
-        the stand-in; the report prints it in its data section).
+        the stand-in; the report prints it in its data section);
+    base: a shared defaults layer (``experiments/_defaults/<base>.yaml``) loaded before the dataset's own defaults
+        (the CDMER tasks share their classes, label maps and protocol there);
+    variant: which variant of its stand-in kind it is (``affect synth smic --variant vis``): several datasets may share
+        one kind (the SMIC channels); the first one declared for a kind is the kind's default (no ``--variant``).
     """
 
     name: str
@@ -49,6 +64,8 @@ class Dataset:
     image_stages: bool = False
     defaults: bool = True
     standin_note: str = ""
+    variant: str = ""
+    base: str = ""
 
 
 _MICRO = "rawdata.synth.micro:generate_standin"
@@ -56,10 +73,19 @@ _MICRO_NOTE = ("synthetic clips calibrated against one anchor (LBP-TOP + linear 
                "benchmarks/calibrate.py); every other method's number on them is a measurement, not a comparison "
                "with its paper")
 
+_CDMER_NOTE = ("synthetic clips of the generator calibrated on the MEGC2019 composite (benchmarks/calibrate.py); this "
+               "channel's look (frame rate, sensor, face size, class priors) is a documented choice, not calibrated "
+               "against a reported cross-database number")
+
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
     Dataset("casme2", "casme2", "mer", "casme2", _MICRO, 26, image_stages=True, standin_note=_MICRO_NOTE),
     Dataset("samm", "samm", "mer", "samm", _MICRO, 32, image_stages=True, standin_note=_MICRO_NOTE),
-    Dataset("smic", "smic", "mer", "smic", _MICRO, 16, image_stages=True, standin_note=_MICRO_NOTE),
+    Dataset("smic", "smic", "mer", "smic", _MICRO, 16, image_stages=True, standin_note=_MICRO_NOTE, variant="hs"),
+    # SMIC's two 25 fps channels (rawdata/layouts/smic.py): the cross-database (CDMER) benchmark's targets and sources
+    Dataset("smic_vis", "smic_vis", "mer", "smic", _MICRO, 8, image_stages=True, standin_note=_CDMER_NOTE,
+            variant="vis"),
+    Dataset("smic_nir", "smic_nir", "mer", "smic", _MICRO, 8, image_stages=True, standin_note=_CDMER_NOTE,
+            variant="nir"),
     Dataset("casme3", "casme3", "mer", "casme3", _MICRO, 14, image_stages=True, standin_note=_MICRO_NOTE),
     Dataset("mmew", "mmew", "mer", "mmew", _MICRO, 14, image_stages=True, standin_note=_MICRO_NOTE, defaults=False),
     # MEGC2019: CASME II + SAMM + SMIC through composite_samples.csv
@@ -78,12 +104,25 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
             standin_note="synthetic interactions from latent factors with content features planted on known "
             "dimensions; numbers on it are measurements, not comparisons with the papers' Amazon results"),
     Dataset("movielens", "mmrec", "rec"),  # converted from recbole's copy by rawdata/movielens.py
+    # the CDMER benchmark's tasks (train on the source, recognise the unlabelled target): rawdata/layouts/cdmer.py
+    *(Dataset(f"{source}_to_{target}", "cdmer", "cdmer", standin_note=_CDMER_NOTE, base="cdmer")
+      for source, target in cdmer_task_pairs()),
 )}
 
 # format name -> parser module (every module exposes ``parse(root) -> ParseResult``)
 FORMATS: dict[str, str] = {d.format: f"rawdata.layouts.{d.format}" for d in DATASETS.values()}
-# `affect synth` kind -> its dataset
-STANDINS: dict[str, Dataset] = {d.synth: d for d in DATASETS.values() if d.synth}
+# `affect synth` kind -> {variant: dataset}, in declaration order (the first is the kind's default)
+def _by_kind() -> dict[str, dict[str, Dataset]]:
+    kinds: dict[str, dict[str, Dataset]] = {}
+    for d in DATASETS.values():
+        if d.synth:
+            kinds.setdefault(d.synth, {})[d.variant] = d
+    return kinds
+
+
+VARIANTS: dict[str, dict[str, Dataset]] = _by_kind()
+# `affect synth` kind -> its (default) dataset
+STANDINS: dict[str, Dataset] = {kind: next(iter(variants.values())) for kind, variants in VARIANTS.items()}
 
 
 def dataset(name: str) -> Dataset:
@@ -97,6 +136,19 @@ def standin(kind: str) -> Dataset:
     if kind not in STANDINS:
         raise ConfigError(f"unknown stand-in kind {kind!r}", hint=f"known kinds: {', '.join(sorted(STANDINS))}")
     return STANDINS[kind]
+
+
+def standin_variant(kind: str, variant: str | None = None) -> Dataset:
+    """The dataset whose stand-in ``affect synth <kind> --variant <variant>`` writes (None: the kind's default)."""
+    default = standin(kind)
+    if variant is None or variant == default.variant:
+        return default
+    variants = VARIANTS[kind]
+    if variant not in variants:
+        known = [v for v in variants if v]
+        raise ConfigError(f"stand-in kind {kind!r} has no variant {variant!r}",
+                          hint=f"its variants: {', '.join(known)}" if known else f"{kind} has no variants")
+    return variants[variant]
 
 
 def _closest(name: str, known) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from core.io import write_text
 from reports import figure_sets, render, tables
+from reports.cdmer import cdmer_section
 from reports.curves import CurveReader
 from reports.data import data_section
 from reports.document import (
@@ -134,6 +135,7 @@ def build_document(experiments: list[Experiment], reported: list[Reported], opti
                 tables.negative_controls_table(controls))
     doc.add(*methods_section(results))
     doc.add(*details_section(complete, reported, citations, fig_dir))
+    doc.add(*cdmer_section(complete))
     doc.add(*compute_section(options.root / "benchmarks" / "results"))
     fresh = render.never_fresh if options.redraw else render.is_fresh
     doc.add(*figures_section(complete, fig_dir, CurveReader() if options.mlflow else None, fresh))

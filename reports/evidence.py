@@ -42,6 +42,7 @@ class Rule:
 
 RULES = {
     "mer": Rule("uf1", "majority_uf1", "majority-class UF1", 0.15),
+    "cdmer": Rule("uf1", "majority_uf1", "majority-class UF1", 0.15),
     "masked": Rule("uf1", "majority_uf1", "majority-class UF1", 0.15),
     "gesture": Rule("top1", "majority_accuracy", "majority-class top-1", 0.15),
     "au": Rule("mean_au_f1", "all_positive_floor", "all-positive mean AU F1", 0.10),

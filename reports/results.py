@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 SEEDS_DIR = "seeds"
 MOVIELENS = re.compile(r"movielens|ml-?100k", re.IGNORECASE)
-TASK_ORDER = ("mer", "au", "masked", "gesture", "rec")
+TASK_ORDER = ("mer", "cdmer", "au", "masked", "gesture", "rec")
 
 
 @dataclass

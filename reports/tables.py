@@ -48,6 +48,8 @@ TASK_TABLES = {
         MetricColumn("disguise_uf1", "disguise UF1"), MetricColumn("disguise_uar", "disguise UAR"))),
     "gesture": TaskTable("Micro-gesture recognition", (
         MetricColumn("top1", "top-1"), MetricColumn("top5", "top-5"), MetricColumn("uf1", "UF1", reported=False))),
+    "cdmer": TaskTable("Cross-database micro-expression recognition (target database)", (
+        MetricColumn("uf1", "UF1"), MetricColumn("uar", "UAR"), MetricColumn("accuracy", "WAR"))),
     "rec": TaskTable("Multimedia recommendation", (
         MetricColumn("recall@10", "R@10"), MetricColumn("recall@20", "R@20"),
         MetricColumn("ndcg@10", "N@10"), MetricColumn("ndcg@20", "N@20"))),

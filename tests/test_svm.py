@@ -73,3 +73,14 @@ def test_the_active_set_solver_reaches_the_lawson_hanson_optimum_when_some_sampl
             settled += 1
             np.testing.assert_allclose(alpha, expected, rtol=1e-7, atol=1e-9)
     assert tried >= 20 and settled >= tried - 3  # it rarely needs the fallback
+
+
+def test_sample_weights_equal_liblinears_and_zero_weights_drop_samples():
+    x, y = _data(n=60, d=210, seed=2)
+    weight = np.random.default_rng(3).uniform(0.2, 3.0, len(y))
+    weight[:5] = 0.0
+    reference = LinearSVC(C=0.7, tol=1e-10, max_iter=200_000).fit(x, y, sample_weight=weight)
+    coef = fit_dual_squared_hinge(x @ x.T, y, 3, c=0.7, sample_weight=weight)
+    assert (coef[:5] == 0).all()
+    np.testing.assert_allclose((x.T @ coef).T, reference.coef_, atol=1e-5)
+    np.testing.assert_allclose(coef.sum(0), reference.intercept_, atol=1e-5)

@@ -24,6 +24,8 @@ def register(sub):
     p.add_argument("--clips-per-subject", type=int, default=None,
                    help="average clips per subject (default: about 90 clips in all)")
     p.add_argument("--workers", type=int, default=None, help="parallel worker processes")
+    p.add_argument("--variant", default=None,
+                   help="a variant of KIND (smic: hs, vis, nir; default: the kind's first, rawdata/datasets.py)")
     p.add_argument("--json", action="store_true", help="print the generator's summary as JSON")
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                    help="a kind-specific option, value parsed as YAML (repeatable)")
@@ -49,7 +51,7 @@ def run(args) -> int:
     from rawdata.synth import generate  # cv2 and the face model load only when a stand-in is written
 
     options = parse_settings(args.settings)
-    for name in ("clips_per_subject", "workers", "users", "items", "interactions", "image_dim", "text_dim"):
+    for name in ("clips_per_subject", "workers", "variant", "users", "items", "interactions", "image_dim", "text_dim"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     summary = generate(args.kind, args.out, subjects=args.subjects, seed=args.seed, **options)

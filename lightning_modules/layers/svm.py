@@ -62,7 +62,8 @@ def svm_objective(head: LinearSVMHead, x: torch.Tensor, y: torch.Tensor, c: floa
 
 
 def fit_dual_squared_hinge(gram: np.ndarray, y: np.ndarray, n_classes: int, c: float = 1.0,
-                           class_weight: np.ndarray | None = None) -> np.ndarray:
+                           class_weight: np.ndarray | None = None,
+                           sample_weight: np.ndarray | None = None) -> np.ndarray:
     """LinearSVC's exact optimum (one-vs-rest, squared hinge, L2, intercept as a penalised constant feature of
     value 1, as liblinear) from the training Gram matrix ``gram = X X^T`` (n x n), for n << D.
 
@@ -79,9 +80,22 @@ def fit_dual_squared_hinge(gram: np.ndarray, y: np.ndarray, n_classes: int, c: f
     ``(X_new X^T + 1) @ coef``, the weights ``X^T coef`` and the intercepts ``coef.sum(0)``. Cost: the Gram matrix
     (n^2 D) and one n^3 factorisation per class, against liblinear's passes over n x D; tests/test_svm.py holds it
     to scikit-learn's LinearSVC.
+
+    ``sample_weight`` (n,) multiplies each sample's C as well (scikit-learn's ``fit(..., sample_weight=...)``;
+    importance weights such as KMM's); a sample of weight 0 does not enter the fit (its coefficient is 0).
     """
     with _blas_controller().limit(limits=1, user_api="blas"):  # n x n problems: threads only contend
-        return _dual_coefficients(gram, y, n_classes, c, class_weight)
+        if sample_weight is None:
+            return _dual_coefficients(gram, y, n_classes, c, class_weight, None)
+        weight = np.asarray(sample_weight, dtype=np.float64)
+        if weight.shape != (len(y),) or (weight < 0).any() or not np.isfinite(weight).all():
+            raise ValueError(f"sample_weight must be {len(y)} finite non-negative numbers")
+        keep = weight > 0
+        coef = np.zeros((len(y), n_classes))
+        gram = np.asarray(gram)
+        coef[keep] = _dual_coefficients(gram[np.ix_(keep, keep)], np.asarray(y)[keep], n_classes, c, class_weight,
+                                        weight[keep])
+        return coef
 
 
 _CONTROLLER: ThreadpoolController | None = None
@@ -119,14 +133,15 @@ def _nonnegative_qp(hessian: np.ndarray, start: np.ndarray, max_iter: int = 50) 
     return None
 
 
-def _dual_coefficients(gram, y, n_classes, c, class_weight) -> np.ndarray:
+def _dual_coefficients(gram, y, n_classes, c, class_weight, sample_weight) -> np.ndarray:
     kernel = np.asarray(gram, dtype=np.float64) + 1.0
     weights = np.ones(n_classes) if class_weight is None else np.asarray(class_weight, dtype=np.float64)
+    per_sample = np.ones(len(kernel)) if sample_weight is None else sample_weight
     coef = np.zeros((len(kernel), n_classes))
     for cls in range(n_classes):
         positive = np.asarray(y) == cls
         t = np.where(positive, 1.0, -1.0)
-        ridge = np.diag(1.0 / (2.0 * c * np.where(positive, weights[cls], 1.0)))
+        ridge = np.diag(1.0 / (2.0 * c * per_sample * np.where(positive, weights[cls], 1.0)))
         hessian = t[:, None] * kernel * t[None, :] + ridge
         lower = cholesky(hessian, lower=True)
         ones = np.ones(len(t))

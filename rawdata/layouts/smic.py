@@ -1,18 +1,40 @@
-"""SMIC-HS (Li et al., FG 2013): 100 fps, 16 subjects, 164 clips, labels from folder names; parser and writer.
+"""SMIC (Li et al., FG 2013): the HS, VIS and NIR channels, labels from folder names; parser and writer.
 
-Layout (../shared/reference/datasets.md)::
+SMIC was recorded by three cameras. Facts: ../shared/reference/datasets.md for HS; [O] the SMIC project page of
+the Oulu CMVS group (oulu.fi/cmvs, read via the search tool: VIS and NIR cameras at 25 fps were added for the
+latter 10 of the 20 recorded subjects, and SMIC-E-VIS and SMIC-E-NIR hold 71 clips each); [U] unverified here (not
+in any source read), used only as the stand-in generator's choices, verify against a real copy:
 
-    HS/s1/micro/positive/s1_po_01/reg_image046534.bmp      (6-digit absolute frame number)
+* HS: a high-speed camera, 100 fps, 16 subjects, 164 clips (negative 70, positive 51, surprise 43).
+* VIS: a normal colour camera, 25 fps [O], 71 clips [O]; 8 subjects with clips and positive 28, negative 23,
+  surprise 20 [U].
+* NIR: a near-infrared camera, 25 fps [O], recorded with VIS, 71 clips [O]; single-channel images.
 
-There is no coding sheet: the emotion is the folder name (positive, negative, surprise) and no AUs or apex
-are annotated. Each clip is cut from onset to offset, so onset/offset are the first/last frames and the apex
-is the middle frame (`apex_estimated=True`; one warning for the whole dataset). The writer writes JPEG frames
-(`reg_imageNNNNNN.jpg`) to keep the stand-in small; the parser accepts .bmp, .jpg and .png alike.
+Layout: the official tree has one folder per channel, each with the same structure::
+
+    SMIC/HS/s1/micro/positive/s1_po_01/reg_image046534.bmp      (6-digit absolute frame number)
+    SMIC/VIS/s1/micro/negative/s1_ne_02/reg_image000123.bmp
+    SMIC/NIR/s1/micro/surprise/s1_sur_01/reg_image000123.bmp
+
+datasets.md documents the HS tree only; that VIS and NIR mirror it (same `sN/micro/<label>/<clip>` folders and
+frame names) is an ASSUMPTION of this parser, so it also accepts `imageNNNNNN` frame names (without `reg_`).
+
+Each channel is its own dataset key (``smic`` = HS, ``smic_vis``, ``smic_nir``; rawdata/datasets.py), with its own
+format name and parser: ``affect data check smic_vis --root <SMIC folder>`` finds ``VIS/`` under the root (or
+takes the root itself as the channel folder). There is no coding sheet: the emotion is the folder name (positive,
+negative, surprise) and no AUs or apex are annotated. Each clip is cut from onset to offset, so onset/offset are
+the first/last frames and the apex is the middle frame (`apex_estimated=True`; one warning for the whole
+dataset). The writer writes JPEG frames (`reg_imageNNNNNN.jpg`) to keep the stand-in small; the parser accepts
+.bmp, .jpg and .png alike.
+
+The module-level functions are the HS channel's (format ``smic``); rawdata/layouts/smic_vis.py and smic_nir.py
+bind the same code to their channel (:class:`SmicChannel`).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,19 +52,64 @@ from rawdata.layouts.common import (
     settle_timing,
 )
 
-DATASET = "smic"
-HS_FOLDERS = ("HS", "SMIC/HS", "SMIC_all_cropped/HS", "SMIC-HS", ".")
 LABELS = ("positive", "negative", "surprise")
 ABBREVIATIONS = {"positive": "po", "negative": "ne", "surprise": "sur"}
 SUBJECT_FOLDER = re.compile(r"s\d+", re.IGNORECASE)
-FRAME_PATTERN = re.compile(r"reg_image(?P<number>\d+)\.(?:bmp|jpe?g|png)", re.IGNORECASE)
+FRAME_PATTERN = re.compile(r"(?:reg_)?image(?P<number>\d+)\.(?:bmp|jpe?g|png)", re.IGNORECASE)
 FRAME_SUFFIX = ".jpg"
 
 
-def list_clip_folders(hs: Path, problems: Problems) -> list[tuple[str, str, Path]]:
-    """(subject folder, label, clip folder) of every clip under HS/sN/micro/<label>/<clip>."""
+@dataclass(frozen=True)
+class SmicChannel:
+    """One SMIC channel: its folder in the official tree (`folder`) and its dataset key (`dataset`)."""
+
+    folder: str
+    dataset: str
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        """Where the channel folder may be under a root: the official tree, the cropped release, or the root
+        itself (the user pointed at the channel folder)."""
+        f = self.folder
+        return (f, f"SMIC/{f}", f"SMIC_all_cropped/{f}", f"SMIC_all_raw/{f}", f"SMIC-{f}", ".")
+
+    # -- parser -----------------------------------------------------------------------------------------------------
+
+    def parse(self, root: str | Path) -> ParseResult:
+        root = require_root(root)
+        problems = Problems()
+        channel = find_dir(root, self.candidates, problems, f"SMIC {self.folder}")
+        if channel is None:
+            return ParseResult(index_frame([]), problems)
+        clips = list_clip_folders(channel, problems)
+        if not clips:
+            problems.error(channel, "no clips found (expected sN/micro/<positive|negative|surprise>/<clip>/"
+                                    "reg_image*.bmp)")
+        records = [r for s, label, folder in clips if (r := self.read_clip(s, label, folder, problems)) is not None]
+        if records:
+            problems.warning(channel, f"SMIC has no apex annotation: the middle frame is used as apex for "
+                                      f"{len(records)} clips")
+        return ParseResult(index_frame(records), problems)
+
+    def read_clip(self, subject: str, label: str, folder: Path, problems: Problems) -> dict | None:
+        frames = clip_frames(folder, FRAME_PATTERN, problems)
+        if not frames:
+            return None
+        numbers = [n for n, _ in frames]
+        timing = settle_timing(numbers[0], None, numbers[-1], numbers, folder, None, None, problems)
+        return clip_record(self.dataset, normalise_subject(subject), folder.name, timing, "", label, folder, frames)
+
+    # -- writer twin ------------------------------------------------------------------------------------------------
+
+    def recording_folder(self, root: Path, recording: Recording) -> Path:
+        label = recording.expressions[0].emotion
+        return root / self.folder / f"s{recording.subject}" / "micro" / label / recording.name
+
+
+def list_clip_folders(channel: Path, problems: Problems) -> list[tuple[str, str, Path]]:
+    """(subject folder, label, clip folder) of every clip under <channel>/sN/micro/<label>/<clip>."""
     clips = []
-    for subject in sorted(p for p in hs.iterdir() if p.is_dir() and SUBJECT_FOLDER.fullmatch(p.name)):
+    for subject in sorted(p for p in channel.iterdir() if p.is_dir() and SUBJECT_FOLDER.fullmatch(p.name)):
         micro = subject / "micro"
         if not micro.is_dir():
             problems.error(subject, "no micro/ folder (expected sN/micro/<positive|negative|surprise>/<clip>)")
@@ -58,45 +125,25 @@ def list_clip_folders(hs: Path, problems: Problems) -> list[tuple[str, str, Path
     return clips
 
 
-def read_clip(subject: str, label: str, folder: Path, problems: Problems) -> dict | None:
-    frames = clip_frames(folder, FRAME_PATTERN, problems)
-    if not frames:
-        return None
-    numbers = [n for n, _ in frames]
-    timing = settle_timing(numbers[0], None, numbers[-1], numbers, folder, None, None, problems)
-    return clip_record(DATASET, normalise_subject(subject), folder.name, timing, "", label, folder, frames)
+HS = SmicChannel("HS", "smic")
+VIS = SmicChannel("VIS", "smic_vis")
+NIR = SmicChannel("NIR", "smic_nir")
+CHANNELS = {"hs": HS, "vis": VIS, "nir": NIR}
 
+# -- the HS channel as this module's format (``smic``) ------------------------------------------------------------
 
-def parse(root: str | Path) -> ParseResult:
-    root = require_root(root)
-    problems = Problems()
-    hs = find_dir(root, HS_FOLDERS, problems, "SMIC HS")
-    if hs is None:
-        return ParseResult(index_frame([]), problems)
-    clips = list_clip_folders(hs, problems)
-    if not clips:
-        problems.error(hs, "no clips found (expected sN/micro/<positive|negative|surprise>/<clip>/reg_image*.bmp)")
-    records = [r for s, label, folder in clips if (r := read_clip(s, label, folder, problems)) is not None]
-    if records:
-        problems.warning(hs, f"SMIC has no apex annotation: the middle frame is used as apex for {len(records)} clips")
-    return ParseResult(index_frame(records), problems)
-
-
-# -- writer twin --------------------------------------------------------------------------------------------------
+DATASET = HS.dataset
+parse = HS.parse
+recording_folder = HS.recording_folder
 
 
 def recording_names(subject: int, emotions: list[str], rng: np.random.Generator) -> list[str]:
-    """`s<subject>_<po|ne|sur>_<nn>`, numbered per label."""
+    """`s<subject>_<po|ne|sur>_<nn>`, numbered per label (the same in every channel)."""
     names, counts = [], {}
     for emotion in emotions:
         counts[emotion] = counts.get(emotion, 0) + 1
         names.append(f"s{subject}_{ABBREVIATIONS[emotion]}_{counts[emotion]:02d}")
     return names
-
-
-def recording_folder(root: Path, recording: Recording) -> Path:
-    label = recording.expressions[0].emotion
-    return root / "HS" / f"s{recording.subject}" / "micro" / label / recording.name
 
 
 def frame_name(recording: Recording, number: int) -> str:
@@ -108,5 +155,5 @@ def sample_clip_name(recording: Recording, expression) -> str:
 
 
 def write_annotations(root: Path, recordings: list[Recording]) -> None:
-    """SMIC-HS has no sheet: labels live in the folder names."""
+    """SMIC has no sheet: labels live in the folder names."""
     return None

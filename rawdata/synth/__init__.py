@@ -4,7 +4,8 @@ The kinds and their generators are declared with their datasets in rawdata/datas
 ``Dataset.generator``); a generator has the signature
 ``generate(out: Path, subjects: int | None, seed: int, **kind_specific) -> dict`` (a JSON-ready summary), takes the
 kind as ``dataset`` when it has such a parameter (one generator serving several layouts), and writes
-SYNTHETIC.json (generator, version, seed, parameters) next to the data.
+SYNTHETIC.json (generator, version, seed, parameters) next to the data. A kind with variants (``smic``: the HS, VIS
+and NIR channels, rawdata/datasets.py ``VARIANTS``) takes ``variant=`` and writes that variant's dataset.
 
 :func:`generate` runs a generator into a staging folder beside `out` and renames it into place only when it
 is complete, so an interrupted run never leaves a half-written stand-in that looks finished. An existing `out`
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import AffectError
-from rawdata.datasets import STANDINS, standin
+from rawdata.datasets import STANDINS, standin, standin_variant
 from rawdata.index import is_standin
 
 KINDS: tuple[str, ...] = tuple(sorted(STANDINS))
@@ -51,9 +52,10 @@ def check_options(kind: str, function: Callable, options: dict) -> None:
 def generate(kind: str, out: str | Path, subjects: int | None = None, seed: int = 0, **options) -> dict:
     """Write the stand-in `kind` into `out` atomically (see the module docstring) and return its summary."""
     function = generator(kind)
+    declared = standin_variant(kind, options.get("variant"))  # an unknown variant is an error naming the known ones
     check_options(kind, function, options)
     if subjects is None:
-        subjects = standin(kind).standin_subjects
+        subjects = declared.standin_subjects
     out = Path(out)
     if out.exists() and not is_standin(out) and (not out.is_dir() or any(out.iterdir())):
         raise AffectError("refusing to overwrite a folder that is not a stand-in (no SYNTHETIC.json)", path=out,

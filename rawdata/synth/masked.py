@@ -170,7 +170,8 @@ class MaskedTiming:
 
 @dataclass(frozen=True)
 class MaskedPlan:
-    """Everything needed to render one clip (render.finish_frame reads light, grayscale, noise_sigma)."""
+    """Everything needed to render one clip (render.finish_frame reads light, grayscale, contrast, brightness,
+    noise_sigma)."""
 
     subject: int
     filename: str
@@ -188,6 +189,8 @@ class MaskedPlan:
     noise_seed: int
     jpeg_quality: int
     grayscale: bool = False
+    contrast: float = 1.0
+    brightness: float = 0.0
 
     @property
     def frame_numbers(self) -> np.ndarray:

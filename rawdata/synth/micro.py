@@ -42,10 +42,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from core.errors import AffectError
 from core.io import write_json, write_text
 from rawdata.index import STANDIN_MARKER, make_sample_id
 from rawdata.layouts.common import write_frames
-from rawdata.synth.face import identity_summary, render_identity, sample_identity
+from rawdata.synth.face import FaceGeometry, identity_summary, render_identity, sample_identity
 from rawdata.synth.plan import DatasetSpec, RecordingPlan, make_difficulty, plan_dataset
 from rawdata.synth.render import RenderedRecording, render_recording
 
@@ -98,6 +99,38 @@ SPECS: dict[str, DatasetSpec] = {
         tuple(range(1, 37)),
         expression_ms=(150, 350), pad_frames=(2, 5), first_frame=(1, 400)),
 }
+
+# SMIC's 25 fps channels (rawdata/layouts/smic.py): `affect synth smic --variant vis|nir`. Facts (the Oulu SMIC
+# page): 25 fps, 71 clips. Choices (not verified from a source read here): 8 subjects and the class counts
+# (positive 28, negative 23, surprise 20), so the class priors differ from HS's. Choices (the real channels' look is not measured here): both cameras see a smaller
+# face (150 px jaw width against HS's 180 px, so AU motion spans fewer pixels); VIS is brighter and less noisy
+# than the high-speed camera (a 25 fps exposure gathers more light); NIR is single-channel, flat (contrast 0.6),
+# darker and 2.5x noisier. Expression durations are HS's (150-300 ms), so the same expression spans 4 times fewer
+# frames. The real VIS/NIR clips are simultaneous recordings of 8 of HS's subjects; the stand-in draws its own.
+_SMIC_25FPS = {"class_counts": {"positive": 28, "negative": 23, "surprise": 20},
+               "priors": _identity_priors(("negative", "positive", "surprise")),
+               "subject_numbers": tuple(range(1, 9)), "subjects": 8, "clips": 71, "expression_ms": (150, 300),
+               "pad_frames": (0, 1), "first_frame": (100, 20000), "geometry": FaceGeometry(face_width=150.0)}
+VARIANTS: dict[str, dict[str, DatasetSpec]] = {
+    "smic": {
+        "hs": SPECS["smic"],
+        "vis": DatasetSpec("smic_vis", "rawdata.layouts.smic_vis", 25, **_SMIC_25FPS, brightness=12.0,
+                           noise_scale=0.75),
+        "nir": DatasetSpec("smic_nir", "rawdata.layouts.smic_nir", 25, **_SMIC_25FPS, grayscale=True, contrast=0.6,
+                           brightness=-20.0, noise_scale=2.5),
+    },
+}
+
+
+def dataset_spec(dataset: str, variant: str | None = None) -> DatasetSpec:
+    """The spec of `dataset`'s stand-in, or of one of its variants (`affect synth smic --variant nir`)."""
+    if variant is None:
+        return SPECS[dataset]
+    variants = VARIANTS.get(dataset, {})
+    if variant not in variants:
+        hint = f"known: {', '.join(variants)}" if variants else f"{dataset} has no variants"
+        raise AffectError(f"stand-in {dataset!r} has no variant {variant!r}", hint=hint)
+    return variants[variant]
 
 
 def sample_truth(plan: RecordingPlan, rendered: RenderedRecording, layout, root: Path, trim: bool) -> list[dict]:
@@ -157,14 +190,16 @@ def default_workers() -> int:
 
 
 def generate_standin(dataset: str, out: str | Path, subjects: int | None = None, seed: int = 0,
-                     clips_per_subject: int | None = None, workers: int | None = None, **difficulty) -> dict:
-    """Write the stand-in of `dataset` into `out` (an empty or missing folder) and return a summary.
+                     clips_per_subject: int | None = None, workers: int | None = None, variant: str | None = None,
+                     **difficulty) -> dict:
+    """Write the stand-in of `dataset` (or of its `variant`, :data:`VARIANTS`) into `out` (an empty or missing
+    folder) and return a summary.
 
     `difficulty` holds :class:`Difficulty` overrides (e.g. amplitude_scale=0.5, noise_sigma=4). With
     `workers` > 1 subjects render in spawned processes, so a calling script needs the usual
     `if __name__ == "__main__":` guard.
     """
-    spec = SPECS[dataset]
+    spec = dataset_spec(dataset, variant)
     knobs = make_difficulty(difficulty)
     n_subjects = subjects or spec.subjects
     clips = n_subjects * clips_per_subject if clips_per_subject else round(spec.clips * n_subjects / spec.subjects)
@@ -180,17 +215,18 @@ def generate_standin(dataset: str, out: str | Path, subjects: int | None = None,
     layout.write_annotations(root, [p.recording for p in plans])
     samples = [e for entries, _, _, _ in results for e in entries]
     identities = {task[0][0].recording.subject: ident for task, (_, ident, _, _) in zip(tasks, results, strict=True)}
-    params = {"dataset": dataset, "subjects": n_subjects, "clips": len(samples), "clips_per_subject":
-              clips_per_subject, "difficulty": asdict(knobs), "spec": spec_summary(spec)}
-    truth = {"generator": GENERATOR, "version": VERSION, "dataset": dataset, "fps": spec.fps,
+    params = {"dataset": spec.name, **({"variant": variant} if variant else {}), "subjects": n_subjects,
+              "clips": len(samples), "clips_per_subject": clips_per_subject, "difficulty": asdict(knobs),
+              "spec": spec_summary(spec)}
+    truth = {"generator": GENERATOR, "version": VERSION, "dataset": spec.name, "fps": spec.fps,
              "frame_size": spec.geometry.frame_size, "subjects": identities, "samples": samples}
     # one sample per line, no indentation: the per-frame landmarks would otherwise be most of the stand-in's size
     write_text(root / "ground_truth.json", compact_json(truth))
     write_json(root / STANDIN_MARKER, {"generator": GENERATOR, "version": VERSION, "seed": seed,
-                                       "format": dataset, "parameters": params})
+                                       "format": spec.name, "parameters": params})
     cpu = sum(r[2] for r in results)
     n_frames = sum(r[3] for r in results)
-    return {"dataset": dataset, "out": str(root), "subjects": n_subjects, "samples": len(samples),
+    return {"dataset": spec.name, "out": str(root), "subjects": n_subjects, "samples": len(samples),
             "recordings": len(plans), "frames": n_frames, "seconds": round(wall, 2),
             "cpu_seconds_per_clip": round(cpu / max(len(samples), 1), 4),
             "cpu_ms_per_frame": round(1000 * cpu / max(n_frames, 1), 2)}

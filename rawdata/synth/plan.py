@@ -100,6 +100,11 @@ class DatasetSpec:
     size; `expression_ms` the onset-to-offset duration range; `pad_frames` the neutral frames before onset and
     after offset; `first_frame` the range of the first absolute frame number; `expressions_per_recording` and
     `gap_frames` describe long recordings holding several expressions (CAS(ME)^3).
+
+    The sensor: `grayscale` (one channel, written as grey images), `contrast` (deviations from mid-grey 128 are
+    multiplied by it), `brightness` (grey levels added) and `noise_scale` (multiplies ``Difficulty.noise_sigma``);
+    `geometry.face_width` sets the face size in the frame, and AU amplitudes (px on a 180 px face) scale with it,
+    so a smaller face moves by fewer pixels. The defaults leave a spec's frames exactly as before these knobs.
     """
 
     name: str
@@ -117,6 +122,14 @@ class DatasetSpec:
     expressions_per_recording: tuple[int, int] = (1, 1)
     gap_frames: tuple[int, int] = (0, 0)
     geometry: FaceGeometry = field(default_factory=FaceGeometry)
+    contrast: float = 1.0
+    brightness: float = 0.0
+    noise_scale: float = 1.0
+
+    @property
+    def face_scale(self) -> float:
+        """Face width relative to the default 180 px face (AU amplitudes are given on that face)."""
+        return self.geometry.face_width / FaceGeometry().face_width
 
     @property
     def long_recordings(self) -> bool:
@@ -210,6 +223,8 @@ class RecordingPlan:
     noise_seed: int
     jpeg_quality: int
     grayscale: bool
+    contrast: float = 1.0
+    brightness: float = 0.0
 
 
 def dataset_code(name: str) -> int:
@@ -324,7 +339,7 @@ def plan_dataset(spec: DatasetSpec, subjects: int, clips: int, seed: int, diffic
 def plan_subject(spec: DatasetSpec, layout, number: int, labels: list[str], seed: int, difficulty: Difficulty,
                  rng: np.random.Generator) -> list[RecordingPlan]:
     """Group a subject's expressions into recordings and plan each one."""
-    gain = float(np.exp(rng.normal(0, difficulty.expressiveness_sd)))
+    gain = float(np.exp(rng.normal(0, difficulty.expressiveness_sd))) * spec.face_scale
     groups, taken = [], 0
     while taken < len(labels):
         size = int(rng.integers(spec.expressions_per_recording[0], spec.expressions_per_recording[1] + 1))
@@ -383,8 +398,10 @@ def plan_recording(spec: DatasetSpec, subject: int, name: str, labels: list[str]
         head=sample_head(difficulty, rng),
         light=sample_light(difficulty, rng),
         blinks=sample_blinks(numbers, spec.fps, difficulty, rng),
-        noise_sigma=difficulty.noise_sigma,
+        noise_sigma=difficulty.noise_sigma * spec.noise_scale,
         noise_seed=int(rng.integers(2**31)),
         jpeg_quality=int(rng.integers(difficulty.jpeg_quality[0], difficulty.jpeg_quality[1] + 1)),
         grayscale=spec.grayscale,
+        contrast=spec.contrast,
+        brightness=spec.brightness,
     )

@@ -106,8 +106,9 @@ def warp_frame(canvas: np.ndarray, field: np.ndarray, pose: np.ndarray, xs: np.n
 
 
 def finish_frame(image: np.ndarray, plan: RecordingPlan, tau: float, noise_seed: int) -> np.ndarray:
-    """Illumination at time `tau` (0..1 over the recording), optional greyscale, sensor noise (OpenCV's RNG,
-    seeded per frame: several times faster than numpy's normal sampler here), uint8."""
+    """Illumination at time `tau` (0..1 over the recording), optional greyscale, the sensor's contrast and
+    brightness, sensor noise (OpenCV's RNG, seeded per frame: several times faster than numpy's normal sampler
+    here), uint8."""
     light = plan.light
     gain = light.gain[0] + tau * (light.gain[1] - light.gain[0])
     gradient = light.gradient[0] + tau * (light.gradient[1] - light.gradient[0])
@@ -116,6 +117,8 @@ def finish_frame(image: np.ndarray, plan: RecordingPlan, tau: float, noise_seed:
     lit = image * (ramp[None, :, None] if image.ndim == 3 else ramp[None, :]) + np.float32(light.offset)
     if plan.grayscale:
         lit = cv2.cvtColor(lit, cv2.COLOR_RGB2GRAY)
+    if plan.contrast != 1 or plan.brightness != 0:  # the sensor's response (a NIR camera's flat, dim image)
+        lit = np.float32(128 + plan.brightness) + np.float32(plan.contrast) * (lit - np.float32(128))
     if plan.noise_sigma > 0:
         noise = np.empty_like(lit)
         cv2.setRNGSeed(noise_seed)

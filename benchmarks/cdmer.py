@@ -1,0 +1,92 @@
+"""Cross-database (CDMER) benchmark on stand-ins: the task x method table, honest vs oracle selection, time per task.
+
+Needs a project folder (``--root``, used as AFFECT_ROOT) whose data/processed/ holds the LBP-TOP features of the
+benchmark's databases (casme2, smic, smic_vis, smic_nir: ``affect synth`` + ``affect preprocess ... features``).
+Each (task, method) is one ``train()`` of the method's CASME II -> SMIC-HS experiment (experiments/<name>/
+casme2_to_smic.yaml: its model and selection grid) pointed at the task by overrides (data.sources,
+protocol.source/target), its results under ``--root``/bench_results/<task>/. Recorded per run: the headline target
+UAR/UF1/WAR with the honest rule's choice (selection.rule, reverse validation by default), the source-CV choice's
+target UAR, the oracle's target UAR (selects on target labels) and the gap, and the wall/CPU seconds of the run.
+
+    python benchmarks/cdmer.py --root /tmp/cdm/proj --tasks casme2_to_smic --names source_only coral tsrg
+    -> benchmarks/results/cdmer.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core.io import write_json
+from rawdata.datasets import cdmer_task_pairs
+
+NAMES = ("source_only", "coral", "sa", "tca", "kmm", "tsrg")
+OUT = Path(__file__).parent / "results" / "cdmer.json"
+
+
+def run_one(name: str, task: str, root: Path, seed: int) -> dict:
+    from experiments.runner import train
+
+    source, target = task.split("_to_")
+    overrides = [f"data.sources=[{source},{target}]", f"protocol.source={source}", f"protocol.target={target}",
+                 f"output.results_root={root / 'bench_results' / task}",
+                 f"output.checkpoints_root={root / 'bench_checkpoints' / task}", f"seed={seed}"]
+    cpu, wall = time.process_time(), time.perf_counter()
+    metrics = train(f"{name}/casme2_to_smic", overrides)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    selection = metrics.get("selection", {})
+    oracle = metrics.get("oracle", {})
+    return {
+        "task": task, "name": name, "n_source": metrics["n_source"], "n_target": metrics["n_samples"],
+        "rule": metrics["selection_rule"], "selected": metrics["selected"],
+        "uar": metrics["uar"], "uf1": metrics["uf1"], "war": metrics["war"],
+        "source_cv_uar": selection.get("source_cv", {}).get("uar"),
+        "reverse_validation_uar": selection.get("reverse_validation", {}).get("uar"),
+        "oracle_uar": oracle.get("uar"), "oracle_selected": oracle.get("params"),
+        "oracle_gap_uar": metrics.get("oracle_gap_uar"), "grid_points": len(metrics["grid"]),
+        "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "seconds": metrics["seconds"],
+    }
+
+
+def summarise(rows: list[dict]) -> dict:
+    by_name = {}
+    for name in dict.fromkeys(r["name"] for r in rows):
+        part = [r for r in rows if r["name"] == name]
+        by_name[name] = {"mean_uar": float(np.mean([r["uar"] for r in part])),
+                         "mean_oracle_uar": float(np.mean([r["oracle_uar"] for r in part])),
+                         "mean_gap_uar": float(np.mean([r["oracle_gap_uar"] for r in part])),
+                         "mean_wall_seconds": float(np.mean([r["wall_seconds"] for r in part])), "n_tasks": len(part)}
+    return by_name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, required=True, help="project folder with data/processed/")
+    parser.add_argument("--tasks", nargs="+", default=[f"{s}_to_{t}" for s, t in cdmer_task_pairs()])
+    parser.add_argument("--names", nargs="+", default=list(NAMES))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    os.environ["AFFECT_ROOT"] = str(args.root)
+    os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{args.root / 'bench_mlflow.db'}")
+    rows = []
+    for task in args.tasks:
+        for name in args.names:
+            rows.append(run_one(name, task, args.root, args.seed))
+            print(json.dumps({k: rows[-1][k] for k in ("task", "name", "uar", "oracle_uar", "wall_seconds")}),
+                  flush=True)
+    standin = json.loads((args.root / "data" / "raw" / "casme2" / "SYNTHETIC.json").read_text()) \
+        if (args.root / "data" / "raw" / "casme2" / "SYNTHETIC.json").is_file() else {}
+    write_json(args.out, {"runs": rows, "by_method": summarise(rows), "seed": args.seed,
+                          "standin_seed_casme2": standin.get("seed"), "machine": platform.machine(),
+                          "cpus": os.cpu_count(), "load_average": os.getloadavg()[0]})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""TSRG's optimisation problem and its inexact augmented Lagrangian (IALM) solver.
+
+With X_s (D x n_s) the source features, K_s = k(all samples, source samples) ((n_s + n_t) x n_s),
+K_t = k(all samples, target samples) ((n_s + n_t) x n_t) and the kernel mean difference
+``k_delta = K_s 1 / n_s - K_t 1 / n_t``, TSRG learns the (n_s + n_t) x D projection
+
+    min_P  || X_s - P^T K_s ||_F^2  +  lambda || P^T k_delta ||^2  +  mu || P ||_1
+
+(regression of the source features on the kernel, a mean-matching term that makes regenerated target samples
+share the source mean, an L1 penalty making P sparse) and regenerates a target sample as ``P^T k(all, x_t)``.
+
+IALM (the variable split P = Q, multiplier T, penalty kappa): with ``G = [K_s, sqrt(lambda) k_delta]`` and
+``G G^T = U diag(d) U^T`` computed once,
+
+    Q <- U diag(1 / (d + kappa / 2)) U^T (K_s X_s^T + (kappa P + T) / 2)    (the smooth part, closed form)
+    P <- soft_threshold(Q - T / kappa, mu / kappa)                           (the L1 part)
+    stop when max |P - Q| < tol; else T <- T + kappa (P - Q), kappa <- min(rho kappa, kappa_max)
+
+The knobs' defaults are the public TSRG code's (IALM_TSRG.m in the authors' "Codes of DR" release, read as facts:
+rho 1.1, kappa0 1e-3, kappa_max 1e15, tol 1e-8, at most 1e6 iterations, P and T started at all ones). The cost is
+two (n x n) by (n x D) products per iteration, and the number of iterations is set by kappa's growth: about
+log(kappa_stop / kappa0) / log(rho).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg
+from threadpoolctl import threadpool_limits
+
+
+@dataclass(frozen=True)
+class IALMSettings:
+    """The solver's knobs (``model.ialm`` in the method's YAML); defaults from the public TSRG code."""
+
+    rho: float = 1.1
+    kappa0: float = 1e-3
+    kappa_max: float = 1e15
+    tol: float = 1e-8
+    max_iter: int = 1_000_000
+    init: float = 1.0  # P and T start at this constant (the public code: ones)
+
+    def check(self) -> None:
+        if not (self.rho > 1 and self.kappa0 > 0 and self.kappa_max >= self.kappa0 and self.tol > 0
+                and self.max_iter >= 1):
+            raise ValueError(f"IALM settings {self}: expected rho > 1, 0 < kappa0 <= kappa_max, tol > 0, "
+                             "max_iter >= 1")
+
+
+@dataclass(frozen=True)
+class IALMResult:
+    projection: np.ndarray  # P, (n_s + n_t) x D
+    iterations: int
+    converged: bool
+    residual: float  # max |P - Q| at the end
+
+
+def soft_threshold(x: np.ndarray, threshold: float) -> np.ndarray:
+    return np.sign(x) * np.maximum(np.abs(x) - threshold, 0.0)
+
+
+def tsrg_objective(projection, xs, k_source, k_delta, lam: float, mu: float) -> float:
+    """The TSRG objective at P (xs: n_s x D samples in rows, k_source: (n_s + n_t) x n_s, k_delta: (n_s + n_t,))."""
+    fit = xs.T - projection.T @ k_source
+    return float((fit**2).sum() + lam * ((projection.T @ k_delta) ** 2).sum() + mu * np.abs(projection).sum())
+
+
+def solve_tsrg(xs: np.ndarray, k_source: np.ndarray, k_delta: np.ndarray, lam: float, mu: float,
+               settings: IALMSettings = IALMSettings()) -> IALMResult:
+    """Minimise :func:`tsrg_objective` by IALM (module docstring). ``xs`` holds the source samples in ROWS."""
+    settings.check()
+    if lam < 0 or mu < 0:
+        raise ValueError(f"lambda and mu must be >= 0, got {lam}, {mu}")
+    with threadpool_limits(limits=1, user_api="blas"):  # shared, busy machines: threads only contend
+        return _ialm(np.asarray(xs, np.float64), np.asarray(k_source, np.float64), np.asarray(k_delta, np.float64),
+                     float(lam), float(mu), settings)
+
+
+def _ialm(xs, k_source, k_delta, lam, mu, s: IALMSettings) -> IALMResult:
+    n, dim = k_source.shape[0], xs.shape[1]
+    g = np.hstack([k_source, np.sqrt(lam) * k_delta[:, None]])
+    d, u = linalg.eigh(g @ g.T)
+    d = np.maximum(d, 0.0)
+    rotated_target = u.T @ (k_source @ xs)  # U^T K_s X_s^T, fixed
+    projection = np.full((n, dim), s.init)
+    multiplier = np.full((n, dim), s.init)
+    kappa, residual = s.kappa0, np.inf
+    for iteration in range(1, s.max_iter + 1):
+        rhs = rotated_target + u.T @ (kappa * projection + multiplier) / 2
+        q = u @ (rhs / (d + kappa / 2)[:, None])
+        projection = soft_threshold(q - multiplier / kappa, mu / kappa)
+        gap = projection - q
+        residual = float(np.abs(gap).max())
+        if residual < s.tol:
+            return IALMResult(projection, iteration, True, residual)
+        multiplier += kappa * gap
+        kappa = min(s.kappa_max, s.rho * kappa)
+    return IALMResult(projection, s.max_iter, False, residual)
