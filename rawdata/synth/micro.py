@@ -102,11 +102,12 @@ SPECS: dict[str, DatasetSpec] = {
 
 # SMIC's 25 fps channels (rawdata/layouts/smic.py): `affect synth smic --variant vis|nir`. Facts (the Oulu SMIC
 # page): 25 fps, 71 clips. Choices (not verified from a source read here): 8 subjects and the class counts
-# (positive 28, negative 23, surprise 20), so the class priors differ from HS's. Choices (the real channels' look is not measured here): both cameras see a smaller
-# face (150 px jaw width against HS's 180 px, so AU motion spans fewer pixels); VIS is brighter and less noisy
+# (positive 28, negative 23, surprise 20), so the class priors differ from HS's. The look is chosen too (the real
+# channels' look is not measured here): both cameras see a smaller face (150 px jaw width against HS's 180 px, so
+# AU motion spans fewer pixels); VIS is brighter and less noisy
 # than the high-speed camera (a 25 fps exposure gathers more light); NIR is single-channel, flat (contrast 0.6),
 # darker and 2.5x noisier. Expression durations are HS's (150-300 ms), so the same expression spans 4 times fewer
-# frames. The real VIS/NIR clips are simultaneous recordings of 8 of HS's subjects; the stand-in draws its own.
+# frames. The real VIS/NIR clips were recorded together with HS (its latter subjects); the stand-in draws its own.
 _SMIC_25FPS = {"class_counts": {"positive": 28, "negative": 23, "surprise": 20},
                "priors": _identity_priors(("negative", "positive", "surprise")),
                "subject_numbers": tuple(range(1, 9)), "subjects": 8, "clips": 71, "expression_ms": (150, 300),
