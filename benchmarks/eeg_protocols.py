@@ -10,7 +10,8 @@ cross-session: subject x held-out session), the number of trials shared by train
 split), and seconds. The leaky random-window split is a diagnostic: its score above subject-dependent's is the
 size of the leak on this stand-in, not a result.
 
-    PYTHONPATH=. python benchmarks/eeg_protocols.py [--subjects 15] [--seed 0] [--root DIR] -> benchmarks/results/eeg_protocols.json
+    PYTHONPATH=. python benchmarks/eeg_protocols.py [--subjects 15] [--seed 0] [--root DIR]
+    -> benchmarks/results/eeg_protocols.json
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def main(argv: list[str] | None = None) -> dict:
         results = {name: run_protocol(name, options, position, x, y, index, args.seed)
                    for name, options in PROTOCOLS}
     report = {
-        "what": "LDA (lsqr, Ledoit-Wolf shrinkage) and logistic regression (C=0.1) on de_LDS windows, standardised on training windows",
+        "what": "LDA (lsqr, Ledoit-Wolf shrinkage) and logistic regression (C=0.1) on de_LDS windows, "
+                "standardised on training windows",
         "data": {"root": args.root or "stand-in (affect synth seed)", "subjects": int(index["subject"].nunique()),
                  "trials": len(index), "windows": len(y), "seed": args.seed, "seconds": data_seconds},
         "protocols": results,
