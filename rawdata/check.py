@@ -35,6 +35,7 @@ class CheckReport:
     frames: int
     problems: list[Problem] = field(default_factory=list)
     interactions: dict = field(default_factory=dict)  # recommendation folders: users, items, splits, features
+    windows: int = 0  # EEG feature folders: one-second windows over all trials
 
     @property
     def errors(self) -> int:
@@ -77,6 +78,7 @@ def check_dataset(format_name: str, root: str | Path, images: str = "all") -> Ch
         frames=int(index["frames"].map(len).sum()) if "frames" in index else 0,
         problems=list(problems),
         interactions=interactions,
+        windows=int(index["windows"].sum()) if "windows" in index else 0,
     )
 
 
@@ -155,6 +157,9 @@ def format_report(report: CheckReport, max_problems: int = 200) -> str:
         lines += [_counts_line("interactions", {"total": report.samples, **{
             k: v for k, v in report.interactions.items() if k != "features"}}),
             _counts_line("features (items x dims)", report.interactions.get("features", {}))]
+    elif report.windows:  # EEG: trials and windows, no frames or AUs
+        lines.append(f"  trials: {report.samples}   subjects: {len(report.subjects)}   windows: {report.windows}")
+        lines += [_counts_line("per subject", report.subjects), _counts_line("per class", report.classes)]
     else:
         lines.append(f"  samples: {report.samples}   subjects: {len(report.subjects)}   frames: {report.frames}")
         lines += [_counts_line("per subject", report.subjects), _counts_line("per class", report.classes),

@@ -40,7 +40,7 @@ class Dataset:
 
     name: the dataset key (params.yaml ``datasets.<name>``, ``experiments/<method>/<name>.yaml``);
     format: the layout its folder is in: ``rawdata/layouts/<format>.py`` parses it;
-    task: what it is labelled for (mer, au, masked, gesture, rec; informative, for ``affect list``);
+    task: what it is labelled for (mer, au, masked, gesture, rec, eeg; informative, for ``affect list``);
     synth: the ``affect synth`` kind that writes its stand-in (None: no stand-in);
     generator: ``"module:function"`` of that writer; it takes ``(out, subjects=None, seed=0, **options)`` and, when
         it has a ``dataset`` parameter, the kind it is asked for;
@@ -104,6 +104,11 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
             standin_note="synthetic interactions from latent factors with content features planted on known "
             "dimensions; numbers on it are measurements, not comparisons with the papers' Amazon results"),
     Dataset("movielens", "mmrec", "rec"),  # converted from recbole's copy by rawdata/movielens.py
+    # EEG emotion (issue 20, slice 1): parser and a simple DE-level stand-in; no DataModule or experiments yet
+    Dataset("seed", "seed", "eeg", "seed", "rawdata.synth.eeg:generate_seed", 15, defaults=False,
+            standin_note="simple synthetic DE features (emotion pattern with shared and subject-specific parts, "
+            "trial nuisance, drift, subject gain) without a head model and not calibrated against a reported "
+            "number yet; numbers on it show protocol gaps and leaks, not a method's SEED accuracy"),
     # the CDMER benchmark's tasks (train on the source, recognise the unlabelled target): rawdata/layouts/cdmer.py
     *(Dataset(f"{source}_to_{target}", "cdmer", "cdmer", standin_note=_CDMER_NOTE, base="cdmer")
       for source, target in cdmer_task_pairs()),

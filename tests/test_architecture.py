@@ -82,13 +82,15 @@ def test_every_dataset_is_declared_once_and_its_parts_exist():
 
 def test_standin_sizes_are_the_generators_defaults():
     from rawdata.datasets import STANDINS
+    from rawdata.synth.eeg import DEFAULT_SUBJECTS as EEG_SUBJECTS
     from rawdata.synth.masked import DEFAULT_SUBJECTS
     from rawdata.synth.micro import SPECS
     from rawdata.synth.microgesture import SynthParams
     from rawdata.synth.rec import RecSynthParams
 
     sizes = {kind: SPECS[kind].subjects for kind in SPECS}
-    sizes.update(masked=DEFAULT_SUBJECTS, microgesture=SynthParams.subjects, rec=RecSynthParams.users)
+    sizes.update(seed=EEG_SUBJECTS, masked=DEFAULT_SUBJECTS, microgesture=SynthParams.subjects,
+                 rec=RecSynthParams.users)
     assert {kind: d.standin_subjects for kind, d in STANDINS.items()} == sizes
 
 

@@ -1,0 +1,130 @@
+"""EEG emotion protocols over windows: folds whose train and test sides never share a trial (one labelled exception).
+
+An EEG trial (one film) yields many one-second windows that share the film, the trial's nuisance and its slow
+drift; a split that puts windows of one trial on both sides measures memorisation of the trial, not emotion
+recognition. Every fold here lists WINDOW ids (``<sample_id>#w<j>``, :func:`window_ids`; a sample is a trial of
+the SEED index, rawdata/layouts/seed.py) and every protocol except :func:`random_windows_leaky` assigns whole
+trials to one side. The protocols (../shared/reference/protocols.md):
+
+- ``subject_dependent``: per (subject, session), trials 1..n_train (SEED: 9) train, the rest (6) test; one fold
+  per subject-session (45 on SEED), reported as mean +- std over them;
+- ``loso``: leave one subject out; ``sessions="pooled"`` (default: 15 folds, all 3 sessions of the other subjects
+  train, all 3 of the held-out subject test) or ``"per_session"`` (45 folds: within one session number, the other
+  subjects' sessions train, the held-out subject's session tests). Implementations differ; the fold names say which;
+- ``cross_session``: per subject, leave one session out (train on that subject's other sessions): 45 folds. (Our
+  choice where the literature varies: some train on sessions 1-2 and test on 3 only; that is a subset of these.)
+- ``random_windows_leaky``: a LEAKY DIAGNOSTIC, not a protocol to report: per (subject, session), a random
+  ``test_fraction`` of the windows test, the rest train, so every trial sits on both sides. It exists to show the
+  size of the leak next to ``subject_dependent`` (benchmarks/eeg_protocols.py).
+
+:func:`shared_trials` lists the trials found on both sides of a fold: empty for every protocol but the leaky one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from core.errors import ConfigError
+from datamodules.protocols import Fold, _natural_sorted
+
+WINDOW_SEP = "#w"
+PROTOCOLS = ("subject_dependent", "loso", "cross_session", "random_windows_leaky")
+LEAKY = frozenset({"random_windows_leaky"})
+
+
+def window_ids(sample_id: str, n_windows: int) -> list[str]:
+    return [f"{sample_id}{WINDOW_SEP}{j}" for j in range(int(n_windows))]
+
+
+def trial_of(window_id: str) -> str:
+    """The trial (sample id) of a window id."""
+    return window_id.rsplit(WINDOW_SEP, 1)[0]
+
+
+def windows_of(index: pd.DataFrame) -> list[str]:
+    """Every window id of the index's trials, trial by trial, in index order."""
+    return [w for row in index.itertuples() for w in window_ids(row.sample_id, row.windows)]
+
+
+def shared_trials(fold: Fold) -> set[str]:
+    """Trials with windows on both the training (train + val) and the test side of `fold`."""
+    seen = {trial_of(w) for w in (*fold.train, *fold.val)}
+    return seen & {trial_of(w) for w in fold.test}
+
+
+def subject_dependent(index: pd.DataFrame, n_train: int = 9) -> list[Fold]:
+    folds = []
+    for (subject, session), rows in _groups(index, ["subject", "session"]):
+        if not 0 < n_train < rows["trial"].nunique():
+            raise ConfigError(f"protocol.n_train={n_train}: subject {subject} session {session} has "
+                              f"{rows['trial'].nunique()} trials")
+        train = rows["trial"] <= n_train
+        folds.append(Fold(f"subject={subject}/session={session}", tuple(windows_of(rows[train])), (),
+                          tuple(windows_of(rows[~train]))))
+    return folds
+
+
+def loso(index: pd.DataFrame, sessions: str = "pooled") -> list[Fold]:
+    if sessions == "pooled":
+        return [Fold(f"subject={s}/sessions=pooled", tuple(windows_of(index[index["subject"] != s])), (),
+                     tuple(windows_of(rows))) for (s,), rows in _groups(index, ["subject"])]
+    if sessions == "per_session":
+        folds = []
+        for (session, subject), rows in _groups(index, ["session", "subject"]):
+            others = index[(index["session"] == session) & (index["subject"] != subject)]
+            folds.append(Fold(f"subject={subject}/session={session}", tuple(windows_of(others)), (),
+                              tuple(windows_of(rows))))
+        return folds
+    raise ConfigError(f"protocol.sessions={sessions!r}: expected pooled or per_session")
+
+
+def cross_session(index: pd.DataFrame) -> list[Fold]:
+    folds = []
+    for (subject, session), rows in _groups(index, ["subject", "session"]):
+        train = index[(index["subject"] == subject) & (index["session"] != session)]
+        if train.empty:
+            raise ConfigError(f"cross_session: subject {subject} has only session {session}")
+        folds.append(Fold(f"subject={subject}/test_session={session}", tuple(windows_of(train)), (),
+                          tuple(windows_of(rows))))
+    return folds
+
+
+def random_windows_leaky(index: pd.DataFrame, test_fraction: float = 0.4, seed: int = 0) -> list[Fold]:
+    """LEAKY diagnostic: per (subject, session), random windows test regardless of trial (see the module doc)."""
+    if not 0 < test_fraction < 1:
+        raise ConfigError(f"protocol.test_fraction={test_fraction}: expected a value in (0, 1)")
+    rng = np.random.default_rng(seed)
+    folds = []
+    for (subject, session), rows in _groups(index, ["subject", "session"]):
+        windows = np.array(windows_of(rows))
+        is_test = np.zeros(len(windows), dtype=bool)
+        is_test[rng.permutation(len(windows))[: int(round(test_fraction * len(windows)))]] = True
+        folds.append(Fold(f"subject={subject}/session={session}/LEAKY", tuple(windows[~is_test]), (),
+                          tuple(windows[is_test])))
+    return folds
+
+
+def eeg_folds(index: pd.DataFrame, name: str, seed: int = 0, **options) -> list[Fold]:
+    """Folds of protocol `name` (:data:`PROTOCOLS`) with its options (n_train, sessions, test_fraction)."""
+    makers = {"subject_dependent": subject_dependent, "loso": loso, "cross_session": cross_session,
+              "random_windows_leaky": lambda ix, **kw: random_windows_leaky(ix, seed=seed, **kw)}
+    if name not in makers:
+        raise ConfigError(f"unknown EEG protocol {name!r}; expected one of {', '.join(PROTOCOLS)}")
+    try:
+        return makers[name](index, **options)
+    except TypeError as err:
+        raise ConfigError(f"EEG protocol {name!r}: {err}") from None
+
+
+def _groups(index: pd.DataFrame, keys: list[str]) -> Iterable[tuple[tuple, pd.DataFrame]]:
+    order = {k: _natural_sorted(index[k].astype(str).unique()) for k in keys}
+    grouped = dict(tuple(index.groupby(keys, sort=False)))
+    def rank(key):
+        key = key if isinstance(key, tuple) else (key,)
+        return tuple(order[k].index(str(v)) for k, v in zip(keys, key, strict=True))
+    for key in sorted(grouped, key=rank):
+        rows = grouped[key].sort_values([c for c in ("session", "trial") if c in index], kind="stable")
+        yield (key if isinstance(key, tuple) else (key,)), rows
