@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lightning_modules.layers.config import ModelBlock
 from lightning_modules.layers.domain_adaptation import LinearSVM, median_gamma, rbf_kernel
 from lightning_modules.tsrg.solver import IALMResult, IALMSettings, solve_tsrg
 
@@ -80,3 +81,7 @@ def fit_tsrg(problem, params: dict, **knobs) -> TSRG:
     ialm = settings.pop("ialm", {})
     model = TSRG(**settings, ialm=ialm if isinstance(ialm, IALMSettings) else IALMSettings(**dict(ialm)))
     return model.fit(problem.xs, problem.ys, problem.xt, problem.n_classes)
+
+
+# `model:` is the TSRG dataclass's fields (typed by it, ialm a nested dataclass): checked like every method's
+fit_tsrg.model_block = ModelBlock(network=TSRG)
