@@ -17,7 +17,7 @@ from core.errors import AffectError
 from core.io import write_json
 from core.provenance import git_commit
 from experiments.seeds import existing_seed_run, run_seed
-from reports.evidence import RULES, judge, run_floor
+from reports.evidence import RULES, judge, mean_floor
 from reports.regression import (
     HEADLINE_METRICS,
     K_SIGMA,
@@ -73,8 +73,7 @@ def evidence_entry(task: str, runs: list, metrics: dict) -> dict:
     """The headline metric's mean against its trivial floor (reports/evidence.py): a band is only worth keeping
     around a result that is clearly above what needs no training; tests/test_regression.py requires ``clear``."""
     rule = RULES.get(task, RULES["mer"])
-    floors = [f for f in (run_floor(r, task) for r in runs) if f is not None]
-    floor = sum(floors) / len(floors) if floors else None
+    floor = mean_floor(runs, task)
     mean = metrics.get(rule.metric, {}).get("mean")
     return {"metric": rule.metric, "floor": rule.floor, "floor_mean": floor,
             "margin": f"{rule.margin:g}x" if rule.ratio else f"+{rule.margin:g}", "status": judge(mean, floor, rule)}

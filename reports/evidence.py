@@ -97,6 +97,12 @@ def run_floor(run: SeedRun, task: str) -> float | None:
     return number(majority_class_floor(labels, list(classes))[rule.floor])
 
 
+def mean_floor(runs: list[SeedRun], task: str) -> float | None:
+    """The mean of the runs' floors (those that have one), or None."""
+    floors = [f for f in (run_floor(r, task) for r in runs) if f is not None]
+    return float(np.mean(floors)) if floors else None
+
+
 def judge(value: float | None, floor: float | None, rule: Rule) -> str:
     if value is None or floor is None:
         return NO_FLOOR
@@ -113,7 +119,6 @@ def verdict(experiment: Experiment) -> Verdict:
     """The evidence verdict of an experiment: mean of its comparable runs against the mean of their floors."""
     rule = RULES.get(experiment.task, RULES["mer"])
     value = summarise(experiment.values(rule.metric))
-    floors = [f for f in (run_floor(r, experiment.task) for r in experiment.runs) if f is not None]
-    floor = float(np.mean(floors)) if floors else None
+    floor = mean_floor(experiment.runs, experiment.task)
     mean = value.mean if value else None
     return Verdict(judge(mean, floor, rule), mean, floor, rule)
