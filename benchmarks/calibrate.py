@@ -8,8 +8,10 @@ script writes the three stand-ins (at the real datasets' sizes unless ``--size``
 preprocessing stages LBP-TOP needs (index, faces, magnify, features) and scores LOSO:
 
 * ``fast`` (always): the suite's own data path (``MicroExpressionSource`` of ``lbptop_svm/composite`` and its
-  LOSO folds), z-scored with training-fold statistics, LinearSVC's exact optimum (C=1, squared hinge,
-  one-vs-rest) from the fold's Gram matrix (``lightning_modules/layers/svm.py:fit_dual_squared_hinge``). It is
+  LOSO folds), z-scored with training-fold statistics when the experiment's ``model.standardize`` says so
+  (off since issue 17's inner validation; runs before that z-scored and are kept, marked), LinearSVC's exact
+  optimum (C=1, squared hinge, one-vs-rest)
+  from the fold's Gram matrix (``lightning_modules/layers/svm.py:fit_dual_squared_hinge``). It is
   what the search reads, because it takes seconds instead of minutes.
 * ``suite`` (``--suite``): ``affect train lbptop_svm/composite`` in the scratch project, i.e. the number the
   report shows. Run it for the chosen knob value to confirm the fast path.
@@ -82,8 +84,12 @@ def build(scratch: Path, seed: int, size: float, knobs: dict, workers: int) -> d
     return timings
 
 
-def fast_score(scratch: Path) -> dict:
-    """LOSO LBP-TOP + linear SVM through the suite's composite data path; pooled UF1/UAR overall and per dataset."""
+def fast_score(scratch: Path, standardize: bool | None = None) -> dict:
+    """LOSO LBP-TOP + linear SVM through the suite's composite data path; pooled UF1/UAR overall and per dataset.
+
+    ``standardize`` (z-scoring with training-fold statistics) defaults to the experiment's own ``model.standardize``
+    so the calibration scores the anchor method as the suite runs it.
+    """
     from omegaconf import OmegaConf
 
     from core import metrics as M
@@ -99,12 +105,16 @@ def fast_score(scratch: Path) -> dict:
     y = index["y"].to_numpy()
     classes = list(cfg.data.classes)
     position = {s: i for i, s in enumerate(index["sample_id"])}
+    if standardize is None:
+        standardize = bool(cfg.model.standardize)
     pred = np.full(len(index), -1)
     for fold in make_folds(index, cfg.protocol, seed=0):
         train = np.array([position[s] for s in fold.train])
         test = np.array([position[s] for s in fold.test])
-        mean, std = x[train].mean(0), np.maximum(x[train].std(0, ddof=1), 1e-6)
-        x_train, x_test = (x[train] - mean) / std, (x[test] - mean) / std
+        x_train, x_test = x[train], x[test]
+        if standardize:
+            mean, std = x_train.mean(0), np.maximum(x_train.std(0, ddof=1), 1e-6)
+            x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
         coef = fit_dual_squared_hinge(x_train @ x_train.T, y[train], len(classes), float(cfg.model.c))
         pred[test] = ((x_test @ x_train.T + 1.0) @ coef).argmax(1)
     out = {"all": M.classification_report(y, pred, classes)}
@@ -113,6 +123,7 @@ def fast_score(scratch: Path) -> dict:
         out[name] = M.classification_report(y[part], pred[part], classes)
     keep = ("uf1", "uar", "accuracy")
     summary = {part: {k: round(float(v[k]), 4) for k in keep} for part, v in out.items()}
+    summary["standardize"] = bool(standardize)
     summary["n_samples"] = int(len(index))
     summary["n_subjects"] = int(index[["dataset", "subject"]].drop_duplicates().shape[0])
     summary["class_counts"] = {c: int((y == i).sum()) for i, c in enumerate(classes)}
@@ -164,6 +175,8 @@ def main(argv=None) -> int:
     parser.add_argument("--suite", action="store_true", help="also run `affect train lbptop_svm/composite`")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", type=Path, default=None, help="keep the scratch projects under this folder")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --keep: score a scratch project already built there instead of rebuilding it")
     args = parser.parse_args(argv)
     if args.rescore:
         rescore(args.rescore)
@@ -182,10 +195,15 @@ def main(argv=None) -> int:
             knobs = {**fixed, args.knob: value}
             base = args.keep or Path(tempfile.mkdtemp(prefix="affect-cal-"))
             scratch = base / f"{args.knob}={value}-seed{seed}-size{args.size}"
-            if scratch.exists():
-                shutil.rmtree(scratch)
             started = time.perf_counter()
-            timings = build(scratch, seed, args.size, knobs, args.workers)
+            reused = args.reuse and args.keep is not None and (scratch / "data" / "processed").is_dir()
+            if reused:
+                previous = [r for r in results["runs"] if r["knob"] == args.knob and r["value"] == value
+                            and r["seed"] == seed and r["size"] == args.size and r.get("fixed", {}) == fixed]
+                timings = previous[-1]["timings"] if previous else {}
+            else:
+                shutil.rmtree(scratch, ignore_errors=True)
+                timings = build(scratch, seed, args.size, knobs, args.workers)
             entry = {"knob": args.knob, "value": value, "seed": seed, "size": args.size, "fixed": fixed,
                      "timings": timings, "fast": fast_score(scratch)}
             if args.suite:
@@ -193,7 +211,9 @@ def main(argv=None) -> int:
             entry["seconds"] = round(time.perf_counter() - started, 1)
             results["runs"] = [r for r in results["runs"] if not (
                 r["knob"] == args.knob and r["value"] == value and r["seed"] == seed and r["size"] == args.size
-                and r.get("fixed", {}) == fixed)] + [entry]
+                and r.get("fixed", {}) == fixed
+                # runs before the standardize switch (issue 17) z-scored: they stay on record beside the new ones
+                and r["fast"].get("standardize", True) == entry["fast"]["standardize"])] + [entry]
             save(results)
             f = entry["fast"]
             print(f"{args.knob}={value} seed={seed} size={args.size}: composite UF1 {f['all']['uf1']:.3f} "

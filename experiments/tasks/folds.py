@@ -47,11 +47,10 @@ from experiments.checkpoints import CheckpointIdentity, identity, load_checkpoin
 log = logging.getLogger(__name__)
 
 # Lightning chatter that is expected here: tiny folds have fewer batches than the logging interval, a fold
-# without an inner validation split has an empty validation loader, the SVM methods fit exactly without an
-# optimiser, and the test pass restores the best checkpoint without the callbacks that wrote it (on purpose).
+# without an inner validation split has an empty validation loader, and the SVM methods fit exactly without an
+# optimiser.
 BENIGN_WARNINGS = (
     r"`LightningModule.configure_optimizers` returned `None`",
-    r"Be aware that when using `ckpt_path`, callbacks used to create the checkpoint",
     r"You defined a `validation_step` but have no `val_dataloader`",
     r"The number of training batches .* is smaller than the logging interval",
     r"Total length of .* across ranks is zero",
@@ -173,7 +172,12 @@ def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, run_id: str):
                            enable_model_summary=False, deterministic=bool(cfg.trainer.deterministic),
                            precision=cfg.trainer.precision, default_root_dir=str(ckpt_dir))
     best = checkpoint.best_model_path if checkpoint is not None and checkpoint.best_model_path else None
-    batches = predictor.predict(module, datamodule=datamodule, ckpt_path=best, weights_only=True)
+    best_epoch = None
+    if best:  # the selected model, read once for the test and the validation predictions and its epoch
+        selected = load_checkpoint(best)
+        module.load_state_dict(selected["state_dict"])
+        best_epoch = int(selected["epoch"])
+    batches = predictor.predict(module, datamodule=datamodule)
     outputs = _concat_outputs(batches)
     test = source.index.set_index("sample_id").loc[list(fold.test)].reset_index()
     table = prediction_table(ctx.spec.task, test, outputs, source, cfg, fold.name)
@@ -181,12 +185,10 @@ def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, run_id: str):
     ctx.tracker.log_metrics({k: v for k, v in fold_metrics.items() if isinstance(v, float)}, run_id=run_id)
     valid_table = None
     if has_val:  # the same selected model on the fold's validation samples (what `affect tune` selects on)
-        valid_batches = predictor.predict(module, dataloaders=datamodule.val_dataloader(), ckpt_path=best,
-                                          weights_only=True)
+        valid_batches = predictor.predict(module, dataloaders=datamodule.val_dataloader())
         valid = source.index.set_index("sample_id").loc[list(fold.val)].reset_index()
         valid_table = prediction_table(ctx.spec.task, valid, _concat_outputs(valid_batches), source, cfg, fold.name)
     interpretation = module.interpretation() if hasattr(module, "interpretation") else None
-    best_epoch = int(load_checkpoint(best)["epoch"]) if best else None
     return table, valid_table, interpretation, best_epoch
 
 
