@@ -58,7 +58,7 @@ class FGSGLNetwork(nn.Module):
     """Skeleton -> class logits, the global feature in text space, and one local feature per dimension."""
 
     def __init__(self, encoder: SkeletonEncoder, n_classes: int, text_dim: int, body_parts: dict,
-                 n_dimensions: int, projection_hidden: int = 256, dropout: float = 0.1):
+                 n_dimensions: int, projection_hidden: int = 256, dropout: float = 0.3):
         super().__init__()
         self.encoder = encoder
         hidden = encoder.out_channels

@@ -188,7 +188,7 @@ class MicroAUCLIP(nn.Module):
         pta_heads: int = 4,
         gda_heads: int = 4,
         gda_layers: int = 1,
-        dropout: float = 0.0,
+        dropout: float = 0.1,
     ):
         super().__init__()
         self.encoder = image_encoder
