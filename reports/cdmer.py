@@ -57,6 +57,19 @@ def cdmer_section(experiments: list[Experiment]) -> list:
             values = [v for v in (_oracle(r) for r in e.runs) if v is not None] if e else []
             oracle.append(Cell(_text(_mean(values)), style="muted"))
         body.append([Cell(task_label(task))] + honest + oracle)
+    if len(tasks) > 1:  # the mean over the tasks each method ran (its count in brackets when it missed some)
+        honest, oracle = [], []
+        for m in methods:
+            runs_of = [cell[(t, m)] for t in tasks if (t, m) in cell]
+            means = [_mean(e.values("uar")) for e in runs_of]
+            means = [v for v in means if v is not None]
+            oracles = [_mean([v for v in (_oracle(r) for r in e.runs) if v is not None]) for e in runs_of]
+            oracles = [v for v in oracles if v is not None]
+            count = "" if len(means) == len(tasks) else f" ({len(means)} of {len(tasks)})"
+            honest.append(Cell(_text(_mean(means)) + count if means else DASH))
+            oracle.append(Cell(_text(_mean(oracles)) + (f" (gap {_mean(oracles) - _mean(means):+.3f})"
+                                                        if oracles and means else ""), style="muted"))
+        body.append([Cell("Mean over tasks")] + honest + oracle)
     rules = sorted({str(r.metrics.get("selection_rule", "")) for e in runs for r in e.runs} - {""})
     return [
         Heading("Cross-database micro-expression recognition (CDMER)"),
