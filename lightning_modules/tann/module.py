@@ -83,7 +83,10 @@ class TANNModule(ClassifierModule):
         self._attention_sum, self._attention_n = None, 0
 
     def progress(self) -> float:
-        total = max(int(getattr(self.trainer, "estimated_stepping_batches", 1) or 1), 1)
+        """Share of training done (0 outside a Trainer: the reversal starts at 0 as in DANN's schedule)."""
+        if self._trainer is None:
+            return 0.0
+        total = max(int(self.trainer.estimated_stepping_batches or 1), 1)
         return self.global_step / total
 
     def compute(self, batch: dict):
