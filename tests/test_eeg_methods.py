@@ -249,3 +249,29 @@ def test_train_end_to_end_on_the_standin(project, standin, experiment):
     assert details["n_subjects"] == 3 and len(details["per_fold"]) == metrics["n_folds"]
     predictions = pd.read_csv(out / "predictions.csv")
     assert len(predictions) == metrics["n_samples"]
+
+
+# -- report ----------------------------------------------------------------------------------------------------------
+
+
+def test_report_section_shows_subject_mean_std_labels_the_standin_and_the_placeholder(tmp_path):
+    from reports.document import Table
+    from reports.eeg import eeg_section
+    from reports.reported import Reported
+    from reports.results import Experiment, SeedRun
+
+    metrics = {"subject_accuracy_mean": 0.8, "subject_accuracy_std": 0.05, "subject_f1_mean": 0.7,
+               "subject_f1_std": 0.1, "majority_accuracy": 0.34, "standin": True}
+    run = SeedRun(tmp_path, metrics, {"standin": True, "max_epochs": 12, "protocol": "subject_dependent"})
+    experiment = Experiment("dgcnn", "seed", tmp_path, "dgcnn", "eeg", "subject_dependent", [run],
+                            status="complete")
+    placeholder = Reported("dgcnn", "seed", "subject_dependent", "subject_accuracy_mean", None, "Song et al.", "")
+    blocks = eeg_section([experiment], [placeholder])
+    table = next(b for b in blocks if isinstance(b, Table))
+    row = [c.text for c in table.rows[0]]
+    assert row[1] == "dgcnn/seed" and row[2] == "stand-in"
+    assert row[3] == "80.0 ± 5.0" and row[4] == "70.0 ± 10.0" and row[-1] == "not yet entered"
+    entered = Reported("dgcnn", "seed", "subject_dependent", "subject_accuracy_mean", 0.9, "Song et al.", "")
+    assert [c.text for c in next(b for b in eeg_section([experiment], [entered])
+                                 if isinstance(b, Table)).rows[0]][-1] == "90.00"
+    assert eeg_section([], []) == []
