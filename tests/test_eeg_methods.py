@@ -29,7 +29,7 @@ from lightning_modules.layers.eeg_graph import (
 from rawdata.layouts.seed import BANDS, CHANNELS
 from rawdata.synth.eeg import generate_seed
 
-METHODS = ("dgcnn", "pgcn", "tann", "strnn")
+METHODS = ("dgcnn", "pgcn", "tann", "strnn", "gmss")
 
 
 @pytest.fixture(scope="module")
@@ -275,3 +275,13 @@ def test_report_section_shows_subject_mean_std_labels_the_standin_and_the_placeh
     assert [c.text for c in next(b for b in eeg_section([experiment], [entered])
                                  if isinstance(b, Table)).rows[0]][-1] == "90.00"
     assert eeg_section([], []) == []
+
+
+def test_gmss_jigsaw_views_are_permutations_of_the_window():
+    module, _ = build("gmss")
+    net = module.network
+    assert len({tuple(o) for o in net.spatial.tolist()}) == 6 and net.spatial[0].tolist() == list(range(62))
+    assert all(sorted(o) == list(range(62)) for o in net.spatial.tolist())
+    x = torch.randn(4, 62, 5)
+    view = torch.gather(x, 1, net.spatial[3].unsqueeze(0).unsqueeze(-1).expand(4, 62, 5))
+    assert torch.equal(view.sort(1).values, x.sort(1).values) and not torch.equal(view, x)
