@@ -28,7 +28,7 @@ from pathlib import Path
 
 OUT = Path(__file__).parent / "results" / "eeg_methods.json"
 EXPERIMENTS = ("dgcnn/seed", "dgcnn-loso/seed", "pgcn/seed", "pgcn-loso/seed", "tann/seed", "tann-loso/seed",
-               "strnn/seed")
+               "strnn/seed", "gmss/seed")
 
 
 def parameters(experiment: str, root: Path) -> int:

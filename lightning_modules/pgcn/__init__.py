@@ -15,6 +15,6 @@ METHOD = MethodSpec(
     "SEED's three classes (neutral vs emotional), the graph widths and the functional-graph form are our choices "
     "(module.py), each a model.* knob. The paper reports SEED-IV and MPED, not SEED.",
     defaults_chosen="Fixed a priori, not tuned on any test fold: 32 hidden, order 2 on both graphs, embedding 16, "
-    "coarse weight 0.5, dropout 0.5, Adam lr 1e-3, weight decay 1e-4, batch 64, 12 epochs (the default pipeline's "
-    "CPU budget; no validation split).",
+    "pointwise 16, coarse weight 0.5, dropout 0.5, Adam lr 1e-3, weight decay 1e-4, batch 64, 12 epochs (the "
+    "default pipeline's CPU budget; no validation split).",
 )
