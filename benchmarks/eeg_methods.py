@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 OUT = Path(__file__).parent / "results" / "eeg_methods.json"
-EXPERIMENTS = ("dgcnn/seed", "dgcnn-loso/seed", "pgcn/seed", "pgcn-loso/seed", "tann/seed", "tann-loso/seed",
-               "strnn/seed", "gmss/seed")
+EXPERIMENTS = ("dgcnn/seed", "dgcnn-loso/seed", "dgcnn-cross_session/seed", "pgcn/seed", "pgcn-loso/seed",
+               "tann/seed", "tann-loso/seed", "strnn/seed", "gmss/seed")
 
 
 def parameters(experiment: str, root: Path) -> int:
