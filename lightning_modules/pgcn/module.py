@@ -21,9 +21,9 @@ arousal-like split; [[0], [1, 2]] = negative vs non-negative is the alternative)
 
 Recorded change (not a selection among variants): the first version pooled the node features over electrodes
 (mean and max), which discards which electrode carries what; on the SEED stand-in it scored 46.4 +- 9.3 % against
-DGCNN's 82.8 (benchmarks/results/eeg_methods.json history). It was replaced by the per-electrode reduction and
-flattening above (as DGCNN does) because pooling cannot express electrode-specific patterns at all, a design
-defect of our reading rather than a tuned knob; no other variant was tried.
+DGCNN's 82.8 (benchmarks/eeg_methods.py, default stand-in; that version is not kept). It was replaced by the
+per-electrode reduction and flattening above (as DGCNN does) because pooling cannot express electrode-specific
+patterns at all, a design defect of our reading rather than a tuned knob; no other variant was tried.
 """
 
 from __future__ import annotations
