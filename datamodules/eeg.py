@@ -83,7 +83,7 @@ class EEGSource:
         folder = Path(str(_opt(cfg, "data.eeg_root", "") or f"data/raw/{cfg.dataset}"))
         self.folder = folder if folder.is_absolute() else Path(root) / folder
         if not self.folder.exists():
-            raise DatasetError(f"no SEED folder at {self.folder}: write the stand-in with `affect synth seed --out "
+            raise DatasetError(f"no SEED folder here (data.eeg_root): write the stand-in with `affect synth seed --out "
                                f"{self.folder}` or set data.eeg_root to your copy", path=self.folder)
         parsed = parse("seed", self.folder)
         trials = parsed.index
