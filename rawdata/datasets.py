@@ -104,8 +104,8 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
             standin_note="synthetic interactions from latent factors with content features planted on known "
             "dimensions; numbers on it are measurements, not comparisons with the papers' Amazon results"),
     Dataset("movielens", "mmrec", "rec"),  # converted from recbole's copy by rawdata/movielens.py
-    # EEG emotion (issue 20, slice 1): parser and a simple DE-level stand-in; no DataModule or experiments yet
-    Dataset("seed", "seed", "eeg", "seed", "rawdata.synth.eeg:generate_seed", 15, defaults=False,
+    # EEG emotion (issue 20): parser, stand-in, DataModule datamodules/eeg.py and the methods' experiments
+    Dataset("seed", "seed", "eeg", "seed", "rawdata.synth.eeg:generate_seed", 15,
             standin_note="simple synthetic DE features (emotion pattern with shared and subject-specific parts, "
             "trial nuisance, drift, subject gain) without a head model and not calibrated against a reported "
             "number yet; numbers on it show protocol gaps and leaks, not a method's SEED accuracy"),
