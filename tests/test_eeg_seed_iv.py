@@ -101,3 +101,44 @@ def test_check_from_the_cli(copy, capsys):
     rewrite(session_file(copy, 1), lambda d: d.pop("de_LDS1"))
     assert main(["data", "check", "seed_iv", "--root", str(copy)]) == 1
     assert "missing key de_LDS1" in capsys.readouterr().out
+
+
+# -- protocols on SEED-IV and across SEED <-> SEED-IV ---------------------------------------------------------------
+
+
+def test_subject_dependent_uses_the_dataset_split(original):
+    from datamodules.eeg_protocols import shared_trials, subject_dependent, trial_of
+
+    index = parse("seed_iv", original).index
+    folds = subject_dependent(index)
+    assert len(folds) == 2 * 3
+    for fold in folds:
+        train = {int(trial_of(w).rsplit("_t", 1)[1]) for w in fold.train}
+        test = {int(trial_of(w).rsplit("_t", 1)[1]) for w in fold.test}
+        assert train == set(range(1, 17)) and test == set(range(17, 25)) and not shared_trials(fold)
+
+
+def test_cross_dataset_maps_classes_and_keeps_datasets_apart(original, tmp_path):
+    from core.errors import ConfigError
+    from datamodules.eeg_protocols import cross_dataset_index, eeg_folds, shared_trials, trial_of
+
+    generate("seed", tmp_path / "seed", subjects=1, seed=1, windows=[3, 4], psd=False)
+    seed_index, iv_index = parse("seed", tmp_path / "seed").index, parse("seed_iv", original).index
+    merged = cross_dataset_index([seed_index, iv_index], "merged")
+    assert len(merged) == len(seed_index) + len(iv_index)
+    iv = merged[merged["dataset"] == "seed_iv"]
+    assert (iv.loc[iv["original_label"].isin([1, 2]), "label"] == "negative").all()
+    assert (iv.loc[iv["original_label"] == 3, "label"] == "positive").all()
+    strict = cross_dataset_index([seed_index, iv_index], "strict")
+    assert set(strict["label"]) == {"positive", "neutral"}
+    assert set(strict.loc[strict["dataset"] == "seed", "original_label"]) == {1, 0}
+    assert set(strict.loc[strict["dataset"] == "seed_iv", "original_label"]) == {3, 0}
+    folds = eeg_folds(merged, "cross_dataset")
+    assert [f.name for f in folds] == ["source=seed/target=seed_iv", "source=seed_iv/target=seed"]
+    for fold in folds:
+        assert not shared_trials(fold)
+        assert len({trial_of(w).split("_")[0] + trial_of(w).startswith("seed_iv") * "_iv" for w in fold.train}) == 1
+    with pytest.raises(ConfigError, match="two datasets"):
+        eeg_folds(seed_index, "cross_dataset")
+    with pytest.raises(ConfigError, match="mapping"):
+        cross_dataset_index([seed_index], "loose")
