@@ -89,8 +89,9 @@ def test_standin_sizes_are_the_generators_defaults():
     from rawdata.synth.rec import RecSynthParams
 
     sizes = {kind: SPECS[kind].subjects for kind in SPECS}
-    sizes.update(seed=EEG_SUBJECTS, seed_iv=EEG_SUBJECTS, masked=DEFAULT_SUBJECTS, microgesture=SynthParams.subjects,
+    sizes.update(seed=EEG_SUBJECTS, masked=DEFAULT_SUBJECTS, microgesture=SynthParams.subjects,
                  rec=RecSynthParams.users)
+    sizes.update(seed_iv=EEG_SUBJECTS, deap=32)
     assert {kind: d.standin_subjects for kind, d in STANDINS.items()} == sizes
 
 

@@ -238,3 +238,45 @@ def generate_seed_iv(out: Path, subjects: int | None = None, seed: int = 0, **op
     write_json(Path(out) / "ground_truth.json", truth)
     write_json(Path(out) / STANDIN_MARKER, summary)
     return summary
+
+
+# -- DEAP twin ------------------------------------------------------------------------------------------------------
+
+
+def generate_deap(out: Path, subjects: int | None = None, seed: int = 0, samples: int = 4 * 128,
+                  python: bool = False, effect: float = 0.5) -> dict:
+    """Write a DEAP stand-in: ``data_preprocessed_matlab/sXX.mat`` (or, with ``python``, the release's pickles in
+    ``data_preprocessed_python/``), keys ``data`` (40, 40, samples) and ``labels`` (40, 4) ratings in [1, 9].
+
+    Not a physiological model: each channel is white noise plus a 10 Hz (alpha) sine whose amplitude on the 32
+    EEG channels falls with the trial's valence rating (relative size ``effect``) and a 20 Hz sine that rises
+    with arousal, times a per-subject gain; the 8 peripheral channels are noise. ``samples`` defaults to 4 s at
+    128 Hz (the release: 8064 = 63 s) so fixtures stay small; the parser warns about the difference.
+    """
+    from rawdata.layouts import deap as layout_deap
+
+    rng = np.random.default_rng(seed)
+    n = int(subjects or 32)
+    if n < 1 or samples < 1:
+        raise AffectError(f"deap stand-in: need subjects >= 1 and samples >= 1, got {n}, {samples}")
+    folder = Path(out) / (layout_deap.PYTHON_DIR if python else layout_deap.MATLAB_DIR)
+    t = np.arange(samples) / layout_deap.RATE
+    truth: dict = {"subjects": {}}
+    for s in range(1, n + 1):
+        gain = float(np.exp(0.25 * rng.standard_normal()))
+        ratings = np.round(rng.uniform(1, 9, size=(layout_deap.N_TRIALS, 4)), 2)
+        data = rng.standard_normal((layout_deap.N_TRIALS, layout_deap.N_CHANNELS, samples))
+        for trial in range(layout_deap.N_TRIALS):
+            valence, arousal = (ratings[trial, :2] - 5) / 4
+            alpha = gain * (1 - effect * valence) * np.sin(2 * np.pi * 10 * t + rng.uniform(0, 2 * np.pi))
+            beta = gain * (1 + effect * arousal) * 0.5 * np.sin(2 * np.pi * 20 * t + rng.uniform(0, 2 * np.pi))
+            data[trial, : layout_deap.N_EEG] += alpha + beta
+        layout_deap.write_subject(folder, s, data.astype(np.float32), ratings, python=python)
+        truth["subjects"][str(s)] = {"gain": gain}
+    summary = {"generator": "affect synth deap", "version": VERSION, "seed": int(seed), "dataset": "deap",
+               "parameters": {"subjects": n, "samples": int(samples), "python": bool(python), "effect": effect},
+               "out": str(out), "subjects": n, "trials": n * layout_deap.N_TRIALS,
+               "note": "noise plus rating-dependent alpha / beta sines; not a physiological model"}
+    write_json(Path(out) / "ground_truth.json", truth)
+    write_json(Path(out) / STANDIN_MARKER, summary)
+    return summary
