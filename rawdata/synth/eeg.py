@@ -60,6 +60,9 @@ class EEGSynthParams:
     gain_sd: float = 0.25                 # log-normal spread of the per-subject gain
     offset_sd: float = 0.5                # per-subject (channel, band) level
     psd: bool = True                      # also write psd_LDS / psd_movingAve
+    head_model: bool = False              # emotion patterns made on cortical sources, seen through eeg_head.py
+    sources: int = 640                    # head model: number of cortical-like sources
+    head_perturbation: float = 0.1        # head model: per-subject log-normal spread of the gain matrix entries
 
 
 def regions() -> np.ndarray:
@@ -86,6 +89,35 @@ def within_trial_average(x: np.ndarray, width: int) -> np.ndarray:
     return (csum[:, hi] - csum[:, lo]) / (hi - lo)[None, :, None]
 
 
+class _HeadPatterns:
+    """Band-power patterns made on the cortical-like sources of rawdata/synth/eeg_head.py and projected to the 62
+    electrodes: a source field is Gaussian noise smoothed over 2 cm on the source sphere (per band); an electrode
+    sees the power-weighted mean of the sources (weights = squared gain, each row summing to 1), standardised per
+    band so the knobs keep their meaning (``pattern_scale`` relative to window noise 1)."""
+
+    def __init__(self, n_sources: int, rng: np.random.Generator):
+        from rawdata.synth.eeg_head import leadfield, source_grid
+
+        self.rng = rng
+        self.gain = leadfield(n_sources=n_sources)
+        rr, _ = source_grid(n_sources)
+        distance2 = np.sum((rr[:, None, :] - rr[None, :, :]) ** 2, axis=-1)
+        kernel = np.exp(-distance2 / (2 * 0.02 ** 2))
+        self.kernel = kernel / kernel.sum(axis=1, keepdims=True)
+        self.fields: dict[int, np.ndarray] = {}
+
+    def project(self, gain: np.ndarray, field: np.ndarray) -> np.ndarray:
+        weights = gain ** 2
+        seen = (weights / weights.sum(axis=1, keepdims=True)) @ field
+        return (seen - seen.mean(axis=0)) / (seen.std(axis=0) + 1e-12)
+
+    def pattern(self, gain: np.ndarray) -> np.ndarray:
+        field = self.kernel @ self.rng.standard_normal((self.kernel.shape[0], len(layout.BANDS)))
+        out = self.project(gain, field)
+        self.fields[id(out)] = field
+        return out
+
+
 def generate_seed(out: Path, subjects: int | None = None, seed: int = 0, **options) -> dict:
     """Write the stand-in into `out` (``ExtractedFeatures/`` with 3 session files per subject and label.mat)."""
     known = set(EEGSynthParams.__dataclass_fields__) - {"subjects"}
@@ -107,7 +139,11 @@ def generate_seed(out: Path, subjects: int | None = None, seed: int = 0, **optio
     def spread(per_region: np.ndarray) -> np.ndarray:  # region x band -> channel x band, with channel detail
         return per_region[region] + 0.3 * rng.standard_normal((layout.N_CHANNELS, n_bands))
 
-    shared = {c: spread(rng.standard_normal((n_regions, n_bands))) for c in classes}
+    if params.head_model:
+        head = _HeadPatterns(params.sources, rng)
+        shared = {c: head.pattern(head.gain) for c in classes}
+    else:
+        shared = {c: spread(rng.standard_normal((n_regions, n_bands))) for c in classes}
     mean_shared = np.mean(list(shared.values()), axis=0)
     folder = Path(out) / layout.FEATURE_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -117,9 +153,17 @@ def generate_seed(out: Path, subjects: int | None = None, seed: int = 0, **optio
     for s in range(1, params.subjects + 1):
         gain = float(np.exp(params.gain_sd * rng.standard_normal()))
         offset = params.offset_sd * rng.standard_normal((layout.N_CHANNELS, n_bands))
-        own = {c: spread(rng.standard_normal((n_regions, n_bands))) for c in classes}
+        if params.head_model:  # the subject's own head: shared source patterns seen through a perturbed gain
+            own_gain = head.gain * np.exp(params.head_perturbation * rng.standard_normal(head.gain.shape))
+            shared_seen = {c: head.project(own_gain, head.fields[id(shared[c])]) for c in classes}
+            mean_seen = np.mean(list(shared_seen.values()), axis=0)
+            own = {c: head.pattern(own_gain) for c in classes}
+            base_pattern = {c: shared_seen[c] - mean_seen for c in classes}
+        else:
+            own = {c: spread(rng.standard_normal((n_regions, n_bands))) for c in classes}
+            base_pattern = {c: shared[c] - mean_shared for c in classes}
         mean_own = np.mean(list(own.values()), axis=0)
-        pattern = {c: params.pattern_scale * ((shared[c] - mean_shared)
+        pattern = {c: params.pattern_scale * (base_pattern[c]
                                               + params.subject_specific * (own[c] - mean_own)) for c in classes}
         sessions = []
         first = start + datetime.timedelta(days=3 * s)
@@ -181,6 +225,8 @@ def generate_seed_iv(out: Path, subjects: int | None = None, seed: int = 0, **op
     if "windows" in options:
         options["windows"] = tuple(int(w) for w in options["windows"])
     params = EEGSynthParams(subjects=int(subjects or DEFAULT_SUBJECTS), **options)
+    if params.head_model:
+        raise AffectError("`affect synth seed_iv` has no head model yet (head_model=true is SEED's only)")
     if params.subjects < 1 or not 1 <= params.windows[0] <= params.windows[1]:
         raise AffectError(f"seed_iv stand-in: need subjects >= 1 and 1 <= windows[0] <= windows[1], got {params}")
     rng = np.random.default_rng(seed)
