@@ -1,9 +1,11 @@
 """`affect synth seed`: a small SEED stand-in written in the release's ``ExtractedFeatures`` layout.
 
-Slice 1 of the EEG track: a deliberately simple generative model made directly on the differential-entropy (DE)
-features, with NO head model. The issue's stand-in (band power on cortical sources projected to the 62 electrodes
-through an MNE sphere-model forward solution, per-subject head perturbations) is a later slice; nothing here is a
-physiological claim. What the model has, per (channel, band) cell of a one-second window:
+A deliberately simple generative model made directly on the differential-entropy (DE) features. By default the
+emotion patterns are drawn per channel region; with ``head_model=true`` (opt-in, needs ``mne``) they are band-power
+fields on ~640 cortical-like sources seen through an MNE sphere-model forward solution (rawdata/synth/eeg_head.py,
+:class:`_HeadPatterns`), the subject-specific part through a per-subject perturbed gain matrix
+(``head_perturbation``). Nothing here is a physiological claim. The emotion effect-size knob is ``pattern_scale``
+(the issue's ``effect``). What the model has, per (channel, band) cell of a one-second window:
 
     de = base + subject_offset + gain_s * (emotion_pattern + trial_nuisance + drift(t)) + window_noise
 
