@@ -26,7 +26,7 @@ import numpy as np
 from core.io import write_json
 from rawdata.datasets import cdmer_task_pairs
 
-NAMES = ("source_only", "coral", "sa", "tca", "kmm", "tsrg")
+NAMES = ("source_only", "coral", "sa", "tca", "kmm", "tsrg", "rstr", "tgsr")
 OUT = Path(__file__).parent / "results" / "cdmer.json"
 
 
