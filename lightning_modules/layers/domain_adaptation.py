@@ -312,7 +312,7 @@ ADAPTERS = {"none": Adapter, "coral": CORAL, "sa": SubspaceAlignment, "gfk": GFK
 
 
 def make_adapter(name: str, **knobs) -> Adapter:
-    """The adapter `name` (none | coral | sa | gfk | tca | kmm) with its knobs; unknown names or knobs are ValueErrors."""
+    """The adapter `name` (none | coral | sa | gfk | tca | kmm) and knobs; unknown names or knobs are ValueErrors."""
     if name not in ADAPTERS:
         raise ValueError(f"unknown adapter {name!r}; expected one of {', '.join(ADAPTERS)}")
     try:
