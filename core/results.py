@@ -32,6 +32,8 @@ HEADLINE: dict[str, tuple[str, ...]] = {
     "gesture": ("top1", "top5", "uf1", "uar", "accuracy"),
     "au": ("mean_au_f1", "label_free_uf1", "label_free_uar"),
     "rec": ("recall@10", "recall@20", "ndcg@10", "ndcg@20"),
+    # EEG: mean and std over subjects of per-fold accuracy / macro-F1, as the field reports them; pooled beside
+    "eeg": ("subject_accuracy_mean", "subject_accuracy_std", "subject_f1_mean", "subject_f1_std", "accuracy", "uf1"),
     "cdmer": ("uf1", "uar", "accuracy"),  # on the target, with the honest selection; the oracle is in details.json
 }
 # trivial floors a result must clear (issue 15): no training behind them
@@ -42,6 +44,7 @@ FLOORS: dict[str, tuple[str, ...]] = {
     "au": ("all_positive_floor",),
     "rec": ("popularity_recall@20",),
     "cdmer": ("majority_uf1", "majority_accuracy"),
+    "eeg": ("majority_uf1", "majority_accuracy"),
 }
 # what every run's metrics.json may hold besides: size, data kind, and how training ended
 RUN_KEYS: dict[str, tuple[str, ...]] = {

@@ -13,6 +13,14 @@ trials to one side. The protocols (../shared/reference/protocols.md):
   subjects' sessions train, the held-out subject's session tests). Implementations differ; the fold names say which;
 - ``cross_session``: per subject, leave one session out (train on that subject's other sessions): 45 folds. (Our
   choice where the literature varies: some train on sessions 1-2 and test on 3 only; that is a subset of these.)
+- ``cross_dataset``: train on every trial of one dataset, test on every trial of the other (SEED <-> SEED-IV, one
+  fold per direction), on the classes the two share through a stated mapping (:data:`CLASS_MAPS`, applied by
+  :func:`cross_dataset_index`): ``merged`` (3 classes: SEED positive/neutral/negative; SEED-IV happy -> positive,
+  neutral -> neutral, sad + fear -> negative) or ``strict`` (2 classes: only labels that name the same state,
+  neutral and positive = happy; SEED's negative and SEED-IV's sad / fear are dropped, because SEED's negative
+  films are not chosen to be either sad or fearful). Our choice: ``strict`` keeps neutral AND positive/happy
+  (neutral alone would be a one-class problem). Different datasets have different subjects, so no subject or trial
+  is on both sides;
 - ``random_windows_leaky``: a LEAKY DIAGNOSTIC, not a protocol to report: per (subject, session), a random
   ``test_fraction`` of the windows test, the rest train, so every trial sits on both sides. It exists to show the
   size of the leak next to ``subject_dependent`` (benchmarks/eeg_protocols.py).
@@ -31,7 +39,18 @@ from core.errors import ConfigError
 from datamodules.protocols import Fold, _natural_sorted
 
 WINDOW_SEP = "#w"
-PROTOCOLS = ("subject_dependent", "loso", "cross_session", "random_windows_leaky")
+PROTOCOLS = ("subject_dependent", "loso", "cross_session", "random_windows_leaky")  # on one dataset's index
+# protocols whose index holds two datasets (cross_dataset_index); eeg_folds takes these too
+CROSS_DATASET_PROTOCOLS = ("cross_dataset",)
+# trials 1..n train per (subject, session) in the subject-dependent protocol (protocols.md: SEED 9/6, SEED-IV 16/8)
+N_TRAIN = {"seed": 9, "seed_iv": 16}
+# (dataset, original label) -> shared class name; a label absent from a map is dropped by that mapping
+CLASS_MAPS: dict[str, dict[str, dict[int, str]]] = {
+    "merged": {"seed": {1: "positive", 0: "neutral", -1: "negative"},
+               "seed_iv": {3: "positive", 0: "neutral", 1: "negative", 2: "negative"}},
+    "strict": {"seed": {1: "positive", 0: "neutral"},
+               "seed_iv": {3: "positive", 0: "neutral"}},
+}
 LEAKY = frozenset({"random_windows_leaky"})
 
 
@@ -55,7 +74,16 @@ def shared_trials(fold: Fold) -> set[str]:
     return seen & {trial_of(w) for w in fold.test}
 
 
-def subject_dependent(index: pd.DataFrame, n_train: int = 9) -> list[Fold]:
+def subject_dependent(index: pd.DataFrame, n_train: int | None = None) -> list[Fold]:
+    """Per (subject, session): trials 1..n_train train, the rest test; ``n_train`` None = the dataset's
+    (:data:`N_TRAIN` by the index's ``dataset`` column; 9 when the index has none, SEED's split)."""
+    if n_train is None:
+        names = set(index["dataset"]) if "dataset" in index else {"seed"}
+        known = {N_TRAIN.get(n) for n in names}
+        if len(known) != 1 or None in known:
+            raise ConfigError(f"subject_dependent: no default n_train for dataset(s) {sorted(names)}",
+                              hint=f"set protocol.n_train (known defaults: {N_TRAIN})")
+        n_train = known.pop()
     folds = []
     for (subject, session), rows in _groups(index, ["subject", "session"]):
         if not 0 < n_train < rows["trial"].nunique():
@@ -92,6 +120,46 @@ def cross_session(index: pd.DataFrame) -> list[Fold]:
     return folds
 
 
+def cross_dataset_index(indices: Iterable[pd.DataFrame], mapping: str = "merged") -> pd.DataFrame:
+    """The trials of several EEG indices (``dataset`` column: seed, seed_iv) on the classes of ``mapping``:
+    rows whose label the mapping drops are removed, ``label`` becomes the shared class name and the dataset's own
+    label is kept in ``original_label``."""
+    if mapping not in CLASS_MAPS:
+        raise ConfigError(f"protocol.mapping={mapping!r}: expected one of {', '.join(CLASS_MAPS)}")
+    parts = []
+    for index in indices:
+        for name, rows in index.groupby("dataset", sort=False):
+            table = CLASS_MAPS[mapping].get(str(name))
+            if table is None:
+                raise ConfigError(f"cross_dataset: no {mapping} class map for dataset {name!r}",
+                                  hint=f"mapped datasets: {', '.join(CLASS_MAPS[mapping])}")
+            kept = rows[rows["label"].isin(list(table))].copy()
+            kept["original_label"] = kept["label"]
+            kept["label"] = kept["label"].map(table)
+            parts.append(kept)
+    out = pd.concat(parts, ignore_index=True)
+    if out["sample_id"].duplicated().any():
+        raise ConfigError("cross_dataset: the same sample id in two indices")
+    return out
+
+
+def cross_dataset(index: pd.DataFrame, source: str | None = None, target: str | None = None) -> list[Fold]:
+    """Train on every trial of ``source``, test on every trial of ``target`` (both datasets of a
+    :func:`cross_dataset_index`); with neither given, one fold per direction between the index's two datasets."""
+    names = _natural_sorted(index["dataset"].astype(str).unique())
+    pairs = [(source, target)] if source or target else [(a, b) for a in names for b in names if a != b]
+    folds = []
+    for src, tgt in pairs:
+        if src not in names or tgt not in names or src == tgt:
+            raise ConfigError(f"cross_dataset: source {src!r} and target {tgt!r} must be two datasets of the "
+                              f"index ({names})")
+        folds.append(Fold(f"source={src}/target={tgt}", tuple(windows_of(index[index["dataset"] == src])), (),
+                          tuple(windows_of(index[index["dataset"] == tgt]))))
+    if not folds:
+        raise ConfigError(f"cross_dataset: the index holds {names}; it needs two datasets (cross_dataset_index)")
+    return folds
+
+
 def random_windows_leaky(index: pd.DataFrame, test_fraction: float = 0.4, seed: int = 0) -> list[Fold]:
     """LEAKY diagnostic: per (subject, session), random windows test regardless of trial (see the module doc)."""
     if not 0 < test_fraction < 1:
@@ -108,11 +176,14 @@ def random_windows_leaky(index: pd.DataFrame, test_fraction: float = 0.4, seed: 
 
 
 def eeg_folds(index: pd.DataFrame, name: str, seed: int = 0, **options) -> list[Fold]:
-    """Folds of protocol `name` (:data:`PROTOCOLS`) with its options (n_train, sessions, test_fraction)."""
+    """Folds of protocol `name` (:data:`PROTOCOLS` or :data:`CROSS_DATASET_PROTOCOLS`) with its options
+    (n_train, sessions, test_fraction, source, target)."""
     makers = {"subject_dependent": subject_dependent, "loso": loso, "cross_session": cross_session,
+              "cross_dataset": cross_dataset,
               "random_windows_leaky": lambda ix, **kw: random_windows_leaky(ix, seed=seed, **kw)}
     if name not in makers:
-        raise ConfigError(f"unknown EEG protocol {name!r}; expected one of {', '.join(PROTOCOLS)}")
+        known = ", ".join(PROTOCOLS + CROSS_DATASET_PROTOCOLS)
+        raise ConfigError(f"unknown EEG protocol {name!r}; expected one of {known}")
     try:
         return makers[name](index, **options)
     except TypeError as err:

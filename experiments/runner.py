@@ -40,6 +40,7 @@ TASK_MODULES = {
     "gesture": "experiments.tasks.folds",
     "rec": "experiments.tasks.recommendation",
     "cdmer": "experiments.tasks.cross_database",
+    "eeg": "experiments.tasks.eeg",
 }
 
 

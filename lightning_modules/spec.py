@@ -7,7 +7,7 @@ import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TASKS = ("mer", "au", "masked", "gesture", "rec", "cdmer")
+TASKS = ("mer", "au", "masked", "gesture", "rec", "cdmer", "eeg")
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 

@@ -46,6 +46,7 @@ from reports.document import (
     to_markdown,
 )
 from reports.dvc_metrics import metrics_diff
+from reports.eeg import eeg_section
 from reports.evidence import RULES, run_floor
 from reports.faithfulness import Catalogue
 from reports.reported import Reported, load_reported
@@ -136,6 +137,7 @@ def build_document(experiments: list[Experiment], reported: list[Reported], opti
     doc.add(*methods_section(results))
     doc.add(*details_section(complete, reported, citations, fig_dir))
     doc.add(*cdmer_section(complete))
+    doc.add(*eeg_section(complete, reported))
     doc.add(*compute_section(options.root / "benchmarks" / "results"))
     fresh = render.never_fresh if options.redraw else render.is_fresh
     doc.add(*figures_section(complete, fig_dir, CurveReader() if options.mlflow else None, fresh))

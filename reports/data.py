@@ -15,6 +15,7 @@ Read from files only (the report imports no rawdata or experiments code):
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 from reports.document import BulletList, Cell, Heading, Paragraph, Table
@@ -142,36 +143,41 @@ def calibration_blocks(path: Path, standins: dict[str, dict], reported: list[Rep
         style="note"))
     shown = at_value or runs
     body = []
-    for r in sorted(shown, key=lambda r: (number(r.get("value")) or 0, number(r.get("size")) or 0, r.get("seed", 0))):
+    for r in sorted(shown, key=lambda r: (number(r.get("value")) or 0, _scoring(r.get("fast") or {}),
+                                          number(r.get("size")) or 0, r.get("seed", 0))):
         fast = r.get("fast") if isinstance(r.get("fast"), dict) else {}
         overall = fast.get("all") if isinstance(fast.get("all"), dict) else {}
         suite = r.get("suite") if isinstance(r.get("suite"), dict) else {}
         uf1 = number(overall.get("uf1"))
         row = [Cell(f"{knob}={r.get('value')}"), Cell(str(r.get("seed", "?"))), Cell(str(r.get("size", "?"))),
                Cell(f"{fast.get('n_samples', '?')} ({fast.get('n_subjects', '?')} subjects)"),
-               Cell(_f(uf1), style="standin"), Cell(_f(number(overall.get("uar"))), style="standin")]
+               Cell(_scoring(fast)), Cell(_f(uf1), style="standin"),
+               Cell(_f(number(overall.get("uar"))), style="standin")]
         row += [Cell(_f(number((fast.get(s) or {}).get("uf1"))), style="standin") for s in CALIBRATED_SOURCES]
         row += [Cell(_f(number(suite.get("uf1"))) + " / " + _f(number(suite.get("uar"))) if suite else DASH),
                 Cell(f"{uf1 - anchor_uf1:+.4f}" if uf1 is not None and anchor_uf1 is not None else DASH)]
         body.append(row)
-    columns = ["Knob", "Generator seed", "Size", "Samples", "UF1 measured", "UAR measured"]
+    columns = ["Knob", "Generator seed", "Size", "Samples", "Feature z-scoring", "UF1 measured", "UAR measured"]
     columns += [f"{SOURCE_LABELS[s]} UF1" for s in CALIBRATED_SOURCES] + ["suite run UF1 / UAR",
                                                                            "UF1 minus anchor"]
     blocks.append(Table(columns, body, caption=f"{experiment} on the stand-ins (LOSO on the composite), "
                                                f"{'at the chosen value' if at_value else 'every run'}; anchor UF1 "
                                                f"{_f(anchor_uf1)}"))
-    searched = sorted({number(r.get("value")) for r in runs if number(r.get("value")) is not None})
+    searched = sorted({(number(r.get("value")), _scoring(r.get("fast") or {})) for r in runs
+                       if number(r.get("value")) is not None})
     if len(searched) > 1:
         means = []
-        for v in searched:
+        for v, scoring in searched:
             scores = [number(((r.get("fast") or {}).get("all") or {}).get("uf1")) for r in runs
-                      if number(r.get("value")) == v]
+                      if number(r.get("value")) == v and _scoring(r.get("fast") or {}) == scoring]
             scores = [s for s in scores if s is not None]
             if scores:
-                means.append(f"{v:g} → {sum(scores) / len(scores):.3f}" + (f" (n={len(scores)})" if len(scores) > 1
-                                                                          else ""))
-        blocks.append(Paragraph(f"Search ({knob} → mean measured UF1 over the runs at that value): "
-                                + ", ".join(means) + ".", style="note"))
+                spread = f" ± {statistics.stdev(scores):.3f}" if len(scores) > 1 else ""
+                means.append(f"{v:g}, z-scoring {scoring} → {sum(scores) / len(scores):.3f}{spread}"
+                             + (f" (n={len(scores)})" if len(scores) > 1 else ""))
+        blocks.append(Paragraph(f"Search ({knob} → mean measured UF1 over the generator seeds at that value; the "
+                                "search ran with the baseline's feature z-scoring on, the experiment now runs it "
+                                "off, chosen by inner validation): " + "; ".join(means) + ".", style="note"))
     on_disk = {n: (((m.get("parameters") or {}).get("difficulty") or {}).get(knob)) for n, m in standins.items()
                if n in CALIBRATED_SOURCES}
     differing = {n: v for n, v in on_disk.items() if v is not None and value is not None and number(v) != value}
@@ -180,6 +186,11 @@ def calibration_blocks(path: Path, standins: dict[str, dict], reported: list[Rep
             f"{n}: {knob}={v}" for n, v in sorted(differing.items())) + "; the calibration above does not describe "
             "them.", style="warn"))
     return blocks
+
+
+def _scoring(fast: dict) -> str:
+    """The anchor baseline's feature z-scoring in one calibration run (runs before the field existed: on)."""
+    return "off" if fast.get("standardize") is False else "on"
 
 
 def _f(value: float | None) -> str:

@@ -6,6 +6,7 @@ Every headline result is held against a floor that needs no training (core/resul
 |---|---|---|---|
 | mer, masked | UF1 | ``majority_uf1``: always predicting the most frequent test class | UF1 >= floor + 0.15 |
 | gesture | top-1 | ``majority_accuracy`` (the same constant prediction) | top-1 >= floor + 0.15 |
+| eeg | accuracy | ``majority_accuracy`` (the same constant prediction, pooled windows) | acc >= floor + 0.15 |
 | au | mean AU F1 | ``all_positive_floor``: predicting every AU present | mean AU F1 >= floor + 0.10 |
 | rec | Recall@20 | ``popularity_recall@20``: ranking items by training popularity | Recall@20 >= 1.2 x floor |
 
@@ -45,6 +46,7 @@ RULES = {
     "cdmer": Rule("uf1", "majority_uf1", "majority-class UF1", 0.15),
     "masked": Rule("uf1", "majority_uf1", "majority-class UF1", 0.15),
     "gesture": Rule("top1", "majority_accuracy", "majority-class top-1", 0.15),
+    "eeg": Rule("accuracy", "majority_accuracy", "majority-class accuracy", 0.15),
     "au": Rule("mean_au_f1", "all_positive_floor", "all-positive mean AU F1", 0.10),
     "rec": Rule("recall@20", "popularity_recall@20", "most-popular Recall@20", 1.2, ratio=True),
 }

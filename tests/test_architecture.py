@@ -91,6 +91,7 @@ def test_standin_sizes_are_the_generators_defaults():
     sizes = {kind: SPECS[kind].subjects for kind in SPECS}
     sizes.update(seed=EEG_SUBJECTS, masked=DEFAULT_SUBJECTS, microgesture=SynthParams.subjects,
                  rec=RecSynthParams.users)
+    sizes.update(seed_iv=EEG_SUBJECTS, deap=32)
     assert {kind: d.standin_subjects for kind, d in STANDINS.items()} == sizes
 
 

@@ -121,4 +121,16 @@ def test_check_and_synth_from_the_cli(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "seed stand-in" in out and "trials: 45" in out and "usable: 0 errors" in out
     with pytest.raises(AffectError, match="does not take"):
-        generate("seed", tmp_path / "t", subjects=1, head_model=True)
+        generate("seed", tmp_path / "t", subjects=1, no_such_knob=True)
+
+
+def test_head_model_standin_parses_and_differs(tmp_path):
+    pytest.importorskip("mne")
+    generate("seed", tmp_path / "h", subjects=1, seed=3, windows=[3, 4], psd=False, head_model=True, sources=160)
+    index = parse("seed", tmp_path / "h").index
+    assert len(index) == 45
+    generate("seed", tmp_path / "p", subjects=1, seed=3, windows=[3, 4], psd=False)
+    a = layout.load_trials(index.head(1))[index["sample_id"].iloc[0]]
+    b = layout.load_trials(parse("seed", tmp_path / "p").index.head(1))[index["sample_id"].iloc[0]]
+    assert a.shape == b.shape and not np.allclose(a, b)
+    assert json.loads((tmp_path / "h" / "SYNTHETIC.json").read_text())["parameters"]["head_model"] is True

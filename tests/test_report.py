@@ -281,11 +281,12 @@ def test_data_section_shows_origins_calibration_at_the_chosen_value_and_caveats(
     assert "| casme2 | affect synth v3 | 11 | 26 subjects, 255 clips | amplitude_scale=0.45 |" in data
     assert "Chosen: amplitude_scale=0.45 (data/raw/casme2/SYNTHETIC.json)" in data
     rows = [line for line in data.splitlines() if line.startswith("| amplitude_scale=")]
-    assert rows == ["| amplitude_scale=0.45 | 0 | 1.0 | 444 (73 subjects) | 0.5890 | 0.5990 | 0.6390 | 0.5390 | "
+    assert rows == ["| amplitude_scale=0.45 | 0 | 1.0 | 444 (73 subjects) | on | 0.5890 | 0.5990 | 0.6390 | 0.5390 | "
                     "0.5890 | — | +0.0008 |",
-                    "| amplitude_scale=0.45 | 1 | 1.0 | 444 (73 subjects) | 0.6870 | 0.6970 | 0.7370 | 0.6370 | "
+                    "| amplitude_scale=0.45 | 1 | 1.0 | 444 (73 subjects) | on | 0.6870 | 0.6970 | 0.7370 | 0.6370 | "
                     "0.6870 | — | +0.0988 |"]
-    assert "0.25 → 0.530, 0.45 → 0.638 (n=2), 1 → 0.663" in data
+    assert ("0.25, z-scoring on → 0.530; 0.45, z-scoring on → 0.638 ± 0.069 (n=2); 1, z-scoring on → 0.663"
+            in data)
     assert "composite: synthetic clips calibrated against one anchor" in data  # the caveat, once per dataset
 
     _calibration(project, chosen={"knob": "amplitude_scale", "value": 1.0})  # chosen elsewhere than on disk

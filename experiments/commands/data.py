@@ -26,6 +26,9 @@ def register(sub):
     check.add_argument("--out", default=None,
                        help="write the JSON report to this file (only when the dataset is usable) and print one "
                        "summary line instead of the report (problems are still printed)")
+    check.add_argument("--trust-pickle", action="store_true",
+                       help="read Python pickles (DEAP's data_preprocessed_python/*.dat); unpickling runs code "
+                       "named in the file, so pass this only for files you downloaded yourself")
     check.set_defaults(func=run_check)
 
     convert = commands.add_parser("convert", help="convert a label file once into the suite's plain format")
@@ -37,7 +40,13 @@ def register(sub):
 def run_check(args) -> int:
     from rawdata.check import check_dataset, format_report, summary_line
 
-    report = check_dataset(args.format, args.root, images=args.images)
+    if getattr(args, "trust_pickle", False):
+        from rawdata.layouts.deap import trusting_pickles
+
+        with trusting_pickles():
+            report = check_dataset(args.format, args.root, images=args.images)
+    else:
+        report = check_dataset(args.format, args.root, images=args.images)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, default=str))
     elif args.out and not report.problems:

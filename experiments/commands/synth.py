@@ -7,7 +7,10 @@ import json
 import yaml
 
 from core.errors import AffectError
-from rawdata.datasets import STANDINS
+from rawdata.datasets import STANDINS, VARIANTS
+
+# dataset names of non-default variants (smic_vis, smic_nir) -> their Dataset
+VARIANT_NAMES = {d.name: d for variants in VARIANTS.values() for d in variants.values() if d.name not in STANDINS}
 
 
 def register(sub):
@@ -16,7 +19,9 @@ def register(sub):
         description="Write a synthetic stand-in dataset (with SYNTHETIC.json and ground truth) in the official "
                     "layout of KIND. Defaults are small (see each generator); --subjects and --clips-per-subject "
                     "make it larger. Kind-specific knobs go through --set, e.g. --set amplitude_scale=0.5.")
-    p.add_argument("kind", choices=sorted(STANDINS), help="which dataset to imitate (rawdata/datasets.py)")
+    p.add_argument("kind", choices=sorted({*STANDINS, *VARIANT_NAMES}),
+                   help="which dataset to imitate (rawdata/datasets.py); a variant's dataset name (smic_vis) is KIND "
+                        "with --variant (smic --variant vis)")
     p.add_argument("--out", required=True, help="output folder (created; replaced only if it is a stand-in)")
     p.add_argument("--subjects", type=int, default=None,
                    help="number of subjects (default: the kind's, Dataset.standin_subjects)")
@@ -51,6 +56,11 @@ def run(args) -> int:
     from rawdata.synth import generate  # cv2 and the face model load only when a stand-in is written
 
     options = parse_settings(args.settings)
+    if args.kind in VARIANT_NAMES:  # `smic_vis` = `smic --variant vis` (what a params.yaml stand-in entry can name)
+        if args.variant is not None and args.variant != VARIANT_NAMES[args.kind].variant:
+            raise AffectError(f"{args.kind} is the variant {VARIANT_NAMES[args.kind].variant!r}; --variant "
+                              f"{args.variant!r} contradicts it")
+        args.kind, args.variant = VARIANT_NAMES[args.kind].synth, VARIANT_NAMES[args.kind].variant
     for name in ("clips_per_subject", "workers", "variant", "users", "items", "interactions", "image_dim", "text_dim"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)

@@ -113,8 +113,10 @@ def read_labels(path: Path, problems: Problems) -> tuple[int, ...] | None:
     return tuple(int(v) for v in values)
 
 
-def check_session(path: Path, data: Mapping[str, np.ndarray], problems: Problems) -> dict[int, int] | None:
-    """Windows per trial (1..15) of one session's variables, or None when any key is missing or malformed."""
+def check_session(path: Path, data: Mapping[str, np.ndarray], problems: Problems,
+                  n_trials: int = N_TRIALS) -> dict[int, int] | None:
+    """Windows per trial (1..n_trials; SEED 15) of one session's variables, or None when any key is missing or
+    malformed (``n_trials`` lets the SEED-IV parser, 24 trials, share the check)."""
     families: dict[str, set[int]] = {}
     for key in data:
         match = _FEATURE_KEY.match(key)
@@ -122,16 +124,17 @@ def check_session(path: Path, data: Mapping[str, np.ndarray], problems: Problems
             families.setdefault(match.group("family"), set()).add(int(match.group("trial")))
     ok = True
     if MAIN_FEATURE not in families:
-        problems.error(path, f"missing keys {MAIN_FEATURE}1..{MAIN_FEATURE}{N_TRIALS} "
+        problems.error(path, f"missing keys {MAIN_FEATURE}1..{MAIN_FEATURE}{n_trials} "
                              f"(found {sorted(data)[:8]}{' ...' if len(data) > 8 else ''})")
         return None
     windows: dict[int, int] = {}
     for family in sorted(families, key=lambda f: (f != MAIN_FEATURE, f)):
         trials = families[family]
-        extra = sorted(t for t in trials if not 1 <= t <= N_TRIALS)
+        extra = sorted(t for t in trials if not 1 <= t <= n_trials)
         if extra:
-            problems.warning(path, f"keys {[f'{family}{t}' for t in extra]} ignored: SEED has trials 1..{N_TRIALS}")
-        for trial in range(1, N_TRIALS + 1):
+            problems.warning(path, f"keys {[f'{family}{t}' for t in extra]} ignored: the dataset has trials "
+                                   f"1..{n_trials}")
+        for trial in range(1, n_trials + 1):
             key = f"{family}{trial}"
             if trial not in trials:
                 problems.error(path, f"missing key {key}", row=None)

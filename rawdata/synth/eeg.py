@@ -1,9 +1,11 @@
 """`affect synth seed`: a small SEED stand-in written in the release's ``ExtractedFeatures`` layout.
 
-Slice 1 of the EEG track: a deliberately simple generative model made directly on the differential-entropy (DE)
-features, with NO head model. The issue's stand-in (band power on cortical sources projected to the 62 electrodes
-through an MNE sphere-model forward solution, per-subject head perturbations) is a later slice; nothing here is a
-physiological claim. What the model has, per (channel, band) cell of a one-second window:
+A deliberately simple generative model made directly on the differential-entropy (DE) features. By default the
+emotion patterns are drawn per channel region; with ``head_model=true`` (opt-in, needs ``mne``) they are band-power
+fields on ~640 cortical-like sources seen through an MNE sphere-model forward solution (rawdata/synth/eeg_head.py,
+:class:`_HeadPatterns`), the subject-specific part through a per-subject perturbed gain matrix
+(``head_perturbation``). Nothing here is a physiological claim. The emotion effect-size knob is ``pattern_scale``
+(the issue's ``effect``). What the model has, per (channel, band) cell of a one-second window:
 
     de = base + subject_offset + gain_s * (emotion_pattern + trial_nuisance + drift(t)) + window_noise
 
@@ -60,6 +62,9 @@ class EEGSynthParams:
     gain_sd: float = 0.25                 # log-normal spread of the per-subject gain
     offset_sd: float = 0.5                # per-subject (channel, band) level
     psd: bool = True                      # also write psd_LDS / psd_movingAve
+    head_model: bool = False              # emotion patterns made on cortical sources, seen through eeg_head.py
+    sources: int = 640                    # head model: number of cortical-like sources
+    head_perturbation: float = 0.1        # head model: per-subject log-normal spread of the gain matrix entries
 
 
 def regions() -> np.ndarray:
@@ -86,6 +91,35 @@ def within_trial_average(x: np.ndarray, width: int) -> np.ndarray:
     return (csum[:, hi] - csum[:, lo]) / (hi - lo)[None, :, None]
 
 
+class _HeadPatterns:
+    """Band-power patterns made on the cortical-like sources of rawdata/synth/eeg_head.py and projected to the 62
+    electrodes: a source field is Gaussian noise smoothed over 2 cm on the source sphere (per band); an electrode
+    sees the power-weighted mean of the sources (weights = squared gain, each row summing to 1), standardised per
+    band so the knobs keep their meaning (``pattern_scale`` relative to window noise 1)."""
+
+    def __init__(self, n_sources: int, rng: np.random.Generator):
+        from rawdata.synth.eeg_head import leadfield, source_grid
+
+        self.rng = rng
+        self.gain = leadfield(n_sources=n_sources)
+        rr, _ = source_grid(n_sources)
+        distance2 = np.sum((rr[:, None, :] - rr[None, :, :]) ** 2, axis=-1)
+        kernel = np.exp(-distance2 / (2 * 0.02 ** 2))
+        self.kernel = kernel / kernel.sum(axis=1, keepdims=True)
+        self.fields: dict[int, np.ndarray] = {}
+
+    def project(self, gain: np.ndarray, field: np.ndarray) -> np.ndarray:
+        weights = gain ** 2
+        seen = (weights / weights.sum(axis=1, keepdims=True)) @ field
+        return (seen - seen.mean(axis=0)) / (seen.std(axis=0) + 1e-12)
+
+    def pattern(self, gain: np.ndarray) -> np.ndarray:
+        field = self.kernel @ self.rng.standard_normal((self.kernel.shape[0], len(layout.BANDS)))
+        out = self.project(gain, field)
+        self.fields[id(out)] = field
+        return out
+
+
 def generate_seed(out: Path, subjects: int | None = None, seed: int = 0, **options) -> dict:
     """Write the stand-in into `out` (``ExtractedFeatures/`` with 3 session files per subject and label.mat)."""
     known = set(EEGSynthParams.__dataclass_fields__) - {"subjects"}
@@ -107,7 +141,11 @@ def generate_seed(out: Path, subjects: int | None = None, seed: int = 0, **optio
     def spread(per_region: np.ndarray) -> np.ndarray:  # region x band -> channel x band, with channel detail
         return per_region[region] + 0.3 * rng.standard_normal((layout.N_CHANNELS, n_bands))
 
-    shared = {c: spread(rng.standard_normal((n_regions, n_bands))) for c in classes}
+    if params.head_model:
+        head = _HeadPatterns(params.sources, rng)
+        shared = {c: head.pattern(head.gain) for c in classes}
+    else:
+        shared = {c: spread(rng.standard_normal((n_regions, n_bands))) for c in classes}
     mean_shared = np.mean(list(shared.values()), axis=0)
     folder = Path(out) / layout.FEATURE_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -117,9 +155,17 @@ def generate_seed(out: Path, subjects: int | None = None, seed: int = 0, **optio
     for s in range(1, params.subjects + 1):
         gain = float(np.exp(params.gain_sd * rng.standard_normal()))
         offset = params.offset_sd * rng.standard_normal((layout.N_CHANNELS, n_bands))
-        own = {c: spread(rng.standard_normal((n_regions, n_bands))) for c in classes}
+        if params.head_model:  # the subject's own head: shared source patterns seen through a perturbed gain
+            own_gain = head.gain * np.exp(params.head_perturbation * rng.standard_normal(head.gain.shape))
+            shared_seen = {c: head.project(own_gain, head.fields[id(shared[c])]) for c in classes}
+            mean_seen = np.mean(list(shared_seen.values()), axis=0)
+            own = {c: head.pattern(own_gain) for c in classes}
+            base_pattern = {c: shared_seen[c] - mean_seen for c in classes}
+        else:
+            own = {c: spread(rng.standard_normal((n_regions, n_bands))) for c in classes}
+            base_pattern = {c: shared[c] - mean_shared for c in classes}
         mean_own = np.mean(list(own.values()), axis=0)
-        pattern = {c: params.pattern_scale * ((shared[c] - mean_shared)
+        pattern = {c: params.pattern_scale * (base_pattern[c]
                                               + params.subject_specific * (own[c] - mean_own)) for c in classes}
         sessions = []
         first = start + datetime.timedelta(days=3 * s)
@@ -153,3 +199,132 @@ def generate_seed(out: Path, subjects: int | None = None, seed: int = 0, **optio
     write_json(Path(out) / STANDIN_MARKER, summary)
     return summary
 
+
+
+# -- SEED-IV twin ---------------------------------------------------------------------------------------------------
+
+GENERATOR_IV = "affect synth seed_iv"
+
+
+def generate_seed_iv(out: Path, subjects: int | None = None, seed: int = 0, **options) -> dict:
+    """Write a SEED-IV stand-in into `out` (``eeg_feature_smooth/{1,2,3}/<subject>_<date>.mat``, 24 trials per
+    session labelled by rawdata/layouts/seed_iv.py ``SESSION_LABELS``).
+
+    The same DE-level model and knobs as :func:`generate_seed` (:class:`EEGSynthParams`), with 4 classes
+    (neutral, sad, fear, happy). Choice: the class patterns are built so that SEED's and SEED-IV's stand-ins made
+    with the same seed share the neutral pattern and sad / fear sit near SEED's negative, happy near its positive
+    (``family`` mixing weight 0.7 on the SEED class pattern, 0.3 own), so the cross-dataset protocol
+    (datamodules/eeg_protocols.py) has something transferable to find; this is a property of the stand-in, not
+    a claim about the datasets. SEED-IV's windows are 4 s in the release; the stand-in's trial lengths are in
+    windows like SEED's (``windows``).
+    """
+    from rawdata.layouts import seed_iv as iv
+
+    known = set(EEGSynthParams.__dataclass_fields__) - {"subjects"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise AffectError(f"`affect synth seed_iv` does not take {unknown}", hint=f"it takes {sorted(known)}")
+    if "windows" in options:
+        options["windows"] = tuple(int(w) for w in options["windows"])
+    params = EEGSynthParams(subjects=int(subjects or DEFAULT_SUBJECTS), **options)
+    if params.head_model:
+        raise AffectError("`affect synth seed_iv` has no head model yet (head_model=true is SEED's only)")
+    if params.subjects < 1 or not 1 <= params.windows[0] <= params.windows[1]:
+        raise AffectError(f"seed_iv stand-in: need subjects >= 1 and 1 <= windows[0] <= windows[1], got {params}")
+    rng = np.random.default_rng(seed)
+    n_regions, n_bands = 15, len(layout.BANDS)
+    region = regions()
+    base = (8.0 - 0.8 * np.arange(n_bands))[None, :] + 0.3 * rng.standard_normal((layout.N_CHANNELS, n_bands))
+
+    def spread(per_region: np.ndarray) -> np.ndarray:
+        return per_region[region] + 0.3 * rng.standard_normal((layout.N_CHANNELS, n_bands))
+
+    seed_class = {0: 0, 1: -1, 2: -1, 3: 1}  # SEED-IV class -> the SEED class its pattern leans on
+    family = {c: spread(rng.standard_normal((n_regions, n_bands))) for c in (1, 0, -1)}
+    shared = {c: 0.7 * family[seed_class[c]] + 0.3 * spread(rng.standard_normal((n_regions, n_bands)))
+              for c in iv.LABELS}
+    shared[0] = family[0]
+    mean_shared = np.mean(list(shared.values()), axis=0)
+    folder = Path(out) / iv.FEATURE_DIR
+    truth: dict = {"subjects": {}}
+    start = datetime.date(2016, 3, 1)
+    for s in range(1, params.subjects + 1):
+        gain = float(np.exp(params.gain_sd * rng.standard_normal()))
+        offset = params.offset_sd * rng.standard_normal((layout.N_CHANNELS, n_bands))
+        own = {c: spread(rng.standard_normal((n_regions, n_bands))) for c in iv.LABELS}
+        mean_own = np.mean(list(own.values()), axis=0)
+        pattern = {c: params.pattern_scale * ((shared[c] - mean_shared)
+                                              + params.subject_specific * (own[c] - mean_own)) for c in iv.LABELS}
+        sessions = []
+        first = start + datetime.timedelta(days=3 * s)
+        for k in range(1, iv.N_SESSIONS + 1):
+            date = (first + datetime.timedelta(days=7 * (k - 1) + int(rng.integers(0, 3)))).strftime("%Y%m%d")
+            keys: dict[str, np.ndarray] = {}
+            lengths = []
+            for trial, label in enumerate(iv.SESSION_LABELS[k], start=1):
+                t_len = int(rng.integers(params.windows[0], params.windows[1] + 1))
+                lengths.append(t_len)
+                phase = np.sin(np.linspace(0.0, np.pi, t_len))[None, :, None]
+                direction = rng.standard_normal((layout.N_CHANNELS, 1, n_bands))
+                signal = (pattern[label] + params.nuisance * rng.standard_normal((layout.N_CHANNELS, n_bands))
+                          )[:, None, :] + params.drift * direction * phase
+                raw = (base + offset)[:, None, :] + gain * signal \
+                    + rng.standard_normal((layout.N_CHANNELS, t_len, n_bands))
+                for fam, width in (("de_LDS", 9), ("de_movingAve", 5)):
+                    smooth = within_trial_average(raw, width)
+                    keys[f"{fam}{trial}"] = smooth.astype(np.float32)
+                    if params.psd:
+                        keys[f"{fam.replace('de_', 'psd_')}{trial}"] = \
+                            (np.exp(2 * smooth) / (2 * np.pi * np.e)).astype(np.float32)
+            name = iv.session_file_name(s, date)
+            iv.write_session(folder / str(k) / name, keys)
+            sessions.append({"file": f"{k}/{name}", "session": k, "date": date, "windows": lengths})
+        truth["subjects"][str(s)] = {"gain": gain, "sessions": sessions}
+    summary = {"generator": GENERATOR_IV, "version": VERSION, "seed": int(seed), "parameters": asdict(params),
+               "dataset": "seed_iv", "out": str(out),
+               "note": "simple DE-level model, no head model; neutral shared with the SEED stand-in's family"}
+    write_json(Path(out) / "ground_truth.json", truth)
+    write_json(Path(out) / STANDIN_MARKER, summary)
+    return summary
+
+
+# -- DEAP twin ------------------------------------------------------------------------------------------------------
+
+
+def generate_deap(out: Path, subjects: int | None = None, seed: int = 0, samples: int = 4 * 128,
+                  python: bool = False, effect: float = 0.5) -> dict:
+    """Write a DEAP stand-in: ``data_preprocessed_matlab/sXX.mat`` (or, with ``python``, the release's pickles in
+    ``data_preprocessed_python/``), keys ``data`` (40, 40, samples) and ``labels`` (40, 4) ratings in [1, 9].
+
+    Not a physiological model: each channel is white noise plus a 10 Hz (alpha) sine whose amplitude on the 32
+    EEG channels falls with the trial's valence rating (relative size ``effect``) and a 20 Hz sine that rises
+    with arousal, times a per-subject gain; the 8 peripheral channels are noise. ``samples`` defaults to 4 s at
+    128 Hz (the release: 8064 = 63 s) so fixtures stay small; the parser warns about the difference.
+    """
+    from rawdata.layouts import deap as layout_deap
+
+    rng = np.random.default_rng(seed)
+    n = int(subjects or 32)
+    if n < 1 or samples < 1:
+        raise AffectError(f"deap stand-in: need subjects >= 1 and samples >= 1, got {n}, {samples}")
+    folder = Path(out) / (layout_deap.PYTHON_DIR if python else layout_deap.MATLAB_DIR)
+    t = np.arange(samples) / layout_deap.RATE
+    truth: dict = {"subjects": {}}
+    for s in range(1, n + 1):
+        gain = float(np.exp(0.25 * rng.standard_normal()))
+        ratings = np.round(rng.uniform(1, 9, size=(layout_deap.N_TRIALS, 4)), 2)
+        data = rng.standard_normal((layout_deap.N_TRIALS, layout_deap.N_CHANNELS, samples))
+        for trial in range(layout_deap.N_TRIALS):
+            valence, arousal = (ratings[trial, :2] - 5) / 4
+            alpha = gain * (1 - effect * valence) * np.sin(2 * np.pi * 10 * t + rng.uniform(0, 2 * np.pi))
+            beta = gain * (1 + effect * arousal) * 0.5 * np.sin(2 * np.pi * 20 * t + rng.uniform(0, 2 * np.pi))
+            data[trial, : layout_deap.N_EEG] += alpha + beta
+        layout_deap.write_subject(folder, s, data.astype(np.float32), ratings, python=python)
+        truth["subjects"][str(s)] = {"gain": gain}
+    summary = {"generator": "affect synth deap", "version": VERSION, "seed": int(seed), "dataset": "deap",
+               "parameters": {"subjects": n, "samples": int(samples), "python": bool(python), "effect": effect},
+               "out": str(out), "subjects": n, "trials": n * layout_deap.N_TRIALS,
+               "note": "noise plus rating-dependent alpha / beta sines; not a physiological model"}
+    write_json(Path(out) / "ground_truth.json", truth)
+    write_json(Path(out) / STANDIN_MARKER, summary)
+    return summary

@@ -1,0 +1,230 @@
+"""SEED differential-entropy windows for the EEG emotion methods: one row per one-second window, folds by trial.
+
+:class:`EEGSource` is the task's data source (experiments/tasks/eeg.py, which reuses the fold loop of
+experiments/tasks/folds.py): it parses the SEED folder (rawdata/layouts/seed.py; a stand-in from ``affect synth
+seed`` or a licensed copy) at ``data.eeg_root`` (default ``data/raw/<dataset>``), reads ``data.feature`` (default
+``de_LDS``: 62 channels x 5 bands per window) and keeps ONE INDEX ROW PER WINDOW, whose ``sample_id`` is the window
+id of datamodules/eeg_protocols.py (``<trial sample_id>#w<j>``). The folds are those protocols' (every fold keeps
+whole trials on one side), so the fold loop's predictions, per-subject scores and pooled metrics work unchanged.
+
+Choices (the papers do not fix them; each a ``data.*`` knob):
+
+- ``normalize: train`` (default) z-scores every (channel, band) cell with the mean and std of the fold's TRAINING
+  windows only; ``per_subject`` z-scores each subject's windows with that subject's own statistics over all its
+  windows, test trials included (unlabelled features only: a transductive choice common in cross-subject EEG work,
+  reported as such); ``none`` keeps the features as read.
+- ``smoothing: none`` (default: SEED's ``de_LDS`` is already smoothed) or ``lds`` / ``moving_average``: re-smoothing
+  within each trial only (preprocessing/eeg_smoothing.py), never across a trial boundary.
+- ``context: k`` (default 1): each window also comes with its k-1 preceding windows of the SAME trial (the first
+  window repeated at the trial's start) under ``seq`` (B, k, 62, 5), for methods with a temporal layer (STRNN).
+- ``transductive: true`` (set by the domain-adaptation methods): each training item also carries a window drawn at
+  random from the fold's TEST windows under ``x_target`` (features only; its label never leaves the index) and a
+  ``domain`` id of the source window's subject. This is the cross-subject transfer setting of TANN and the DA
+  family (the unlabelled target subject is available at training); with it off nothing of the test side is read.
+- Negative controls (datamodules/controls.py): ``permuted_labels`` shuffles the TRIAL labels (all windows of a
+  trial keep one label, so the control keeps SEED's structure); ``blank_input`` zeroes the features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lightning.pytorch as pl
+import numpy as np
+import pandas as pd
+import torch
+from omegaconf import OmegaConf
+from torch.utils.data import DataLoader, Dataset
+
+from core.errors import ConfigError, DatasetError
+from datamodules import controls
+from datamodules.eeg_protocols import trial_of, windows_of
+from preprocessing.eeg_smoothing import smooth_within_trials
+from rawdata.index import is_standin
+from rawdata.layouts import parse
+from rawdata.layouts.seed import BANDS, CHANNELS, LABELS, load_trials
+
+NORMALIZE = ("train", "per_subject", "none")
+
+
+@dataclass
+class EEGInfo:
+    """What a method needs to know about one fold's data (statistics from its TRAINING windows only)."""
+
+    n_classes: int
+    class_names: list[str]
+    channels: list[str]
+    bands: list[str]
+    n_train: int = 0
+    class_counts: list[int] = field(default_factory=list)
+    n_domains: int = 1          # training subjects (the domain ids of ``domain``)
+    context: int = 1
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.channels)
+
+    @property
+    def n_bands(self) -> int:
+        return len(self.bands)
+
+
+def _opt(cfg, key: str, default):
+    return OmegaConf.select(cfg, key, default=default)
+
+
+class EEGSource:
+    """Every window of the SEED folder with its label, subject, session and trial (see the module doc)."""
+
+    def __init__(self, cfg, inputs: tuple[str, ...] = (), root: Path | str = "."):
+        self.cfg = cfg
+        folder = Path(str(_opt(cfg, "data.eeg_root", "") or f"data/raw/{cfg.dataset}"))
+        self.folder = folder if folder.is_absolute() else Path(root) / folder
+        if not self.folder.exists():
+            raise DatasetError(f"no SEED folder here (data.eeg_root): write the stand-in with `affect synth seed --out "
+                               f"{self.folder}` or set data.eeg_root to your copy", path=self.folder)
+        parsed = parse("seed", self.folder)
+        trials = parsed.index
+        if trials.empty:
+            first = next((str(p) for p in parsed.problems), "no session files")
+            raise DatasetError(f"no usable SEED trials under {self.folder}: {first}", path=self.folder)
+        classes = list(cfg.data.classes)
+        names = {value: name for value, name in LABELS.items()}
+        trials = trials.copy()
+        trials["emotion"] = trials["label"].map(names)
+        bad = sorted(set(trials["emotion"]) - set(classes))
+        if bad:
+            raise ConfigError(f"data.classes {classes} lacks the SEED emotions {bad}")
+        trials["y"] = trials["emotion"].map({c: i for i, c in enumerate(classes)}).astype(int)
+        feature = str(_opt(cfg, "data.feature", "de_LDS"))
+        if feature not in str(trials["features"].iloc[0]).split("+"):
+            raise ConfigError(f"data.feature={feature!r} is not in {self.folder} (found {trials['features'].iloc[0]})")
+        arrays = load_trials(trials, feature)
+        self.trials = controls.apply(cfg, trials, {})[0]  # permuted_labels: whole trials' labels shuffled
+        self.standin = is_standin(self.folder)
+        ids = windows_of(self.trials)
+        x = np.concatenate([arrays[s] for s in self.trials["sample_id"]]).astype(np.float32)
+        if controls.negative_control(cfg) == "blank_input":
+            x = np.zeros_like(x)
+        trial_ids = [trial_of(w) for w in ids]
+        smoothing = str(_opt(cfg, "data.smoothing", "none"))
+        if smoothing != "none":
+            x = smooth_within_trials(x, trial_ids, smoothing).astype(np.float32)
+        rows = self.trials.set_index("sample_id").loc[trial_ids]
+        self.index = pd.DataFrame({
+            "sample_id": ids, "dataset": str(cfg.dataset), "subject": rows["subject"].astype(str).to_numpy(),
+            "session": rows["session"].to_numpy(), "trial": rows["trial"].to_numpy(), "trial_id": trial_ids,
+            "y": rows["y"].to_numpy(), "emotion": rows["emotion"].to_numpy(),
+        })
+        self.position = {w: i for i, w in enumerate(ids)}
+        self.x = x
+        self.previous = _previous_windows(trial_ids)
+        self.normalize = str(_opt(cfg, "data.normalize", "train"))
+        if self.normalize not in NORMALIZE:
+            raise ConfigError(f"data.normalize={self.normalize!r}: expected one of {NORMALIZE}")
+        if self.normalize == "per_subject":
+            self.x = _per_subject_z(self.x, self.index["subject"].to_numpy())
+
+    def data_files(self) -> list[Path]:
+        return sorted({Path(f) for f in self.trials["file"]})
+
+    def rows(self, ids) -> np.ndarray:
+        return np.fromiter((self.position[w] for w in ids), dtype=np.int64, count=len(ids))
+
+    def info(self, train_ids) -> EEGInfo:
+        rows = self.rows(list(train_ids))
+        classes = list(self.cfg.data.classes)
+        subjects = sorted(set(self.index["subject"].to_numpy()[rows]))
+        return EEGInfo(n_classes=len(classes), class_names=classes, channels=list(CHANNELS), bands=list(BANDS),
+                       n_train=len(rows), class_counts=np.bincount(self.index["y"].to_numpy()[rows],
+                                                                   minlength=len(classes)).tolist(),
+                       n_domains=len(subjects), context=int(_opt(self.cfg, "data.context", 1)))
+
+    def datamodule(self, fold, seed: int = 0) -> EEGDataModule:
+        return EEGDataModule(self, fold, self.cfg, seed)
+
+
+def _per_subject_z(x: np.ndarray, subjects: np.ndarray) -> np.ndarray:
+    out = np.empty_like(x)
+    for s in np.unique(subjects):
+        part = subjects == s
+        out[part] = (x[part] - x[part].mean(0)) / (x[part].std(0) + 1e-6)
+    return out
+
+
+def _previous_windows(trial_ids: list[str]) -> np.ndarray:
+    """For each window its position and the index of its trial's first window (for ``context``)."""
+    starts = np.empty(len(trial_ids), dtype=np.int64)
+    start = 0
+    for i, trial in enumerate(trial_ids):
+        if i and trial != trial_ids[i - 1]:
+            start = i
+        starts[i] = start
+    return starts
+
+
+class WindowDataset(Dataset):
+    def __init__(self, x: torch.Tensor, y: np.ndarray, rows: np.ndarray, starts: np.ndarray, context: int,
+                 domain: np.ndarray | None = None, target_rows: np.ndarray | None = None, seed: int = 0):
+        self.x, self.y, self.rows, self.starts, self.context = x, torch.as_tensor(np.array(y)), rows, starts, context
+        self.domain = None if domain is None else torch.as_tensor(np.array(domain))
+        self.target_rows = target_rows
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> dict:
+        r = int(self.rows[i])
+        item = {"x": self.x[r], "y": self.y[r]}
+        if self.context > 1:
+            back = np.maximum(np.arange(r - self.context + 1, r + 1), self.starts[r])
+            item["seq"] = self.x[back]
+        if self.target_rows is not None:
+            item["x_target"] = self.x[int(self.target_rows[self.rng.integers(len(self.target_rows))])]
+            item["domain"] = self.domain[i]
+        return item
+
+
+class EEGDataModule(pl.LightningDataModule):
+    """One fold's loaders: train (shuffled), val (the fold's validation windows, if any), predict (the test)."""
+
+    def __init__(self, source: EEGSource, fold, cfg, seed: int = 0):
+        super().__init__()
+        self.source, self.fold, self.cfg, self.seed = source, fold, cfg, seed
+        self.batch_size = int(cfg.data.batch_size)
+        self.context = int(_opt(cfg, "data.context", 1))
+        if self.context < 1:
+            raise ConfigError(f"data.context={self.context}: expected >= 1")
+        self.transductive = bool(_opt(cfg, "data.transductive", False))
+        train = source.rows(list(fold.train))
+        x = source.x
+        if source.normalize == "train":
+            mean, std = x[train].mean(0), x[train].std(0) + 1e-6
+            x = (x - mean) / std
+        self.x = torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32))
+        self.y = source.index["y"].to_numpy()
+        self.train_rows, self.val_rows, self.test_rows = train, source.rows(list(fold.val)), source.rows(
+            list(fold.test))
+
+    def _dataset(self, rows: np.ndarray, train: bool = False) -> WindowDataset:
+        domain = target = None
+        if train and self.transductive:
+            subjects = self.source.index["subject"].to_numpy()
+            order = {s: i for i, s in enumerate(sorted(set(subjects[rows])))}
+            domain = np.array([order[s] for s in subjects[rows]])
+            target = self.test_rows
+        return WindowDataset(self.x, self.y, rows, self.source.previous, self.context, domain, target, self.seed)
+
+    def train_dataloader(self):
+        generator = torch.Generator().manual_seed(self.seed)
+        return DataLoader(self._dataset(self.train_rows, train=True), batch_size=self.batch_size, shuffle=True,
+                          generator=generator, num_workers=0, drop_last=len(self.train_rows) > self.batch_size)
+
+    def val_dataloader(self):
+        return DataLoader(self._dataset(self.val_rows), batch_size=max(self.batch_size, 256), num_workers=0)
+
+    def predict_dataloader(self):
+        return DataLoader(self._dataset(self.test_rows), batch_size=max(self.batch_size, 256), num_workers=0)

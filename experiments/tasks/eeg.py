@@ -1,0 +1,70 @@
+"""The EEG emotion task (SEED and its stand-in): the fold loop of experiments/tasks/folds.py over DE windows.
+
+`prepare` builds the window source (datamodules/eeg.py: one index row per one-second window, window ids as
+sample ids) and the folds of ``protocol.name`` from datamodules/eeg_protocols.py (``subject_dependent``: 9 train /
+6 test trials per subject-session, 45 folds; ``loso``: 15 folds, sessions pooled, or ``per_session``;
+``cross_session``; ``random_windows_leaky`` is refused here: it is a diagnostic of benchmarks/eeg_protocols.py,
+never a number to report). `run` is folds.run unchanged (one process, each fold's selected checkpoint read once,
+predictions pooled, per-subject scores, --resume), followed by the scores as the EEG field reports them: accuracy
+and macro-F1 per fold (a subject-session, a held-out subject or a held-out session), then their mean and std over
+folds (``fold_accuracy_mean`` / ``_std``, ``fold_f1_mean`` / ``_std``) and over subjects (each subject's folds
+averaged first: ``subject_accuracy_mean`` / ``_std``, ``subject_f1_mean`` / ``_std``). The pooled ``accuracy``
+and ``uf1`` of folds.py stay as well. ``protocol.max_folds`` > 0 keeps only the first folds (smoke runs only).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from omegaconf import OmegaConf
+
+from core import metrics as M
+from core.errors import ConfigError
+from datamodules.eeg import EEGSource
+from datamodules.eeg_protocols import LEAKY, eeg_folds
+from experiments.tasks import folds as fold_loop
+
+OPTIONS = {"subject_dependent": ("n_train",), "loso": ("sessions",), "cross_session": ()}
+
+
+def prepare(cfg, spec, root: Path) -> fold_loop.Prepared:
+    source = EEGSource(cfg, spec.inputs, root)
+    name = str(cfg.protocol.name)
+    if name in LEAKY or name not in OPTIONS:
+        raise ConfigError(f"protocol.name={name!r} is not an EEG protocol to report",
+                          hint=f"use one of {', '.join(OPTIONS)} (the leaky split is benchmarks/eeg_protocols.py's)")
+    options = {k: OmegaConf.select(cfg, f"protocol.{k}") for k in OPTIONS[name]
+               if OmegaConf.select(cfg, f"protocol.{k}", default=None) is not None}
+    folds = eeg_folds(source.trials, name, seed=int(cfg.seed), **options)
+    limit = int(OmegaConf.select(cfg, "protocol.max_folds", default=0))
+    if limit > 0:
+        folds = folds[:limit]
+    return fold_loop.Prepared(source, folds, bool(source.standin), source.data_files())
+
+
+def run(prepared: fold_loop.Prepared, ctx) -> dict:
+    metrics = fold_loop.run(prepared, ctx)
+    table = pd.read_csv(ctx.out_dir / "predictions.csv", dtype={"subject": str, "sample_id": str})
+    metrics.update(field_scores(table, len(ctx.cfg.data.classes)))
+    return metrics
+
+
+def field_scores(table: pd.DataFrame, n_classes: int) -> dict:
+    """Accuracy and macro-F1 per fold, their mean and std over folds and over subjects (population std, ddof 0)."""
+    per_fold = {}
+    for fold, part in table.groupby("fold", sort=False):
+        per_fold[str(fold)] = {"subject": str(part["subject"].iloc[0]), "n": int(len(part)),
+                               "accuracy": M.accuracy(part["y_true"], part["y_pred"]),
+                               "f1": M.uf1(part["y_true"], part["y_pred"], n_classes)}
+    frame = pd.DataFrame(per_fold).T
+    by_subject = frame.groupby("subject")[["accuracy", "f1"]].mean()
+    out = {"per_fold": per_fold}
+    for prefix, values in (("fold", frame), ("subject", by_subject)):
+        for key in ("accuracy", "f1"):
+            column = values[key].astype(float).to_numpy()
+            out[f"{prefix}_{key}_mean"] = float(np.mean(column))
+            out[f"{prefix}_{key}_std"] = float(np.std(column))
+    out["n_subjects"] = int(len(by_subject))
+    return out
