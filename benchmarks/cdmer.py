@@ -48,6 +48,7 @@ def run_one(name: str, task: str, root: Path, seed: int) -> dict:
         "uar": metrics["uar"], "uf1": metrics["uf1"], "war": metrics["war"],
         "source_cv_uar": selection.get("source_cv", {}).get("uar"),
         "reverse_validation_uar": selection.get("reverse_validation", {}).get("uar"),
+        "iwcv_uar": selection.get("iwcv", {}).get("uar"),
         "oracle_uar": oracle.get("uar"), "oracle_selected": oracle.get("params"),
         "oracle_gap_uar": metrics.get("oracle_gap_uar"), "grid_points": len(metrics["grid"]),
         "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "seconds": metrics["seconds"],

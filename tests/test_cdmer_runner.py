@@ -41,7 +41,7 @@ def test_a_classical_da_run_writes_honest_results_and_the_oracle_apart(cdmer_pro
     assert {"uf1", "uar", "accuracy", "majority_uf1"} <= set(headline) and "oracle" not in headline
     details = read_run_metrics(out)
     assert details["war"] == details["accuracy"] and details["n_source"] == 24 - 5  # "others" is not mapped
-    assert set(details["selection"]) == {"source_cv", "reverse_validation"}
+    assert set(details["selection"]) == {"source_cv", "reverse_validation", "iwcv"}
     assert details["selection_rule"] == "reverse_validation"
     assert details["oracle"]["label"] == ORACLE_LABEL
     assert details["oracle"]["uar"] >= details["uar"] and details["oracle_gap_uar"] >= 0
