@@ -115,15 +115,17 @@ def majority_uf1(root: Path) -> float:
     return round(float(2 * p / (1 + p) / len(cfg.data.classes)), 4)
 
 
-def main(scratch: Path, conditions, compute_only: bool) -> dict:
+def main(scratch: Path, conditions, compute_only: bool, source: Path | None = None,
+         params_file: Path | None = None) -> dict:
     from core.config import load_params, project_root
 
     results = {"rrrn_compute": rrrn_compute(), "machine": {
         "python": platform.python_version(), "torch": torch.__version__, "cpus": os.cpu_count(),
         "load_average_1min": round(os.getloadavg()[0], 2)}}
     if not compute_only:
-        source = project_root() / "data" / "processed"
-        params = load_params(project_root() / "params.yaml")
+        source = source or project_root() / "data" / "processed"
+        params = load_params(params_file or project_root() / "params.yaml")
+        results["source"] = str(source)
         results["majority_uf1"] = majority_uf1(source)
         table = {}
         for condition in conditions:
@@ -141,7 +143,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/occl"))
     parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=CONDITIONS)
+    parser.add_argument("--source", type=Path, default=None, help="processed root of the clean datasets "
+                        "(default: data/processed)")
+    parser.add_argument("--params", type=Path, default=None, help="params file (default: params.yaml)")
     parser.add_argument("--compute-only", action="store_true", help="only RRRN's parameters and FLOPs")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print(main(args.scratch, args.conditions, args.compute_only))
+    print(main(args.scratch, args.conditions, args.compute_only, args.source, args.params))

@@ -52,7 +52,7 @@ REGIONS: dict[str, tuple[int, ...]] = {
 
 
 def flow_channels(flow: torch.Tensor) -> torch.Tensor:
-    """(B, H, W, 2) or (B, 2, H, W) flow -> (B, 3, H, W): u, v and magnitude."""
+    """(B, 2, H, W) or (B, H, W, 2) flow -> (B, 3, H, W): u, v and magnitude."""
     if flow.ndim != 4 or 2 not in (flow.shape[1], flow.shape[-1]):
         raise ValueError(f"RRRN expects a (B, H, W, 2) flow, got {tuple(flow.shape)}")
     if flow.shape[-1] == 2 and flow.shape[1] != 2:
@@ -106,7 +106,8 @@ class RRRN(nn.Module):
         return pixels / scale * 2 - 1
 
     def forward(self, flow: torch.Tensor, landmarks: torch.Tensor, return_attention: bool = False):
-        """flow (B, H, W, 2), landmarks (B, 68, 2) or (B, T, 68, 2) (the first frame's are used) -> logits."""
+        """flow (B, 2, H, W) as the flow stage stores it (or (B, H, W, 2)), landmarks (B, 68, 2) or (B, T, 68, 2)
+        (the first of the T resampled frames, the onset, is used) -> logits."""
         if landmarks.ndim == 4:
             landmarks = landmarks[:, 0]
         if landmarks.ndim != 3 or landmarks.shape[1:] != (68, 2):
