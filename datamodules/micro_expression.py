@@ -96,7 +96,7 @@ class MicroExpressionSource:
             index = self._listed_samples(index, name)
         mapping = dict(self.cfg.data.label_map.get(name, {}))
         classes = list(self.cfg.data.classes)
-        emotion = index["emotion"].str.lower()
+        emotion = _label_source(index, str(self.cfg.data.get("label_from", "emotion")), folder)
         keep = emotion.isin(list(mapping))
         dropped = int((~keep).sum())
         index = index[keep].copy()
@@ -366,3 +366,21 @@ def _resample(seq: np.ndarray, start: int, end: int, length: int, linear: bool) 
     hi = np.minimum(lo + 1, len(seq) - 1)
     w = (t - lo).reshape(-1, *([1] * (seq.ndim - 1)))
     return ((1 - w) * seq[lo] + w * seq[hi]).astype(np.float32)
+
+
+OBJECTIVE_NAMES = {1: "i", 2: "ii", 3: "iii", 4: "iv", 5: "v", 6: "vi", 7: "vii"}
+
+
+def _label_source(index: pd.DataFrame, label_from: str, folder: Path) -> pd.Series:
+    """The lower-case label each clip is mapped from: its `emotion`, or (MEGC2018, `data.label_from:
+    objective_class`) its objective class "i".."vii" (Davison et al. 2018) derived from the index's `aus`."""
+    if label_from == "emotion":
+        return index["emotion"].str.lower()
+    if label_from != "objective_class":
+        raise DatasetError(f"data.label_from={label_from!r}: expected emotion or objective_class")
+    if "aus" not in index:
+        raise DatasetError("data.label_from=objective_class needs the index's `aus` column", path=folder / "index.csv")
+    from rawdata.synth.aus import objective_class
+
+    codes = index["aus"].fillna("").astype(str).map(lambda a: [c for c in a.split("+") if c.strip()])
+    return codes.map(lambda c: OBJECTIVE_NAMES[objective_class(c)]).astype(str)

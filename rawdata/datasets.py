@@ -92,6 +92,8 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     Dataset("composite", "composite", "mer", standin_note=_MICRO_NOTE),
     # CASME II + SAMM + CAS(ME)^3 for micro-AU detection
     Dataset("au_composite", "composite", "au", standin_note=_MICRO_NOTE),
+    # MEGC2018: CASME II + SAMM with Davison et al.'s objective classes (data.label_from: objective_class; RRRN)
+    Dataset("megc2018", "composite", "mer", standin_note=_MICRO_NOTE),
     Dataset("masked", "masked", "masked", "masked", "rawdata.synth.masked:generate_masked", 12, image_stages=True,
             standin_note="the stand-in builds in the paper's claim: the onset leaks the true emotion by "
             "construction; results on it are not support for the paper"),

@@ -13,7 +13,7 @@ from pathlib import Path
 from core.config import load_params, load_yaml, project_root
 from experiments.registry import DEFAULTS_DIR
 
-STAGE_CHOICES = ("index", "faces", "landmarks", "magnify", "flow", "features", "all")
+STAGE_CHOICES = ("index", "faces", "landmarks", "magnify", "flow", "features", "all", "occlude")
 
 
 def register(sub):
@@ -30,6 +30,11 @@ def register(sub):
                    "where training reads it: data/processed)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: preprocess.n_jobs)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    # `occlude` only (preprocessing/occlusion.py): writes <processed>/<dataset>-occ-<kind>/ from faces + landmarks
+    p.add_argument("--kind", choices=("block", "glasses", "mask"), default="mask", help="occlude: occluder kind")
+    p.add_argument("--ratio", type=float, default=None, help="occlude block: share of the face box covered")
+    p.add_argument("--fill", type=float, default=None, help="occlude: grey level of the occluder")
+    p.add_argument("--seed", type=int, default=None, help="occlude block: placement seed")
     p.set_defaults(func=_run)
 
 
@@ -39,6 +44,15 @@ def _run(args) -> int:
     root = project_root()
     params = load_params(Path(args.params) if args.params else root / "params.yaml")
     processed = Path(args.processed) if args.processed else root / processed_root()
+    if args.stage == "occlude":
+        from preprocessing.occlusion import occlude_dataset, occluded_name
+
+        knobs = {k: getattr(args, k) for k in ("ratio", "fill", "seed") if getattr(args, k) is not None}
+        name = occluded_name(args.dataset, args.kind)
+        summary = occlude_dataset(processed / args.dataset, processed / name, args.kind, **knobs)
+        print(f"occlude {args.dataset} -> {name}: {summary['n_done']} clips, {summary['n_skipped']} skipped, "
+              f"{summary['seconds']:.1f} s (next: affect preprocess flow|magnify|features {name})")
+        return 0
     stages = ORDER if args.stage == "all" else (args.stage,)
     for stage in stages:
         summary = run_stage(stage, args.dataset, params, processed, jobs=args.jobs,
