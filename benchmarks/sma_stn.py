@@ -49,6 +49,7 @@ from experiments.registry import method as get_method
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sma_stn.json"
 BAR = 0.15
+PROTOCOL = "loso"  # --protocol subject_kfold: 5 subject-disjoint folds (when LOSO does not fit the time)
 
 
 def as_float(frames: np.ndarray, device) -> torch.Tensor:
@@ -87,8 +88,8 @@ def predict(module, x, device) -> np.ndarray:
 
 
 def clips_file(cfg) -> str:
-    """Methods with the same clip settings share one cached array."""
-    return f"clips_{cfg.data.span}_{cfg.data.seq_len}_{cfg.data.image_size}.npz"
+    """Methods with the same clip settings and protocol share one cached array."""
+    return f"clips_{cfg.protocol.name}_{cfg.data.span}_{cfg.data.seq_len}_{cfg.data.image_size}.npz"
 
 
 def build_cache(name: str, overrides: list[str], folder: Path) -> None:
@@ -98,7 +99,7 @@ def build_cache(name: str, overrides: list[str], folder: Path) -> None:
     from datamodules.micro_expression import MicroExpressionSource
     from datamodules.protocols import make_folds
 
-    cfg = load_experiment(f"{name}/composite", ["protocol.name=loso", *overrides])
+    cfg = load_experiment(f"{name}/composite", [f"protocol.name={PROTOCOL}", *overrides])
     source = MicroExpressionSource(cfg, get_method(name).inputs, project_root())
     index = source.index.reset_index(drop=True)
     pos = {sid: i for i, sid in enumerate(index["sample_id"])}
@@ -155,7 +156,8 @@ def run_method(name: str, folder: Path, max_folds: int | None, device, overrides
         "majority_uf1": round(floor["majority_uf1"], 4), "margin_over_majority": round(uf1 - floor["majority_uf1"], 4),
         "meets_bar": bool(uf1 - floor["majority_uf1"] >= BAR), "bar": BAR,
         "train_uf1": round(M.uf1(np.concatenate(tr_true), np.concatenate(tr_pred), n_classes), 4),
-        "folds": len(y_true), "samples": int(len(yt)), "classes": classes,
+        "protocol": str(cfg.protocol.name), "folds": len(y_true), "fold_seconds_mean": round(wall / len(y_true), 1),
+        "samples": int(len(yt)), "classes": classes,
         "class_counts": np.bincount(yt, minlength=n_classes).tolist(),
         "loso_wall_seconds": round(wall, 1), "loso_cpu_seconds": round(cpu, 1), "device": str(device),
         "parameters": params, "flops_per_clip": int(counter.get_total_flops()),
@@ -171,7 +173,7 @@ def main(methods, overrides, max_folds, threads: int, cache: Path, device: str, 
     data_overrides = [o for o in overrides if o.startswith("data.")]
     run_overrides = [o for o in overrides if not o.startswith("data.")]
     for name in methods:
-        if only_cache or data_overrides or not (cache / f"{name}.yaml").is_file():
+        if only_cache or data_overrides or PROTOCOL != "loso" or not (cache / f"{name}.yaml").is_file():
             build_cache(name, data_overrides, cache)
     if only_cache:
         return {}
@@ -197,7 +199,9 @@ if __name__ == "__main__":
     parser.add_argument("--cache", type=Path, default=Path(".cache_smastn"), help="clips + folds + configs")
     parser.add_argument("--build-cache", action="store_true", help="only write the cache (needs data/processed)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--protocol", default="loso", choices=["loso", "subject_kfold"])
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
     RESULTS = args.results
+    PROTOCOL = args.protocol
     main(args.methods, args.overrides, args.max_folds, args.threads, args.cache, args.device, args.build_cache)
