@@ -141,3 +141,13 @@ def test_deviation_enhancement_is_zero_for_identical_features_and_scale_free():
     y = torch.tensor([0, 0, 1, 1, 2, 2])
     assert deviation_enhancement(f, f, y) == 0
     torch.testing.assert_close(deviation_enhancement(f, f * 0.5, y), deviation_enhancement(3 * f, 1.5 * f, y))
+
+
+def test_deviation_enhancement_gives_no_pull_towards_shrinking_features():
+    """Scaling every feature down must not lower the loss to first order (no reward for feature collapse)."""
+    f = torch.randn(6, 4, dtype=torch.float64)
+    weak = f + 0.1 * torch.randn(6, 4, dtype=torch.float64)
+    y = torch.tensor([0, 0, 1, 1, 2, 2])
+    scale = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    deviation_enhancement(scale * f, scale * weak, y).backward()
+    assert abs(scale.grad.item()) < 1e-4

@@ -9,7 +9,10 @@ the loss pulls the two clip features together relative to the distance between d
     DE = mean_i || f(x_i) - f(a * x_i) ||^2  /  (mean over pairs of different classes || f(x_i) - f(x_j) ||^2 + eps)
 
 so features stay stable under a smaller movement while classes stay apart (robustness to subtle changes at
-feature level). ``de_weight: 0`` is the without-DE-Loss ablation. Cross-entropy may be class-balanced
+feature level). The ratio is scale-free in the features and its gradient flows through both terms: a first
+version detached the denominator, which rewards shrinking every feature towards one point, and its default run
+on the composite stand-in predicted the majority class in every fold (benchmarks/sma_stn.py, results JSON).
+``de_weight: 0`` is the without-DE-Loss ablation. Cross-entropy may be class-balanced
 (``class_weight``) from the fold's training counts.
 """
 
@@ -30,7 +33,7 @@ def deviation_enhancement(feats: torch.Tensor, weak: torch.Tensor, y: torch.Tens
     dist = torch.cdist(feats, feats).pow(2)
     other = (y[:, None] != y[None, :]).float()
     between = (dist * other).sum() / other.sum().clamp_min(1.0)
-    return within / (between.detach() + eps) if other.sum() > 0 else within * 0.0
+    return within / (between + eps) if other.sum() > 0 else within * 0.0
 
 
 class SMASTNModule(ClassifierModule):
