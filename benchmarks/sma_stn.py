@@ -1,0 +1,207 @@
+"""SMA-STN and LTR3O on the composite stand-in under LOSO: UF1/UAR (pooled over folds) against the majority-class
+floor, time per LOSO run, parameters and FLOPs per clip.
+
+Figures (benchmarks/results/sma_stn.json): per method ``uf1``, ``uar``, ``majority_uf1``, ``margin_over_majority``
+(the issue's bar: +0.15), ``loso_wall_seconds`` / ``loso_cpu_seconds``, ``parameters``, ``flops_per_clip``
+(forward, torch.utils.flop_counter), and ``train_uf1`` (pooled over folds, the fold's own training clips in eval
+mode: tells under-fitting from over-fitting).
+
+Speed: the frames are decoded once for all folds (MicroExpressionSource) and each fold trains with a plain loop
+on the in-memory tensors (no Trainer, no checkpoints, no validation pass per epoch): the same module, loss and
+optimiser (Adam, cosine) as `affect train`, without its per-fold overheads. Settings are the method's defaults
+unless overridden (``--set key=value``); nothing here is selected on test folds.
+
+The clips, folds and resolved configs are first written to a cache (``--cache``, default .cache_smastn/: grey
+float16 clips, shared by methods with the same clip settings; both methods average the colour channels first, so
+the grey clip is their input unchanged) so a run can also happen on a machine without the processed data
+(``--device cuda``; it needs torch, lightning, torchmetrics and omegaconf there). ``--set data.*`` rebuilds the
+cache; other keys apply on top of the cached config at run time (ablations: ``model.de_weight=0``,
+``model.calibration=none``). Progress (pooled UF1 so far) is printed per fold.
+
+Needs the processed casme2, samm and smic stand-ins (faces stage) under data/processed. Run:
+``.venv/bin/python benchmarks/sma_stn.py [--methods sma_stn ltr3o] [--set data.image_size=32 trainer.max_epochs=8]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import time
+from pathlib import Path
+
+from core import process
+
+process.configure()
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from core import metrics as M
+from core.config import project_root
+from core.io import write_json
+from core.seeding import seed_everything
+from experiments.config import load_experiment
+from experiments.registry import method as get_method
+
+RESULTS = Path(__file__).resolve().parent / "results" / "sma_stn.json"
+BAR = 0.15
+PROTOCOL = "loso"  # --protocol subject_kfold: 5 subject-disjoint folds (when LOSO does not fit the time)
+
+
+def as_float(frames: np.ndarray, device) -> torch.Tensor:
+    """Cached grey frames (B, T, 1, H, W), float16 in [0, 1] -> float32 (B, T, 3, H, W) on ``device``: both methods
+    average the colour channels first, so three equal channels give them the same grey clip."""
+    return torch.from_numpy(frames).to(device).float().expand(-1, -1, 3, -1, -1)
+
+
+def train_fold(module, x, y, cfg, seed: int, device):
+    seed_everything(seed, False)
+    epochs, bs = int(cfg.trainer.max_epochs), int(cfg.data.batch_size)
+    opt = torch.optim.Adam(module.parameters(), lr=float(cfg.optim.lr), weight_decay=float(cfg.optim.weight_decay))
+    steps = epochs * math.ceil(len(y) / bs)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    for _ in range(epochs):
+        module.train()
+        for idx in torch.randperm(len(y)).split(bs):
+            if len(idx) < 2:
+                continue
+            _, losses = module.compute({"frames": as_float(x[idx.numpy()], device), "y": y[idx].to(device)})
+            opt.zero_grad()
+            sum(losses.values()).backward()
+            opt.step()
+            sched.step()
+
+
+def predict(module, x, device) -> np.ndarray:
+    module.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), 64):
+            chunk = as_float(x[i:i + 64], device)
+            y = torch.zeros(len(chunk), dtype=torch.long, device=device)
+            out.append(module.compute({"frames": chunk, "y": y})[0]["scores"].argmax(1).cpu().numpy())
+    return np.concatenate(out)
+
+
+def clips_file(cfg) -> str:
+    """Methods with the same clip settings and protocol share one cached array."""
+    return f"clips_{cfg.protocol.name}_{cfg.data.span}_{cfg.data.seq_len}_{cfg.data.image_size}.npz"
+
+
+def build_cache(name: str, overrides: list[str], folder: Path) -> None:
+    """The method's resolved config, its clips (grey, float16) and LOSO folds, for a run on another machine."""
+    from omegaconf import OmegaConf
+
+    from datamodules.micro_expression import MicroExpressionSource
+    from datamodules.protocols import make_folds
+
+    cfg = load_experiment(f"{name}/composite", [f"protocol.name={PROTOCOL}", *overrides])
+    source = MicroExpressionSource(cfg, get_method(name).inputs, project_root())
+    index = source.index.reset_index(drop=True)
+    pos = {sid: i for i, sid in enumerate(index["sample_id"])}
+    folds = make_folds(index, cfg.protocol, seed=int(cfg.seed))
+    fold_of = np.full(len(index), -1)
+    for k, fold in enumerate(folds):
+        fold_of[[pos[s] for s in fold.test]] = k
+    grey = (source.arrays["frames"].astype(np.float32).mean(2, keepdims=True) / 255.0).astype(np.float16)
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / clips_file(cfg), frames=grey, y=index["y"].to_numpy(), fold=fold_of)
+    OmegaConf.save(cfg, folder / f"{name}.yaml", resolve=True)
+
+
+def run_method(name: str, folder: Path, max_folds: int | None, device, overrides=()) -> dict:
+    """LOSO from the cache; ``overrides`` (model/optim/trainer keys) apply on top of the cached config."""
+    from omegaconf import OmegaConf
+
+    from datamodules.micro_expression import DataInfo
+
+    cfg = OmegaConf.merge(OmegaConf.load(folder / f"{name}.yaml"), OmegaConf.from_dotlist(list(overrides)))
+    with np.load(folder / clips_file(cfg)) as cache:
+        frames, y_np, fold_of = cache["frames"], cache["y"], cache["fold"]
+    y_all = torch.as_tensor(y_np, dtype=torch.long)
+    classes = list(cfg.data.classes)
+    n_classes, n_folds = len(classes), int(fold_of.max()) + 1
+    method = get_method(name)
+    wall, cpu = time.perf_counter(), time.process_time()
+    y_true, y_pred, tr_true, tr_pred, params, module = [], [], [], [], 0, None
+    for k in range(min(n_folds, max_folds or n_folds)):
+        train, test = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
+        seed_everything(int(cfg.seed), False)
+        info = DataInfo(n_classes=n_classes, class_names=classes, n_train=len(train),
+                        class_counts=np.bincount(y_np[train], minlength=n_classes).tolist())
+        module = method.load()(cfg, info).to(device)
+        params = sum(p.numel() for p in module.parameters() if p.requires_grad)
+        train_fold(module, frames[train], y_all[train], cfg, int(cfg.seed) + k, device)
+        y_pred.append(predict(module, frames[test], device))
+        y_true.append(y_np[test])
+        tr_pred.append(predict(module, frames[train], device))
+        tr_true.append(y_np[train])
+        yt_k, yp_k = np.concatenate(y_true), np.concatenate(y_pred)
+        print(f"{name} fold {k + 1}/{n_folds}: pooled uf1 {M.uf1(yt_k, yp_k, n_classes):.4f} majority "
+              f"{M.majority_class_floor(yt_k, classes)['majority_uf1']:.4f} ({time.perf_counter() - wall:.0f} s)",
+              flush=True)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    yt, yp = np.concatenate(y_true), np.concatenate(y_pred)
+    floor = M.majority_class_floor(yt, classes)
+    module.eval()
+    with FlopCounterMode(display=False) as counter:
+        module.compute({"frames": as_float(frames[:1], device), "y": y_all[:1].to(device)})
+    uf1 = M.uf1(yt, yp, n_classes)
+    return {
+        "uf1": round(uf1, 4), "uar": round(M.uar(yt, yp, n_classes), 4),
+        "majority_uf1": round(floor["majority_uf1"], 4), "margin_over_majority": round(uf1 - floor["majority_uf1"], 4),
+        "meets_bar": bool(uf1 - floor["majority_uf1"] >= BAR), "bar": BAR,
+        "train_uf1": round(M.uf1(np.concatenate(tr_true), np.concatenate(tr_pred), n_classes), 4),
+        "protocol": str(cfg.protocol.name), "folds": len(y_true), "fold_seconds_mean": round(wall / len(y_true), 1),
+        "samples": int(len(yt)), "classes": classes,
+        "class_counts": np.bincount(yt, minlength=n_classes).tolist(),
+        "loso_wall_seconds": round(wall, 1), "loso_cpu_seconds": round(cpu, 1), "device": str(device),
+        "parameters": params, "flops_per_clip": int(counter.get_total_flops()),
+        "input_shape": [frames.shape[1], 3, *frames.shape[3:]],
+        "settings": {k: OmegaConf.to_container(cfg[k]) for k in ("model", "optim", "trainer")}
+        | {"data": {k: cfg.data[k] for k in ("span", "seq_len", "image_size", "batch_size")}},
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+    }
+
+
+def main(methods, overrides, max_folds, threads: int, cache: Path, device: str, only_cache: bool) -> dict:
+    torch.set_num_threads(threads)
+    data_overrides = [o for o in overrides if o.startswith("data.")]
+    run_overrides = [o for o in overrides if not o.startswith("data.")]
+    for name in methods:
+        if only_cache or data_overrides or PROTOCOL != "loso" or not (cache / f"{name}.yaml").is_file():
+            build_cache(name, data_overrides, cache)
+    if only_cache:
+        return {}
+    result = {"methods": {}, "threads": threads, "cpu_count": os.cpu_count(), "machine": platform.platform(),
+              "torch": torch.__version__}
+    if RESULTS.is_file():
+        result["methods"] = json.loads(RESULTS.read_text()).get("methods", {})
+    for name in methods:
+        key = name + (f"[{','.join(run_overrides)}]" if run_overrides else "")
+        result["methods"][key] = run_method(name, cache, max_folds, torch.device(device), run_overrides)
+        write_json(RESULTS, result)
+        print(key, json.dumps(result["methods"][key]), flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--methods", nargs="+", default=["sma_stn", "ltr3o"])
+    parser.add_argument("--set", nargs="*", default=[], dest="overrides",
+                        help="config overrides key=value (data.* rebuild the cache; others apply at run time)")
+    parser.add_argument("--max-folds", type=int, default=None, help="first N folds only (a smoke run)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--cache", type=Path, default=Path(".cache_smastn"), help="clips + folds + configs")
+    parser.add_argument("--build-cache", action="store_true", help="only write the cache (needs data/processed)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--protocol", default="loso", choices=["loso", "subject_kfold"])
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    RESULTS = args.results
+    PROTOCOL = args.protocol
+    main(args.methods, args.overrides, args.max_folds, args.threads, args.cache, args.device, args.build_cache)
