@@ -63,3 +63,21 @@ def test_sr_trains_and_restores(method):
     assert out.shape == (2, 48, 48) and out.dtype == np.uint8
     with pytest.raises(ValueError, match="trained network"):
         restore_clip(degrade_clip(frames[:2], 2), (48, 48), method)
+
+
+def test_report_figure_only_when_json_exists(tmp_path):
+    import json
+
+    from reports import figure_sets
+
+    path = tmp_path / "low_resolution.json"
+    assert not figure_sets.low_resolution_figures(path, tmp_path).jobs
+    runs = [{"resolution": 128, "sr": "none", "lbptop_svm": {"uf1": 0.6}, "ststnet": {"uf1": 0.5}},
+            {"resolution": 32, "sr": "bicubic", "lbptop_svm": {"uf1": 0.4}, "ststnet": {"uf1": 0.3}}]
+    path.write_text(json.dumps({"stand_in": True, "runs": runs}))
+    panels = figure_sets.low_resolution_panels(path)
+    assert panels["lbptop_svm"]["bicubic"] == [(128, 0.6), (32, 0.4)]
+    figures = figure_sets.low_resolution_figures(path, tmp_path)
+    job = figures.jobs[0]
+    assert "stand-in" in job.caption
+    assert job.draw(job.path, *job.args).stat().st_size > 0
