@@ -37,7 +37,6 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "low_resolution.json"
-FIGURE = REPO / "benchmarks" / "results" / "low_resolution.png"
 SIZE = 128
 
 
@@ -135,7 +134,7 @@ def score_ststnet(cfg, index, pairs, epochs: int, lr: float, seed: int) -> dict:
 
     images = np.stack([flow.onset_apex_flow(p[0], p[1], "dis", 28, preset="medium")["image28"] for p in pairs])
     x_all = torch.from_numpy(images.astype(np.float32))
-    y_all = torch.from_numpy(index["y"].to_numpy()).long()
+    y_all = torch.from_numpy(index["y"].to_numpy().copy()).long()
     position = {s: i for i, s in enumerate(index["sample_id"])}
     pred = np.full(len(index), -1)
     n_classes = len(cfg.data.classes)
@@ -178,7 +177,8 @@ def plot(results: dict, path: Path) -> None:
         ax.set_xlabel("face resolution (px)")
         ax.set_title(f"{model} (stand-in)")
     axes[0].set_ylabel("composite UF1 (LOSO)")
-    axes[0].legend(fontsize=8)
+    if axes[0].get_legend_handles_labels()[0]:
+        axes[0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -192,6 +192,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--root", type=Path, default=REPO)
     parser.add_argument("--skip-ststnet", action="store_true")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON path (the figure goes next to it, .png)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     from omegaconf import OmegaConf
@@ -218,9 +219,9 @@ def main(argv=None) -> int:
         entry["seconds"] = round(time.perf_counter() - started, 1)
         results["runs"].append(entry)
         print(json.dumps(entry), flush=True)
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(results, indent=1) + "\n")
-        plot(results, FIGURE)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+        plot(results, args.out.with_suffix(".png"))
     return 0
 
 
