@@ -139,6 +139,7 @@ def build_document(experiments: list[Experiment], reported: list[Reported], opti
     doc.add(*cdmer_section(complete))
     doc.add(*eeg_section(complete, reported))
     doc.add(*compute_section(options.root / "benchmarks" / "results"))
+    doc.add(*low_resolution_section(options.root / "benchmarks" / "results" / "low_resolution.json", fig_dir))
     fresh = render.never_fresh if options.redraw else render.is_fresh
     doc.add(*figures_section(complete, fig_dir, CurveReader() if options.mlflow else None, fresh))
     doc.add(*runs_section(experiments))
@@ -313,6 +314,19 @@ def compute_section(bench_dir: Path) -> list:
                       "benchmark named in the last column.", style="note"),
             Table(["Method", "Parameters", "MFLOPs / sample", "CPU ms / sample (batch 1)",
                    "CPU ms / sample (batch 32)", "Input", "Source"], rows)]
+
+
+def low_resolution_section(path: Path, fig_dir: Path) -> list:
+    """The low-resolution study (benchmarks/low_resolution.py), only when its JSON exists."""
+    figures = figure_sets.low_resolution_figures(path, fig_dir)
+    if not figures.jobs:
+        return []
+    return [Heading("Low-resolution study [stand-in]"),
+            Paragraph("Aligned face clips degraded to 64/32/16 px and restored to 128 px by bicubic, Lanczos, SRCNN "
+                      "and ESPCN (trained here, subject cross-fit), then LBP-TOP + SVM and STSTNet re-scored LOSO "
+                      "on the synthetic composite stand-in (benchmarks/low_resolution.py). Not real data.",
+                      style="note"),
+            figures]
 
 
 def _ms(value) -> str:

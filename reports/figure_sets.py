@@ -296,3 +296,32 @@ def copy_png(path: Path, source: Path) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_bytes(Path(source).read_bytes())
     return path
+
+
+def low_resolution_panels(path: Path) -> dict[str, dict[str, list[tuple[float, float]]]]:
+    """{model: {restoration: [(resolution px, UF1)]}} from benchmarks/results/low_resolution.json (format:
+    benchmarks/low_resolution.py); the undegraded point (sr "none") starts every restoration's line. {} if the file
+    is missing or unreadable."""
+    data, _ = read_json(path) if path.is_file() else (None, None)
+    runs = data.get("runs") if isinstance(data, dict) else None
+    if not isinstance(runs, list):
+        return {}
+    panels: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for model in ("lbptop_svm", "ststnet"):
+        full = [(r["resolution"], r[model]["uf1"]) for r in runs if r.get("sr") == "none" and model in r]
+        methods = sorted({r.get("sr") for r in runs if r.get("sr") != "none" and model in r})
+        lines = {m: full + [(r["resolution"], r[model]["uf1"]) for r in runs if r.get("sr") == m and model in r]
+                 for m in methods}
+        if lines:
+            panels[model] = lines
+    return panels
+
+
+def low_resolution_figures(path: Path, fig_dir: Path) -> FigureSet:
+    """UF1 against face resolution per restoration method, LBP-TOP + SVM and STSTNet (stand-in composite)."""
+    out = FigureSet(fig_dir, "low_resolution", inputs=(path,))
+    panels = low_resolution_panels(path)
+    if panels:
+        out.add("uf1", "Composite LOSO UF1 against face resolution, per super-resolution method [stand-in]",
+                plots.resolution_figure, panels, "Low-resolution study: UF1 vs face resolution [stand-in]")
+    return out

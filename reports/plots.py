@@ -279,3 +279,28 @@ def seed_spread_figure(path: Path, panels: Mapping[str, Sequence[tuple[str, Sequ
     ax.set_xlabel(xlabel + "   (dots: seeds, bar: mean, black tick: trivial floor)", fontsize=TICK_PT)
     _put_title(fig, wrapped)
     return _save(fig, path)
+
+
+def resolution_figure(path: Path, panels: Mapping[str, Mapping[str, Sequence[tuple[float, float]]]], title: str,
+                      ylabel: str = "UF1") -> Path:
+    """One panel per model: one line per restoration method, score against face resolution (log2 x axis)."""
+    names = list(panels)
+    plot_w, gap = 3.0, 0.75
+    wrapped, top = _title_block(title, len(names) * (plot_w + gap))
+    fig, axes = _figure(plot_w, 2.0, left=0.7, bottom=0.5, top=top + 0.2, right=0.15, panels=len(names), gap=gap)
+    for ax, name in zip(axes, names):
+        for i, (method, points) in enumerate(panels[name].items()):
+            pts = sorted(points)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=3, label=method,
+                    color=PALETTE[i % len(PALETTE)])
+        ax.set_xscale("log", base=2)
+        ticks = sorted({p[0] for points in panels[name].values() for p in points})
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.text(0.5, 1.02, name, transform=ax.transAxes, ha="center", va="bottom", fontsize=TITLE_PT)
+        ax.set_xlabel("face resolution (px)", fontsize=TICK_PT)
+        ax.set_ylabel(ylabel, fontsize=TICK_PT)
+        ax.tick_params(labelsize=TICK_PT)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    _put_title(fig, wrapped)
+    return _save(fig, path)
