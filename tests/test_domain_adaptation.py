@@ -75,8 +75,8 @@ def test_no_adapter_reads_target_labels(adapter):
 
 
 def test_a_bad_adapter_or_knob_is_a_clear_error():
-    with pytest.raises(ValueError, match="unknown adapter 'gfk'"):
-        make_adapter("gfk")
+    with pytest.raises(ValueError, match="unknown adapter 'jda'"):
+        make_adapter("jda")
     with pytest.raises(ValueError, match="adapter coral: .*'dim'"):
         make_adapter("coral", dim=3)
 
