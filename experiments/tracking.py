@@ -137,6 +137,11 @@ class Tracker:
         for start in range(0, len(items), 500):
             self.client.log_batch(run_id or self.parent_id, metrics=items[start:start + 500])
 
+    def log_records(self, records: list, run_id: str | None = None, batch: int = 1000) -> None:
+        """Metric entities as a :class:`RecordingLogger` kept them (names, steps and timestamps unchanged)."""
+        for start in range(0, len(records), batch):
+            self.client.log_batch(run_id or self.parent_id, metrics=records[start:start + batch])
+
     def set_tags(self, tags: dict[str, str], run_id: str | None = None) -> None:
         for key, value in tags.items():
             self.client.set_tag(run_id or self.parent_id, key, str(value))
@@ -151,7 +156,41 @@ class Tracker:
             self.log_artifact(path, run_id=run_id)
 
 
-class BufferedRunLogger(Logger):
+class RecordingLogger(Logger):
+    """Lightning's logger that keeps every logged metric in memory (``records``: MLflow ``Metric`` entities with
+    the names in MLflow's alphabet, as the parent run's, their steps and timestamps) and writes nothing.
+
+    A fold trained in a worker process (experiments/tasks/folds.py, ``trainer.fold_workers``) logs into one: the
+    worker never opens the tracking store (an sqlite connection must not cross a fork); the main process writes
+    the records into the fold's MLflow run when the fold comes back (:meth:`Tracker.log_records`).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.records: list = []
+
+    @property
+    def name(self) -> str:
+        return "mlflow"
+
+    @property
+    def version(self) -> str:
+        return "recording"
+
+    def log_hyperparams(self, params, *args, **kwargs) -> None:
+        """Nothing: the parent run holds the resolved configuration (logged once)."""
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        self.records += [Metric(_metric_key(k), float(v), now, step or 0) for k, v in metrics.items()
+                         if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v]
+
+
+class BufferedRunLogger(RecordingLogger):
     """Lightning's logger for one fold's MLflow run: metrics are kept in memory during the fit and written in
     batches of 1000 when the fit ends (and whenever 1000 are waiting).
 
@@ -164,11 +203,6 @@ class BufferedRunLogger(Logger):
     def __init__(self, tracker: Tracker, run_id: str, flush_every: int = 1000):
         super().__init__()
         self._tracker, self._run_id, self._flush_every = tracker, run_id, flush_every
-        self._pending: list = []
-
-    @property
-    def name(self) -> str:
-        return "mlflow"
 
     @property
     def version(self) -> str:
@@ -178,24 +212,14 @@ class BufferedRunLogger(Logger):
     def run_id(self) -> str:
         return self._run_id
 
-    def log_hyperparams(self, params, *args, **kwargs) -> None:
-        """Nothing: the parent run holds the resolved configuration (logged once)."""
-
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-        import time
-
-        from mlflow.entities import Metric
-
-        now = int(time.time() * 1000)
-        self._pending += [Metric(_metric_key(k), float(v), now, step or 0) for k, v in metrics.items()
-                          if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v]
-        if len(self._pending) >= self._flush_every:
+        super().log_metrics(metrics, step)
+        if len(self.records) >= self._flush_every:
             self.flush()
 
     def flush(self) -> None:
-        for start in range(0, len(self._pending), self._flush_every):
-            self._tracker.client.log_batch(self._run_id, metrics=self._pending[start:start + self._flush_every])
-        self._pending = []
+        self._tracker.log_records(self.records, self._run_id, self._flush_every)
+        self.records = []
 
     def finalize(self, status: str) -> None:
         self.flush()

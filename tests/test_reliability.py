@@ -27,7 +27,8 @@ def test_same_seed_gives_identical_predictions(project):
 def test_killed_run_resumes_to_the_same_metrics(project):
     """Kill `affect train` in the middle of its second fold, resume, and match an uninterrupted run."""
     write_processed(project, subjects=3, clips=4)
-    overrides = ["trainer.max_epochs=30", "model.dropout=0.3", "trainer.checkpoint_interval_s=0"]
+    overrides = ["trainer.max_epochs=30", "model.dropout=0.3", "trainer.checkpoint_interval_s=0",
+                 "trainer.fold_workers=1"]
     env = {**os.environ, "AFFECT_ROOT": str(project)}
     cmd = [sys.executable, "-m", "experiments.cli", "train", "ststnet/casme2", *overrides]
     fold1 = project / "checkpoints" / "ststnet" / "casme2" / "fold_001" / "last.ckpt"
@@ -51,6 +52,35 @@ def test_killed_run_resumes_to_the_same_metrics(project):
     fresh_preds = pd.read_csv(project / "results" / "ststnet" / "casme2" / "predictions.csv")
     assert resumed["uf1"] == uninterrupted["uf1"] and resumed["uar"] == uninterrupted["uar"]
     pd.testing.assert_frame_equal(resumed_preds, fresh_preds, check_exact=False, atol=1e-5)
+
+
+def test_killed_run_with_fold_workers_resumes_to_the_same_predictions(project):
+    """Kill `affect train` (and so its fold workers) once a fold is kept, resume, and match an uninterrupted run."""
+    write_processed(project, subjects=4, clips=4)
+    overrides = ["trainer.max_epochs=20", "trainer.checkpoint_interval_s=0", "trainer.fold_workers=2",
+                 "trainer.num_threads=1"]
+    env = {**os.environ, "AFFECT_ROOT": str(project)}
+    cmd = [sys.executable, "-m", "experiments.cli", "train", "ststnet/casme2", *overrides]
+    kept = project / "checkpoints" / "ststnet" / "casme2" / "folds"
+    proc = subprocess.Popen(cmd, env=env, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while not list(kept.glob("*.csv")) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(1.0)  # the workers die with their parent (PR_SET_PDEATHSIG): no fold is written after the kill
+    finished = sorted(p.name for p in kept.glob("*.csv"))
+    assert 1 <= len(finished) < 4 and not (project / "results" / "ststnet" / "casme2" / "metrics.json").exists()
+
+    done = subprocess.run(cmd + ["--resume"], env=env, cwd=project, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    resumed = read_run_metrics(project / "results" / "ststnet" / "casme2")
+    assert len(resumed["fold_seconds"]) == 4 - len(finished)  # the kept folds were not trained again
+    resumed_preds = pd.read_csv(project / "results" / "ststnet" / "casme2" / "predictions.csv")
+    train("ststnet/casme2", overrides)
+    fresh_preds = pd.read_csv(project / "results" / "ststnet" / "casme2" / "predictions.csv")
+    pd.testing.assert_frame_equal(resumed_preds, fresh_preds)
 
 
 def _open_tracker(uri: str, name: str, start_at: float) -> str:

@@ -20,9 +20,11 @@ any fold's best epoch is the last of ``trainer.max_epochs``: its validation loss
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
+import os
 import shutil
 import time
 import warnings
@@ -35,6 +37,7 @@ import numpy as np
 import pandas as pd
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from core import metrics as M
@@ -84,51 +87,192 @@ def run(prepared: Prepared, ctx) -> dict:
     fold_dir = ctx.checkpoint_dir / "folds"
     if not ctx.resume and ctx.checkpoint_dir.exists():
         shutil.rmtree(ctx.checkpoint_dir)
-    tables, valid_tables, interpretations, fold_seconds, best_epochs = [], [], {}, {}, {}
-    folds = tqdm(prepared.folds, desc=cfg.experiment, unit="fold", disable=None, leave=False)  # a terminal only
-    for number, fold in enumerate(folds):
+    tables, valid_tables, interpretations, fold_seconds, best_epochs = {}, {}, {}, {}, {}
+    pending = []
+    for number, fold in enumerate(prepared.folds):
         done = fold_dir / f"{number:03d}.csv"
         valid_done = fold_dir / "valid" / f"{number:03d}.csv"  # a sub-folder: folds/*.csv counts finished folds
         epoch_done = valid_done.with_suffix(".json")
         if ctx.resume and done.is_file() and (not fold.val or valid_done.is_file()):
             log.info("fold %s already finished: reusing %s", fold.name, done)
-            tables.append(pd.read_csv(done, dtype={"subject": str, "sample_id": str}))
+            tables[number] = pd.read_csv(done, dtype={"subject": str, "sample_id": str})
             if fold.val:
-                valid_tables.append(pd.read_csv(valid_done, dtype={"subject": str, "sample_id": str}))
+                valid_tables[number] = pd.read_csv(valid_done, dtype={"subject": str, "sample_id": str})
                 best_epochs[fold.name] = (json.loads(epoch_done.read_text())["best_epoch"]
                                           if epoch_done.is_file() else None)
             continue
-        started = time.time()
-        with ctx.tracker.child_run(f"fold {number:03d} {fold.name}", {"fold": fold.name}) as run_id:
-            table, valid_table, interpretation, best_epoch = run_fold(prepared, ctx, fold, number, run_id)
-            fold_seconds[fold.name] = round(time.time() - started, 2)
-            ctx.tracker.log_metrics({"fold_seconds": fold_seconds[fold.name]}, run_id=run_id)
-        if valid_table is not None:
-            best_epochs[fold.name] = best_epoch
-            write_json(epoch_done, {"best_epoch": best_epoch})
-            write_csv(valid_done, valid_table)
-            valid_tables.append(valid_table)
-        write_csv(done, table)
-        tables.append(table)
-        if interpretation is not None:
-            interpretations[fold.name] = interpretation
-    pooled = pd.concat(tables, ignore_index=True)
+        pending.append(number)
+    workers, threads = fold_workers(cfg, len(pending))
+    progress = tqdm(total=len(pending), desc=cfg.experiment, unit="fold", disable=None, leave=False)  # a terminal
+    finished = _in_process(prepared, ctx, pending) if workers <= 1 else _in_workers(prepared, ctx, pending,
+                                                                                   workers, threads)
+    for number, result in finished:  # each fold is kept on disk as soon as it is back (--resume reuses it)
+        fold = prepared.folds[number]
+        fold_seconds[fold.name] = result.seconds
+        if result.valid_table is not None:
+            best_epochs[fold.name] = result.best_epoch
+            write_json(fold_dir / "valid" / f"{number:03d}.json", {"best_epoch": result.best_epoch})
+            write_csv(fold_dir / "valid" / f"{number:03d}.csv", result.valid_table)
+            valid_tables[number] = result.valid_table
+        write_csv(fold_dir / f"{number:03d}.csv", result.table)
+        tables[number] = result.table
+        if result.interpretation is not None:
+            interpretations[fold.name] = result.interpretation
+        progress.update()
+    progress.close()
+    pooled = pd.concat([tables[n] for n in sorted(tables)], ignore_index=True)  # fold order, however they ran
     metrics = score(ctx.spec.task, pooled, prepared.source, cfg)
     metrics["n_folds"] = len(prepared.folds)
-    metrics["fold_seconds"] = fold_seconds
+    metrics["fold_seconds"] = {prepared.folds[n].name: fold_seconds[prepared.folds[n].name]
+                               for n in sorted(tables) if prepared.folds[n].name in fold_seconds}
+    metrics["fold_workers"] = workers
     metrics.update(epoch_budget(best_epochs, int(cfg.trainer.max_epochs)))
     if valid_tables:
-        metrics.update(validation_scores(ctx.spec.task, pd.concat(valid_tables, ignore_index=True),
-                                         prepared.source, cfg))
+        metrics.update(validation_scores(ctx.spec.task, pd.concat([valid_tables[n] for n in sorted(valid_tables)],
+                                                                  ignore_index=True), prepared.source, cfg))
     write_csv(ctx.out_dir / "predictions.csv", pooled)
     ctx.tracker.log_artifact(ctx.out_dir / "predictions.csv")
     if interpretations:
-        write_json(ctx.out_dir / "interpretation.json", summarise_interpretations(interpretations))
+        ordered = {prepared.folds[n].name: interpretations[prepared.folds[n].name]
+                   for n in sorted(tables) if prepared.folds[n].name in interpretations}
+        write_json(ctx.out_dir / "interpretation.json", summarise_interpretations(ordered))
         ctx.tracker.log_artifact(ctx.out_dir / "interpretation.json")
     return metrics
 
 
-def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, run_id: str):
+@dataclass
+class FoldResult:
+    """What one fold gives back (from this process or a worker): its predictions, what it selected, its time."""
+
+    table: pd.DataFrame
+    valid_table: pd.DataFrame | None
+    interpretation: dict | None
+    best_epoch: int | None
+    metrics: dict
+    seconds: float
+
+
+def fold_workers(cfg, n_pending: int) -> tuple[int, int]:
+    """How many folds train at once, and torch's CPU threads in each worker (``trainer.fold_workers``).
+
+    ``auto``: on the CPU, one worker per core (at most ``trainer.max_fold_workers``, never more than the folds
+    left), each with one torch thread: the networks here are small, and two folds on two cores finish sooner than
+    one fold on two threads (benchmarks/fold_workers.py). An integer asks for that many. One worker (or a GPU, a
+    multi-process strategy, a single fold) runs the folds one after the other in this process, as before.
+    Results do not depend on it: each fold seeds itself (``seed + fold number``) and folds are pooled in fold
+    order; with one torch thread a fold's predictions are the same bit for bit in a worker and in this process
+    (tests/test_fold_workers.py).
+    """
+    setting = str(OmegaConf.select(cfg, "trainer.fold_workers", default=1))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if setting == "auto":
+        wanted = min(cores, int(OmegaConf.select(cfg, "trainer.max_fold_workers", default=4)))
+    else:
+        try:
+            wanted = int(setting)
+        except ValueError:
+            raise AffectError(f"trainer.fold_workers={setting!r} is neither 'auto' nor an integer") from None
+        if wanted < 1:
+            raise AffectError(f"trainer.fold_workers={wanted} must be at least 1 (1: folds one after the other)")
+    serial = (str(cfg.trainer.accelerator) != "cpu" or str(cfg.trainer.strategy) in ("ddp", "ddp_spawn")
+              or not hasattr(os, "fork"))
+    workers = 1 if serial else max(1, min(wanted, n_pending))
+    threads = int(cfg.trainer.num_threads)
+    if workers > 1 and threads <= 0:
+        threads = max(1, cores // workers)
+    return workers, threads
+
+
+def _in_process(prepared: Prepared, ctx, pending: list[int]):
+    """Folds one after the other here; each fold's MLflow run is open while it trains (metrics as they come)."""
+    for number in pending:
+        fold = prepared.folds[number]
+        started = time.time()
+        with ctx.tracker.child_run(f"fold {number:03d} {fold.name}", {"fold": fold.name}) as run_id:
+            result = run_fold(prepared, ctx, fold, number, ctx.tracker.lightning_logger(run_id))
+            result.seconds = round(time.time() - started, 2)
+            ctx.tracker.log_metrics({**result.metrics, "fold_seconds": result.seconds}, run_id=run_id)
+        yield number, result
+
+
+# The state a forked worker inherits: set just before the pool forks, read by _worker_fold (never pickled).
+_WORKER_STATE: dict = {}
+
+
+def _in_workers(prepared: Prepared, ctx, pending: list[int], workers: int, threads: int):
+    """Folds in ``workers`` forked processes; finished folds come back in the order they finish.
+
+    A worker never touches the tracking store: its Lightning metrics are recorded (RecordingLogger) and this
+    process writes them, with the fold's scores, into the fold's MLflow run when the fold is back. When a fold
+    fails, folds not yet started are cancelled, the ones running are waited for and kept, and the error is raised.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    _WORKER_STATE.update(prepared=prepared, ctx=ctx, threads=threads)
+    log.info("%s: %d folds in %d worker processes (%d torch thread(s) each)", ctx.cfg.experiment, len(pending),
+             workers, threads)
+    failure = None
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_die_with_parent) as pool:
+            futures = {pool.submit(_worker_fold, number): number for number in pending}
+            for future in as_completed(futures):
+                number = futures[future]
+                fold = prepared.folds[number]
+                if future.cancelled():  # not started: a fold before it failed
+                    continue
+                try:
+                    result, records = future.result()
+                except BrokenProcessPool:
+                    raise AffectError(f"a fold worker of {ctx.cfg.experiment} died (out of memory?)",
+                                      hint="run with trainer.fold_workers=1, or fewer workers") from None
+                except Exception as err:  # the fold's own error: keep the folds that finish, then raise it
+                    if failure is None:
+                        failure = err
+                        for other in futures:
+                            other.cancel()
+                    with contextlib.suppress(Exception), ctx.tracker.child_run(
+                            f"fold {number:03d} {fold.name}", {"fold": fold.name}):
+                        raise err
+                    continue
+                with ctx.tracker.child_run(f"fold {number:03d} {fold.name}", {"fold": fold.name}) as run_id:
+                    ctx.tracker.log_records(records, run_id)
+                    ctx.tracker.log_metrics({**result.metrics, "fold_seconds": result.seconds}, run_id=run_id)
+                yield number, result
+    finally:
+        _WORKER_STATE.clear()
+    if failure is not None:
+        raise failure
+
+
+def _die_with_parent() -> None:
+    """A worker ends when the main process does (Linux: PR_SET_PDEATHSIG), so a killed `affect train` leaves no
+    fold training on in the background; elsewhere a worker ends when it next reads its closed queue."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
+def _worker_fold(number: int):
+    import torch
+
+    from experiments.tracking import RecordingLogger
+
+    prepared, ctx = _WORKER_STATE["prepared"], _WORKER_STATE["ctx"]
+    torch.set_num_threads(_WORKER_STATE["threads"])
+    started = time.time()
+    logger = RecordingLogger()
+    result = run_fold(prepared, ctx, prepared.folds[number], number, logger)
+    result.seconds = round(time.time() - started, 2)
+    return result, logger.records
+
+
+def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, logger) -> FoldResult:
+    """Train and predict one fold; ``logger`` receives Lightning's metrics (this never opens the tracking store)."""
     cfg = ctx.cfg
     source = prepared.source
     pl.seed_everything(ctx.seed + number, workers=True, verbose=False)
@@ -154,7 +298,7 @@ def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, run_id: str):
         deterministic=bool(cfg.trainer.deterministic),
         gradient_clip_val=float(cfg.trainer.gradient_clip_val) or None,
         log_every_n_steps=int(cfg.trainer.log_every_n_steps),
-        logger=ctx.tracker.lightning_logger(run_id),
+        logger=logger,
         callbacks=callbacks,
         enable_progress_bar=False,
         enable_model_summary=False,
@@ -181,15 +325,14 @@ def run_fold(prepared: Prepared, ctx, fold: Fold, number: int, run_id: str):
     outputs = _concat_outputs(batches)
     test = source.index.set_index("sample_id").loc[list(fold.test)].reset_index()
     table = prediction_table(ctx.spec.task, test, outputs, source, cfg, fold.name)
-    fold_metrics = score(ctx.spec.task, table, source, cfg)
-    ctx.tracker.log_metrics({k: v for k, v in fold_metrics.items() if isinstance(v, float)}, run_id=run_id)
+    fold_metrics = {k: v for k, v in score(ctx.spec.task, table, source, cfg).items() if isinstance(v, float)}
     valid_table = None
     if has_val:  # the same selected model on the fold's validation samples (what `affect tune` selects on)
         valid_batches = predictor.predict(module, dataloaders=datamodule.val_dataloader())
         valid = source.index.set_index("sample_id").loc[list(fold.val)].reset_index()
         valid_table = prediction_table(ctx.spec.task, valid, _concat_outputs(valid_batches), source, cfg, fold.name)
     interpretation = module.interpretation() if hasattr(module, "interpretation") else None
-    return table, valid_table, interpretation, best_epoch
+    return FoldResult(table, valid_table, interpretation, best_epoch, fold_metrics, 0.0)
 
 
 NO_VALIDATION = "no validation split: the epoch budget is fixed a priori"

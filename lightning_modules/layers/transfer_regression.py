@@ -49,14 +49,17 @@ Penalty = Literal["group_lasso", "top_k"]
 
 @dataclass(frozen=True)
 class ALMSettings:
-    """The solver's knobs (``model.alm``); defaults from the public TGSR code."""
+    """The inexact-ALM solver's knobs, shared by TSRG (``model.ialm``; lightning_modules/tsrg/solver.py names it
+    ``IALMSettings``), RSTR and TGSR (``model.alm``); the defaults are the public TSRG and TGSR code's, which agree.
+    ``init``: the projection starts at this constant (the code: ones); TSRG's multiplier starts there too, the
+    group-sparse solvers' multiplier at zeros."""
 
     rho: float = 1.1
     kappa0: float = 1e-3
     kappa_max: float = 1e15
     tol: float = 1e-8
     max_iter: int = 1_000_000
-    init: float = 1.0  # C (= B) starts at this constant (the code: ones); T starts at zeros
+    init: float = 1.0
 
     def check(self) -> None:
         if not (self.rho > 1 and self.kappa0 > 0 and self.kappa_max >= self.kappa0 and self.tol > 0

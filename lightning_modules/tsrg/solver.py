@@ -30,23 +30,12 @@ import numpy as np
 from scipy import linalg
 from threadpoolctl import threadpool_limits
 
+# the solver's knobs (``model.ialm``): one dataclass with RSTR's and TGSR's solver, under TSRG's name
+from lightning_modules.layers.transfer_regression import ALMSettings as IALMSettings
 
-@dataclass(frozen=True)
-class IALMSettings:
-    """The solver's knobs (``model.ialm`` in the method's YAML); defaults from the public TSRG code."""
+DEFAULTS = IALMSettings()
 
-    rho: float = 1.1
-    kappa0: float = 1e-3
-    kappa_max: float = 1e15
-    tol: float = 1e-8
-    max_iter: int = 1_000_000
-    init: float = 1.0  # P and T start at this constant (the public code: ones)
-
-    def check(self) -> None:
-        if not (self.rho > 1 and self.kappa0 > 0 and self.kappa_max >= self.kappa0 and self.tol > 0
-                and self.max_iter >= 1):
-            raise ValueError(f"IALM settings {self}: expected rho > 1, 0 < kappa0 <= kappa_max, tol > 0, "
-                             "max_iter >= 1")
+__all__ = ["IALMResult", "IALMSettings", "soft_threshold", "solve_tsrg", "tsrg_objective"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +57,7 @@ def tsrg_objective(projection, xs, k_source, k_delta, lam: float, mu: float) -> 
 
 
 def solve_tsrg(xs: np.ndarray, k_source: np.ndarray, k_delta: np.ndarray, lam: float, mu: float,
-               settings: IALMSettings = IALMSettings()) -> IALMResult:
+               settings: IALMSettings = DEFAULTS) -> IALMResult:
     """Minimise :func:`tsrg_objective` by IALM (module docstring). ``xs`` holds the source samples in ROWS."""
     settings.check()
     if lam < 0 or mu < 0:
