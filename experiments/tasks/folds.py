@@ -157,8 +157,10 @@ def fold_workers(cfg, n_pending: int) -> tuple[int, int]:
 
     ``auto``: on the CPU, one worker per core (at most ``trainer.max_fold_workers``, never more than the folds
     left), each with one torch thread: the networks here are small, and two folds on two cores finish sooner than
-    one fold on two threads (benchmarks/fold_workers.py). An integer asks for that many. One worker (or a GPU, a
-    multi-process strategy, a single fold) runs the folds one after the other in this process, as before.
+    one fold on two threads (the default `make repro`'s fold-loop stages, process start included: 761 s -> 508 s
+    on 2 cores, benchmarks/results/pipeline_time.json against its previous commit). An integer asks for that many.
+    One worker (or a GPU, a multi-process strategy, a single fold) runs the folds one after the other in this
+    process, as before.
     Results do not depend on it: each fold seeds itself (``seed + fold number``) and folds are pooled in fold
     order; with one torch thread a fold's predictions are the same bit for bit in a worker and in this process
     (tests/test_fold_workers.py).
