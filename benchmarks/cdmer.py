@@ -30,13 +30,13 @@ NAMES = ("source_only", "coral", "sa", "tca", "kmm", "tsrg", "rstr", "tgsr")
 OUT = Path(__file__).parent / "results" / "cdmer.json"
 
 
-def run_one(name: str, task: str, root: Path, seed: int) -> dict:
+def run_one(name: str, task: str, root: Path, seed: int, extra: tuple[str, ...] = ()) -> dict:
     from experiments.runner import train
 
     source, target = task.split("_to_")
     overrides = [f"data.sources=[{source},{target}]", f"protocol.source={source}", f"protocol.target={target}",
                  f"output.results_root={root / 'bench_results' / task}",
-                 f"output.checkpoints_root={root / 'bench_checkpoints' / task}", f"seed={seed}"]
+                 f"output.checkpoints_root={root / 'bench_checkpoints' / task}", f"seed={seed}", *extra]
     cpu, wall = time.process_time(), time.perf_counter()
     metrics = train(f"{name}/casme2_to_smic", overrides)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -73,18 +73,19 @@ def main() -> None:
     parser.add_argument("--names", nargs="+", default=list(NAMES))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--set", nargs="*", default=[], help="extra overrides for every run (e.g. a fixed grid)")
     args = parser.parse_args()
     os.environ["AFFECT_ROOT"] = str(args.root)
     os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{args.root / 'bench_mlflow.db'}")
     rows = []
     for task in args.tasks:
         for name in args.names:
-            rows.append(run_one(name, task, args.root, args.seed))
+            rows.append(run_one(name, task, args.root, args.seed, tuple(args.set)))
             print(json.dumps({k: rows[-1][k] for k in ("task", "name", "uar", "oracle_uar", "wall_seconds")}),
                   flush=True)
     standin = json.loads((args.root / "data" / "raw" / "casme2" / "SYNTHETIC.json").read_text()) \
         if (args.root / "data" / "raw" / "casme2" / "SYNTHETIC.json").is_file() else {}
-    write_json(args.out, {"runs": rows, "by_method": summarise(rows), "seed": args.seed,
+    write_json(args.out, {"runs": rows, "overrides": list(args.set), "by_method": summarise(rows), "seed": args.seed,
                           "standin_seed_casme2": standin.get("seed"), "machine": platform.machine(),
                           "cpus": os.cpu_count(), "load_average": os.getloadavg()[0]})
 

@@ -9,6 +9,12 @@ Usage: ``python benchmarks/pipeline_time.py [--keep DIR] [--params FILE]``; a DI
 moved to this HEAD and keeps its environment (the pipeline still starts from nothing: no dvc.lock, data or
 results are kept only if that clone made them, so pass a new DIR for a cold run). Writes
 benchmarks/results/pipeline_time.json (or ``--out``).
+
+``--accumulate`` measures a run too long for one sitting (the full profile, params-full.yaml: hours on 2 cores)
+over several: the JSON is rewritten after every finished stage (a run that is killed keeps what it measured),
+and a later call with the same DIR and ``--out`` lets `dvc repro` skip the stages already done and adds the new
+stages to the recorded ones; each sitting's start, end and load averages are kept under ``sittings``, and
+``complete`` says whether the last sitting finished the pipeline. The total is then the sum of stage times.
 """
 
 from __future__ import annotations
@@ -62,6 +68,8 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="clone into this folder and keep it")
     parser.add_argument("--params", type=Path, default=None, help="use this params file (e.g. params-full.yaml)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "pipeline_time.json")
+    parser.add_argument("--accumulate", action="store_true",
+                        help="write after every stage; add to the stages an earlier call recorded in --out")
     args = parser.parse_args(argv)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="affect-repro-"))
     if (folder / ".git").is_dir():  # a clone kept from an earlier run: move it to this HEAD, keep its .venv
@@ -83,6 +91,8 @@ def main(argv=None) -> int:
         print(build.stdout[-3000:] + build.stderr[-3000:], file=sys.stderr)
         return 1
     env["PATH"] = f"{folder / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
+    if args.accumulate:
+        return accumulate(folder, env, args, round(env_seconds, 1), load_before)
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     lines, code = timed_lines(["dvc", "repro"], folder, env)
@@ -105,6 +115,49 @@ def main(argv=None) -> int:
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "stages"}, indent=1))
     return code
+
+
+def accumulate(folder: Path, env: dict, args, env_seconds: float, load_before) -> int:
+    """One sitting of a long measured run (module docstring): stage times written as they finish."""
+    previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    recorded: dict[str, float] = dict(previous.get("stages", {}))
+    sittings = list(previous.get("sittings", []))
+    sitting = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "load_average_before": load_before,
+               "env_build_seconds": env_seconds, "stages": 0}
+    sittings.append(sitting)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True).stdout.strip()
+
+    def save(complete: bool, code: int | None) -> None:
+        result = {"commit": commit, "params": str(args.params or "params.yaml"), "complete": complete,
+                  "returncode": code, "repro_seconds_sum_of_stages": round(sum(recorded.values()), 1),
+                  "by_kind": group(recorded), "stages": recorded, "sittings": sittings, "cpus": os.cpu_count(),
+                  "folder": str(folder)}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
+
+    started = time.perf_counter()
+    current: tuple[str, float] | None = None
+    with subprocess.Popen(["dvc", "repro"], cwd=folder, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
+        for line in proc.stdout:
+            now = time.perf_counter() - started
+            if (match := STAGE.search(line)) is None:
+                continue
+            if current is not None:  # the previous stage ended where this one starts
+                recorded[current[0]] = round(now - current[1], 1)
+                sitting["stages"] += 1
+                sitting["load_average_now"] = os.getloadavg()
+                save(False, None)
+            current = (match.group(1), now)
+    if current is not None and proc.returncode == 0:
+        recorded[current[0]] = round(time.perf_counter() - started - current[1], 1)
+        sitting["stages"] += 1
+    sitting["ended"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    sitting["load_average_after"] = os.getloadavg()
+    save(proc.returncode == 0, proc.returncode)
+    print(json.dumps({"complete": proc.returncode == 0, "stages": len(recorded),
+                      "sum_of_stages_seconds": round(sum(recorded.values()), 1)}))
+    return proc.returncode
 
 
 if __name__ == "__main__":
