@@ -356,7 +356,8 @@ def generate_mped(out: Path, subjects: int | None = None, seed: int = 0,
     known = set(EEGSynthParams.__dataclass_fields__) - {"subjects", "head_model", "sources", "head_perturbation"}
     unknown = sorted(set(options) - known)
     if unknown:
-        raise AffectError(f"`affect synth mped` does not take {unknown}", hint=f"it takes {sorted(known | {'families'})}")
+        raise AffectError(f"`affect synth mped` does not take {unknown}",
+                          hint=f"it takes {sorted(known | {'families'})}")
     families = tuple(families)
     bad = sorted(set(families) - set(mped.FAMILIES))
     if bad or not families:
