@@ -333,6 +333,7 @@ def generate_deap(out: Path, subjects: int | None = None, seed: int = 0, samples
 # -- MPED twin ------------------------------------------------------------------------------------------------------
 
 GENERATOR_MPED = "affect synth mped"
+MPED_SUBJECTS = 23  # the release's subject count
 MPED_FAMILIES = ("STFT", "PSD")
 
 
@@ -364,7 +365,7 @@ def generate_mped(out: Path, subjects: int | None = None, seed: int = 0,
         raise AffectError(f"mped stand-in: families {bad or '[]'} unknown", hint=f"known: {list(mped.FAMILIES)}")
     if "windows" in options:
         options["windows"] = tuple(int(w) for w in options["windows"])
-    params = EEGSynthParams(subjects=int(subjects or 23), **options)
+    params = EEGSynthParams(subjects=int(subjects or MPED_SUBJECTS), **options)
     if params.subjects < 1 or not 1 <= params.windows[0] <= params.windows[1]:
         raise AffectError(f"mped stand-in: need subjects >= 1 and 1 <= windows[0] <= windows[1], got {params}")
     rng = np.random.default_rng(seed)
