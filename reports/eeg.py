@@ -66,10 +66,11 @@ def eeg_section(experiments: list[Experiment], reported: list[Reported]) -> list
     datasets = sorted({e.dataset for e in runs})
     blocks = [Heading(f"EEG emotion recognition ({', '.join(d.upper() for d in datasets)})"),
               Paragraph("Accuracy and macro-F1 in percent, mean ± std over subjects (each subject's folds averaged "
-                        "first: its sessions in the subject-dependent protocol (SEED 3, MPED 1), its held-out fold in LOSO), as the "
-                        "EEG literature reports them; the majority-class floor of the pooled test windows beside. "
-                        "Every fold keeps whole trials on one side (datamodules/eeg_protocols.py). Epoch budgets are "
-                        "fixed a priori (no validation split), so every run stops at its max epochs.")]
+                        "first: its sessions in the subject-dependent protocol (SEED 3, MPED 1), its held-out fold "
+                        "in LOSO), as the EEG literature reports them; the majority-class floor of the pooled test "
+                        "windows beside. Every fold keeps whole trials on one side (datamodules/eeg_protocols.py). "
+                        "Epoch budgets are fixed a priori (no validation split), so every run stops at its max "
+                        "epochs.")]
     if any(e.standin for e in runs):
         blocks.append(Paragraph("Rows marked stand-in ran on a synthetic stand-in (`affect synth seed`, `affect synth "
                                 "mped`): they show the pipeline and the protocol gaps on synthetic band features, NOT "
