@@ -7,8 +7,9 @@ reads ``--root`` (SEED) / ``--mped-root``, then runs each experiment exactly as 
 knob is changed here, so the figures are those of the default pipeline. Per experiment: the protocol, the fold
 count, accuracy and macro-F1 as mean +- std over subjects (each subject's folds averaged first) and over folds,
 the pooled accuracy / macro-F1, the majority floor, the trainable parameters, the CPU seconds (this process and
-its reaped fold workers) and wall seconds of the run, the epoch budget (no validation split: ``capped`` cannot be judged, so every run is "capped by epochs"
-in the sense that training stops at ``trainer.max_epochs``, fixed a priori).
+its reaped fold workers) and wall seconds of the run, the epoch budget (no validation split: ``capped`` cannot be
+judged, so every run is "capped by epochs" in the sense that training stops at ``trainer.max_epochs``, fixed a
+priori).
 
 The numbers are measurements on a synthetic stand-in (no head model in slice 1; see rawdata/synth/eeg.py), not
 SEED or MPED accuracies; set ``--root`` / ``--mped-root`` to a licensed copy to measure the real thing. Each entry
