@@ -111,6 +111,7 @@ class EEGSource:
         feature = str(_opt(cfg, "data.feature", "de_LDS"))
         if feature not in str(trials["features"].iloc[0]).split("+"):
             raise ConfigError(f"data.feature={feature!r} is not in {self.folder} (found {trials['features'].iloc[0]})")
+        self.feature, self._layout = feature, layout
         self.channels = list(layout.CHANNELS)
         self.bands = list(layout.feature_columns(feature))
         arrays = layout.load_trials(trials, feature)
@@ -140,7 +141,9 @@ class EEGSource:
             self.x = _per_subject_z(self.x, self.index["subject"].to_numpy())
 
     def data_files(self) -> list[Path]:
-        return sorted({Path(f) for f in self.trials["file"]})
+        """The files the features were read from (MPED: the ``data.feature`` folder's, rawdata/layouts/mped.py)."""
+        located = getattr(self._layout, "family_file", None)
+        return sorted({Path(located(f, self.feature)) if located else Path(f) for f in self.trials["file"]})
 
     def rows(self, ids) -> np.ndarray:
         return np.fromiter((self.position[w] for w in ids), dtype=np.int64, count=len(ids))

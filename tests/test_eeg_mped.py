@@ -106,6 +106,14 @@ def test_missing_key_wrong_shape_nan_and_cell_size_name_file_and_key(copy):
     assert parse("mped", copy).index.empty  # both subjects lost a file
 
 
+def test_an_empty_feature_folder_is_a_warning(copy):
+    for path in (copy / layout.FEATURE_DIR / "HOC").glob("*.mat"):
+        path.unlink()
+    result = parse("mped", copy)
+    assert result.errors == [] and any("HOC" in str(p) for p in result.problems)
+    assert result.index["features"].iloc[0] == "STFT+PSD+HHS+Hjorth"
+
+
 def test_uneven_windows_and_a_missing_subject_file(copy):
     def shorter(x):
         x["PSD"][0, 6] = x["PSD"][0, 6][:, :1, :]
@@ -165,6 +173,7 @@ def test_eeg_source_reads_mped_without_resting_trials(original):
     assert source.x.shape[1:] == (62, 5) and len(source.index) == source.trials["windows"].sum()
     info = source.info(list(source.index["sample_id"]))
     assert info.n_classes == 7 and info.bands == list(layout.BANDS) and info.channels == list(layout.CHANNELS)
+    assert {p.parent.name for p in source.data_files()} == {"STFT"} and len(source.data_files()) == 2
     hoc = EEGSource(load_experiment("dgcnn/mped", [f"data.eeg_root={original}", "data.feature=HOC"]), (), ".")
     assert hoc.x.shape[1:] == (62, 120) and hoc.info(list(hoc.index["sample_id"][:5])).n_bands == 120
     with pytest.raises(Exception, match="resting"):

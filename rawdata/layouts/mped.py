@@ -35,7 +35,8 @@ file name without ``_`` (``<subject>.mat``) is accepted too; a subject missing f
 is an error and the subject is dropped; a feature dimension F other than TorchEEG's for HHS / Hjorth / HOC is a
 warning (those numbers are only comments there), for PSD / STFT an error (5 band columns are what the EEG methods
 read); more than 62 rows is a warning (the first 62 are read); T must agree across every key and folder of a
-trial. Files are read with ``scipy.io.loadmat`` only; nothing is unpickled.
+trial (TorchEEG concatenates the chosen features of a window, which needs it); a feature folder without any
+subject file is a warning and ignored. Files are read with ``scipy.io.loadmat`` only; nothing is unpickled.
 
 No DE ships with MPED. The EEG methods read ``data.feature`` (experiments/_defaults/datasets/mped.yaml: ``STFT``, a
 CHOICE: a 5-band spectral feature per channel and window, the same (62, 5) shape as SEED's DE; ``PSD`` is the
@@ -143,6 +144,9 @@ def subject_files(folder: Path, problems: Problems) -> dict[str, dict[str, Path]
                 problems.error(path, f"subject {subject}: a second file in {family}/ (first: {files[subject].name})")
                 continue
             files[subject] = path
+        if not files:
+            problems.warning(sub, f"ignored: no <subject>_<...>.mat file in the {family} folder")
+            continue
         found[family] = files
     for path in sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in FAMILIES) if folder.is_dir() else ():
         problems.warning(path, f"ignored: not a feature folder ({', '.join(FAMILIES)})")
