@@ -1,5 +1,7 @@
 """MPED (Song et al., IEEE Access 2019) extracted EEG features: 23 subjects x 30 trials (2 resting + 28 film clips).
 
+23 subjects and 30 trials each [TorchEEG's docstring]; 28 videos, six discrete emotions and neutral [README].
+
 Sources read (tags: [README] the release's own page, github.com/Tengfei000/MPED README.md, read 2026-12-04;
 [TorchEEG] torcheeg/torcheeg ``datasets/module/emotion_recognition/mped_feature.py`` and
 ``datasets/constants/emotion_recognition/mped.py``, a public reader of the release; CHOICE: no source gives it)::
@@ -20,7 +22,9 @@ Sources read (tags: [README] the release's own page, github.com/Tengfei000/MPED 
   i.e. 5,648 per subject (23 x 5,648), so T varies by clip and the "120" is an example, not a constant;
 - labels: "0-resting status, 1-neutral, 2-joy, 3-funny, 4-angry, 5-fear, 6-disgust, 7-sadness" [README]; the
   label of each of the 30 trials, :data:`TRIAL_LABELS`, is TorchEEG's list (trials 1 and 16 resting, each emotion
-  four times) [TorchEEG]. The release's ``label`` item has no documented file format here, so the list is in code
+  four times) [TorchEEG]; it agrees with the README's split (the 7 testing trials hold one trial of each emotion,
+  the 21 training trials three; tests/test_eeg_mped.py checks it). Index names: ``anger`` (README "angry") and
+  the README's other words. The release's ``label`` item has no documented file format here, so the list is in code
   (as SEED-IV's); a ``trial_labels.json`` beside the feature folders (``{"labels": [30 ints in 0..7]}``) replaces it;
 - the subject-dependent split: "Training trials: [2,...,15,17,18,19,20,23,25,27]; Testing trials:
   [21,22,24,26,28,29,30]" [README] (:data:`TRAIN_TRIALS`, :data:`TEST_TRIALS`): 21 / 7 trials, three / one of each
