@@ -1,11 +1,14 @@
-"""SEED differential-entropy windows for the EEG emotion methods: one row per one-second window, folds by trial.
+"""EEG feature windows (SEED's DE, MPED's STFT / PSD) for the EEG emotion methods: one row per window, folds by trial.
 
 :class:`EEGSource` is the task's data source (experiments/tasks/eeg.py, which reuses the fold loop of
-experiments/tasks/folds.py): it parses the SEED folder (rawdata/layouts/seed.py; a stand-in from ``affect synth
-seed`` or a licensed copy) at ``data.eeg_root`` (default ``data/raw/<dataset>``), reads ``data.feature`` (default
-``de_LDS``: 62 channels x 5 bands per window) and keeps ONE INDEX ROW PER WINDOW, whose ``sample_id`` is the window
-id of datamodules/eeg_protocols.py (``<trial sample_id>#w<j>``). The folds are those protocols' (every fold keeps
-whole trials on one side), so the fold loop's predictions, per-subject scores and pooled metrics work unchanged.
+experiments/tasks/folds.py): it parses the dataset folder in its declared format (rawdata/datasets.py: ``seed`` ->
+rawdata/layouts/seed.py, ``mped`` -> rawdata/layouts/mped.py; a stand-in from ``affect synth`` or a licensed copy)
+at ``data.eeg_root`` (default ``data/raw/<dataset>``), reads ``data.feature`` (SEED default ``de_LDS``: 62 channels
+x 5 bands per window; MPED ``STFT``, the same shape, because MPED ships no DE), drops the trials whose emotion is in
+``data.exclude_emotions`` (MPED: the two resting trials) and keeps ONE INDEX ROW PER WINDOW, whose ``sample_id``
+is the window id of datamodules/eeg_protocols.py (``<trial sample_id>#w<j>``). The folds are those protocols'
+(every fold keeps whole trials on one side), so the fold loop's predictions, per-subject scores and pooled metrics
+work unchanged.
 
 Choices (the papers do not fix them; each a ``data.*`` knob):
 
@@ -41,9 +44,9 @@ from core.errors import ConfigError, DatasetError
 from datamodules import controls
 from datamodules.eeg_protocols import trial_of, windows_of
 from preprocessing.eeg_smoothing import smooth_within_trials
+from rawdata.datasets import DATASETS
 from rawdata.index import is_standin
-from rawdata.layouts import parse
-from rawdata.layouts.seed import BANDS, CHANNELS, LABELS, load_trials
+from rawdata.layouts import layout_module, parse
 
 NORMALIZE = ("train", "per_subject", "none")
 
@@ -76,32 +79,42 @@ def _opt(cfg, key: str, default):
 
 
 class EEGSource:
-    """Every window of the SEED folder with its label, subject, session and trial (see the module doc)."""
+    """Every window of the EEG folder with its label, subject, session and trial (see the module doc)."""
 
     def __init__(self, cfg, inputs: tuple[str, ...] = (), root: Path | str = "."):
         self.cfg = cfg
         folder = Path(str(_opt(cfg, "data.eeg_root", "") or f"data/raw/{cfg.dataset}"))
         self.folder = folder if folder.is_absolute() else Path(root) / folder
+        declared = DATASETS.get(str(cfg.dataset))
+        self.format = declared.format if declared is not None and declared.task == "eeg" else "seed"
+        name = self.format.upper()
         if not self.folder.exists():
-            raise DatasetError(f"no SEED folder here (data.eeg_root): write the stand-in with `affect synth seed --out "
-                               f"{self.folder}` or set data.eeg_root to your copy", path=self.folder)
-        parsed = parse("seed", self.folder)
+            raise DatasetError(f"no {name} folder here (data.eeg_root): write the stand-in with `affect synth "
+                               f"{self.format} --out {self.folder}` or set data.eeg_root to your copy",
+                               path=self.folder)
+        layout = layout_module(self.format)
+        parsed = parse(self.format, self.folder)
         trials = parsed.index
         if trials.empty:
             first = next((str(p) for p in parsed.problems), "no session files")
-            raise DatasetError(f"no usable SEED trials under {self.folder}: {first}", path=self.folder)
+            raise DatasetError(f"no usable {name} trials under {self.folder}: {first}", path=self.folder)
         classes = list(cfg.data.classes)
-        names = {value: name for value, name in LABELS.items()}
         trials = trials.copy()
-        trials["emotion"] = trials["label"].map(names)
+        trials["emotion"] = trials["label"].map(layout.LABELS)
+        excluded = [str(e) for e in (_opt(cfg, "data.exclude_emotions", None) or [])]
+        trials = trials[~trials["emotion"].isin(excluded)].reset_index(drop=True)
         bad = sorted(set(trials["emotion"]) - set(classes))
         if bad:
-            raise ConfigError(f"data.classes {classes} lacks the SEED emotions {bad}")
+            raise ConfigError(f"data.classes {classes} lacks the {name} emotions {bad}",
+                              hint="add them, or list them in data.exclude_emotions")
         trials["y"] = trials["emotion"].map({c: i for i, c in enumerate(classes)}).astype(int)
         feature = str(_opt(cfg, "data.feature", "de_LDS"))
         if feature not in str(trials["features"].iloc[0]).split("+"):
             raise ConfigError(f"data.feature={feature!r} is not in {self.folder} (found {trials['features'].iloc[0]})")
-        arrays = load_trials(trials, feature)
+        self.feature, self._layout = feature, layout
+        self.channels = list(layout.CHANNELS)
+        self.bands = list(layout.feature_columns(feature))
+        arrays = layout.load_trials(trials, feature)
         self.trials = controls.apply(cfg, trials, {})[0]  # permuted_labels: whole trials' labels shuffled
         self.standin = is_standin(self.folder)
         ids = windows_of(self.trials)
@@ -128,7 +141,9 @@ class EEGSource:
             self.x = _per_subject_z(self.x, self.index["subject"].to_numpy())
 
     def data_files(self) -> list[Path]:
-        return sorted({Path(f) for f in self.trials["file"]})
+        """The files the features were read from (MPED: the ``data.feature`` folder's, rawdata/layouts/mped.py)."""
+        located = getattr(self._layout, "family_file", None)
+        return sorted({Path(located(f, self.feature)) if located else Path(f) for f in self.trials["file"]})
 
     def rows(self, ids) -> np.ndarray:
         return np.fromiter((self.position[w] for w in ids), dtype=np.int64, count=len(ids))
@@ -137,7 +152,7 @@ class EEGSource:
         rows = self.rows(list(train_ids))
         classes = list(self.cfg.data.classes)
         subjects = sorted(set(self.index["subject"].to_numpy()[rows]))
-        return EEGInfo(n_classes=len(classes), class_names=classes, channels=list(CHANNELS), bands=list(BANDS),
+        return EEGInfo(n_classes=len(classes), class_names=classes, channels=self.channels, bands=self.bands,
                        n_train=len(rows), class_counts=np.bincount(self.index["y"].to_numpy()[rows],
                                                                    minlength=len(classes)).tolist(),
                        n_domains=len(subjects), context=int(_opt(self.cfg, "data.context", 1)))

@@ -7,7 +7,9 @@ the SEED index, rawdata/layouts/seed.py) and every protocol except :func:`random
 trials to one side. The protocols (../shared/reference/protocols.md):
 
 - ``subject_dependent``: per (subject, session), trials 1..n_train (SEED: 9) train, the rest (6) test; one fold
-  per subject-session (45 on SEED), reported as mean +- std over them;
+  per subject-session (45 on SEED), reported as mean +- std over them. A dataset whose release lists its split
+  (:data:`TRIAL_SPLITS`; MPED: the README's 21 training and 7 testing trials, rawdata/layouts/mped.py) uses those
+  lists instead (23 folds on MPED); trials in neither list (MPED's resting trials 1 and 16) are in no fold;
 - ``loso``: leave one subject out; ``sessions="pooled"`` (default: 15 folds, all 3 sessions of the other subjects
   train, all 3 of the held-out subject test) or ``"per_session"`` (45 folds: within one session number, the other
   subjects' sessions train, the held-out subject's session tests). Implementations differ; the fold names say which;
@@ -37,6 +39,7 @@ import pandas as pd
 
 from core.errors import ConfigError
 from datamodules.protocols import Fold, _natural_sorted
+from rawdata.layouts import mped as mped_layout
 
 WINDOW_SEP = "#w"
 PROTOCOLS = ("subject_dependent", "loso", "cross_session", "random_windows_leaky")  # on one dataset's index
@@ -44,6 +47,9 @@ PROTOCOLS = ("subject_dependent", "loso", "cross_session", "random_windows_leaky
 CROSS_DATASET_PROTOCOLS = ("cross_dataset",)
 # trials 1..n train per (subject, session) in the subject-dependent protocol (protocols.md: SEED 9/6, SEED-IV 16/8)
 N_TRAIN = {"seed": 9, "seed_iv": 16}
+# datasets whose release names its subject-dependent split: dataset -> (training trials, testing trials)
+TRIAL_SPLITS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    "mped": (mped_layout.TRAIN_TRIALS, mped_layout.TEST_TRIALS)}
 # (dataset, original label) -> shared class name; a label absent from a map is dropped by that mapping
 CLASS_MAPS: dict[str, dict[str, dict[int, str]]] = {
     "merged": {"seed": {1: "positive", 0: "neutral", -1: "negative"},
@@ -76,9 +82,12 @@ def shared_trials(fold: Fold) -> set[str]:
 
 def subject_dependent(index: pd.DataFrame, n_train: int | None = None) -> list[Fold]:
     """Per (subject, session): trials 1..n_train train, the rest test; ``n_train`` None = the dataset's
-    (:data:`N_TRAIN` by the index's ``dataset`` column; 9 when the index has none, SEED's split)."""
+    (:data:`TRIAL_SPLITS` or :data:`N_TRAIN` by the index's ``dataset`` column; 9 when the index has none, SEED's
+    split)."""
+    names = set(index["dataset"]) if "dataset" in index else {"seed"}
+    if n_train is None and len(names) == 1 and next(iter(names)) in TRIAL_SPLITS:
+        return listed_split(index, *TRIAL_SPLITS[next(iter(names))])
     if n_train is None:
-        names = set(index["dataset"]) if "dataset" in index else {"seed"}
         known = {N_TRAIN.get(n) for n in names}
         if len(known) != 1 or None in known:
             raise ConfigError(f"subject_dependent: no default n_train for dataset(s) {sorted(names)}",
@@ -92,6 +101,22 @@ def subject_dependent(index: pd.DataFrame, n_train: int | None = None) -> list[F
         train = rows["trial"] <= n_train
         folds.append(Fold(f"subject={subject}/session={session}", tuple(windows_of(rows[train])), (),
                           tuple(windows_of(rows[~train]))))
+    return folds
+
+
+def listed_split(index: pd.DataFrame, train_trials, test_trials) -> list[Fold]:
+    """Per (subject, session): the listed training trials train, the listed testing trials test (others unused)."""
+    train_trials, test_trials = set(train_trials), set(test_trials)
+    if train_trials & test_trials:
+        raise ConfigError(f"trial split: trials {sorted(train_trials & test_trials)} are on both sides")
+    folds = []
+    for (subject, session), rows in _groups(index, ["subject", "session"]):
+        train, test = rows[rows["trial"].isin(train_trials)], rows[rows["trial"].isin(test_trials)]
+        if train.empty or test.empty:
+            raise ConfigError(f"trial split: subject {subject} session {session} has no "
+                              f"{'training' if train.empty else 'testing'} trial of the listed split")
+        folds.append(Fold(f"subject={subject}/session={session}", tuple(windows_of(train)), (),
+                          tuple(windows_of(test))))
     return folds
 
 

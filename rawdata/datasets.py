@@ -118,6 +118,10 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     Dataset("deap", "deap", "eeg", "deap", "rawdata.synth.eeg:generate_deap", 32, defaults=False,
             standin_note="noise plus rating-dependent alpha / beta sines on 4-s trials (the release: 63 s); it "
             "exercises the parser and pipeline, numbers on it say nothing about DEAP"),
+    Dataset("mped", "mped", "eeg", "mped", "rawdata.synth.eeg:generate_mped", 23,
+            standin_note="simple synthetic band features like the SEED stand-in's (resting + 7 emotions, 30 trials, "
+            "STFT and PSD folders of the release's EEG_feature layout); numbers on it exercise the parser, protocol "
+            "and pipeline, not a method's MPED accuracy"),
     # the CDMER benchmark's tasks (train on the source, recognise the unlabelled target): rawdata/layouts/cdmer.py
     *(Dataset(f"{source}_to_{target}", "cdmer", "cdmer", standin_note=_CDMER_NOTE, base="cdmer")
       for source, target in cdmer_task_pairs()),

@@ -7,7 +7,7 @@ grouped by protocol (subject-dependent, LOSO, cross-session); with several seed 
 seeds of each run's subject mean and std. The reported value of the same (experiment, dataset, protocol,
 ``subject_accuracy_mean``) from reports/reported.csv sits beside the measurement, "not yet entered" when its row
 is a placeholder. Results on a stand-in are labelled as such: they measure the pipeline on synthetic data, never
-a method's SEED accuracy.
+a method's SEED or MPED accuracy.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from reports.document import Cell, Heading, Paragraph, Table
 from reports.reported import NOT_ENTERED, Reported, lookup
 from reports.results import Experiment
 
-PROTOCOL_NAMES = {"subject_dependent": "subject-dependent (9 / 6 trials per session)",
+PROTOCOL_NAMES = {"subject_dependent": "subject-dependent (SEED 9 / 6 trials per session, MPED the release's 21 / 7)",
                   "loso": "leave one subject out", "cross_session": "cross-session (leave one session out)"}
 DASH = "—"
 
@@ -63,16 +63,19 @@ def eeg_section(experiments: list[Experiment], reported: list[Reported]) -> list
     runs = [e for e in experiments if e.task == "eeg" and e.status == "complete"]
     if not runs:
         return []
-    blocks = [Heading("EEG emotion recognition (SEED)"),
+    datasets = sorted({e.dataset for e in runs})
+    blocks = [Heading(f"EEG emotion recognition ({', '.join(d.upper() for d in datasets)})"),
               Paragraph("Accuracy and macro-F1 in percent, mean ± std over subjects (each subject's folds averaged "
-                        "first: its 3 sessions in the subject-dependent protocol, its held-out fold in LOSO), as the "
-                        "EEG literature reports them; the majority-class floor of the pooled test windows beside. "
-                        "Every fold keeps whole trials on one side (datamodules/eeg_protocols.py). Epoch budgets are "
-                        "fixed a priori (no validation split), so every run stops at its max epochs.")]
+                        "first: its sessions in the subject-dependent protocol (SEED 3, MPED 1), its held-out fold "
+                        "in LOSO), as the EEG literature reports them; the majority-class floor of the pooled test "
+                        "windows beside. Every fold keeps whole trials on one side (datamodules/eeg_protocols.py). "
+                        "Epoch budgets are fixed a priori (no validation split), so every run stops at its max "
+                        "epochs.")]
     if any(e.standin for e in runs):
-        blocks.append(Paragraph("Rows marked stand-in ran on the synthetic SEED stand-in (`affect synth seed`): they "
-                                "show the pipeline and the protocol gaps on synthetic DE features, NOT a method's "
-                                "SEED accuracy, and are not comparable with the reported column.", style="warn"))
+        blocks.append(Paragraph("Rows marked stand-in ran on a synthetic stand-in (`affect synth seed`, `affect synth "
+                                "mped`): they show the pipeline and the protocol gaps on synthetic band features, NOT "
+                                "a method's SEED or MPED accuracy, and are not comparable with the reported column.",
+                                style="warn"))
     blocks.append(Table(["Protocol", "Experiment", "Data", "Accuracy % (subjects)", "Macro-F1 % (subjects)",
                          "Majority %", "Epochs", "Reported accuracy %"], eeg_rows(runs, reported),
                         caption="EEG: measured (mean ± std over subjects) and reported"))

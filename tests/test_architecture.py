@@ -83,6 +83,7 @@ def test_every_dataset_is_declared_once_and_its_parts_exist():
 def test_standin_sizes_are_the_generators_defaults():
     from rawdata.datasets import STANDINS
     from rawdata.synth.eeg import DEFAULT_SUBJECTS as EEG_SUBJECTS
+    from rawdata.synth.eeg import MPED_SUBJECTS
     from rawdata.synth.masked import DEFAULT_SUBJECTS
     from rawdata.synth.micro import SPECS
     from rawdata.synth.microgesture import SynthParams
@@ -91,7 +92,7 @@ def test_standin_sizes_are_the_generators_defaults():
     sizes = {kind: SPECS[kind].subjects for kind in SPECS}
     sizes.update(seed=EEG_SUBJECTS, masked=DEFAULT_SUBJECTS, microgesture=SynthParams.subjects,
                  rec=RecSynthParams.users)
-    sizes.update(seed_iv=EEG_SUBJECTS, deap=32)
+    sizes.update(seed_iv=EEG_SUBJECTS, deap=32, mped=MPED_SUBJECTS)
     assert {kind: d.standin_subjects for kind, d in STANDINS.items()} == sizes
 
 

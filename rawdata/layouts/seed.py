@@ -69,6 +69,11 @@ _SESSION_FILE = re.compile(r"^(?P<subject>[A-Za-z0-9]+)_(?P<date>\d{8})\.mat$")
 _FEATURE_KEY = re.compile(r"^(?P<family>(?:de|psd|dasm|rasm|asm|dcau)_(?:LDS|movingAve))(?P<trial>\d+)$")
 
 
+def feature_columns(feature: str) -> tuple[str, ...]:
+    """Names of the last axis of ``feature`` as :func:`load_trials` returns it (every SEED family: the 5 bands)."""
+    return BANDS
+
+
 def feature_dir(root: str | Path) -> Path:
     """The folder holding the session files: ``<root>/ExtractedFeatures`` or ``root`` itself."""
     root = Path(root)

@@ -127,6 +127,7 @@ def parse(root: str | Path, dataset: str = FORMAT) -> ParseResult:
 
 
 load_trials = seed_layout.load_trials  # same keys and shapes: sample_id -> (T, 62, 5) float32
+feature_columns = seed_layout.feature_columns
 
 
 def write_labels_override(folder: str | Path, labels: dict[int, tuple[int, ...]]) -> Path:

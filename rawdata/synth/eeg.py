@@ -328,3 +328,93 @@ def generate_deap(out: Path, subjects: int | None = None, seed: int = 0, samples
     write_json(Path(out) / "ground_truth.json", truth)
     write_json(Path(out) / STANDIN_MARKER, summary)
     return summary
+
+
+# -- MPED twin ------------------------------------------------------------------------------------------------------
+
+GENERATOR_MPED = "affect synth mped"
+MPED_SUBJECTS = 23  # the release's subject count
+MPED_FAMILIES = ("STFT", "PSD")
+
+
+def generate_mped(out: Path, subjects: int | None = None, seed: int = 0,
+                  families: tuple[str, ...] | list[str] = MPED_FAMILIES, **options) -> dict:
+    """Write an MPED stand-in into `out`: ``EEG_feature/<family>/<subject>_mped.mat`` for each of ``families``
+    (default STFT and PSD; any of rawdata/layouts/mped.py ``FAMILIES``), each key a 1 x 30 cell array of
+    (62, T, F) arrays, 30 trials labelled by that module's ``TRIAL_LABELS`` (resting + 7 emotions).
+
+    The same band-level model and knobs as :func:`generate_seed` (:class:`EEGSynthParams`; default 23 subjects),
+    with a pattern per label (the two resting trials included). ``STFT`` holds the model's band values (the role of
+    SEED's ``de_LDS``: smoothed within the trial, width 9), ``PSD`` = exp(2 x) / (2 pi e) of the same values; HHS,
+    Hjorth and HOC, when asked for, are the band values' first columns tiled to their widths plus independent noise
+    (they exist so the parser's multi-key folders are exercised; no method reads them by default). As in the
+    release a clip's length is the same for every subject (drawn once per trial from ``windows``). The file-name
+    tag ``_mped`` is a choice (the parser takes the name up to the first ``_`` as the subject). Not a physiological
+    model and not calibrated against a reported MPED number.
+    """
+    from rawdata.layouts import mped
+
+    known = set(EEGSynthParams.__dataclass_fields__) - {"subjects", "head_model", "sources", "head_perturbation"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise AffectError(f"`affect synth mped` does not take {unknown}",
+                          hint=f"it takes {sorted(known | {'families'})}")
+    families = tuple(families)
+    bad = sorted(set(families) - set(mped.FAMILIES))
+    if bad or not families:
+        raise AffectError(f"mped stand-in: families {bad or '[]'} unknown", hint=f"known: {list(mped.FAMILIES)}")
+    if "windows" in options:
+        options["windows"] = tuple(int(w) for w in options["windows"])
+    params = EEGSynthParams(subjects=int(subjects or MPED_SUBJECTS), **options)
+    if params.subjects < 1 or not 1 <= params.windows[0] <= params.windows[1]:
+        raise AffectError(f"mped stand-in: need subjects >= 1 and 1 <= windows[0] <= windows[1], got {params}")
+    rng = np.random.default_rng(seed)
+    n_regions, n_bands = 15, len(layout.BANDS)
+    region = regions()
+    labels = mped.TRIAL_LABELS
+    classes = sorted(mped.LABELS)
+    base = (8.0 - 0.8 * np.arange(n_bands))[None, :] + 0.3 * rng.standard_normal((layout.N_CHANNELS, n_bands))
+
+    def spread(per_region: np.ndarray) -> np.ndarray:
+        return per_region[region] + 0.3 * rng.standard_normal((layout.N_CHANNELS, n_bands))
+
+    shared = {c: spread(rng.standard_normal((n_regions, n_bands))) for c in classes}
+    mean_shared = np.mean(list(shared.values()), axis=0)
+    lengths = [int(rng.integers(params.windows[0], params.windows[1] + 1)) for _ in labels]
+    folder = Path(out) / mped.FEATURE_DIR
+    truth: dict = {"windows": lengths, "subjects": {}}
+    for s in range(1, params.subjects + 1):
+        gain = float(np.exp(params.gain_sd * rng.standard_normal()))
+        offset = params.offset_sd * rng.standard_normal((layout.N_CHANNELS, n_bands))
+        own = {c: spread(rng.standard_normal((n_regions, n_bands))) for c in classes}
+        mean_own = np.mean(list(own.values()), axis=0)
+        pattern = {c: params.pattern_scale * ((shared[c] - mean_shared)
+                                              + params.subject_specific * (own[c] - mean_own)) for c in classes}
+        keys: dict[str, dict[str, list[np.ndarray]]] = {f: {k: [] for k in mped.FAMILIES[f]} for f in families}
+        for label, t_len in zip(labels, lengths, strict=True):
+            phase = np.sin(np.linspace(0.0, np.pi, t_len))[None, :, None]
+            direction = rng.standard_normal((layout.N_CHANNELS, 1, n_bands))
+            signal = (pattern[label] + params.nuisance * rng.standard_normal((layout.N_CHANNELS, n_bands))
+                      )[:, None, :] + params.drift * direction * phase
+            raw = (base + offset)[:, None, :] + gain * signal + rng.standard_normal((layout.N_CHANNELS, t_len, n_bands))
+            bands = within_trial_average(raw, 9)
+            for family in families:
+                for key, width in mped.FAMILIES[family].items():
+                    if family == "STFT":
+                        value = bands
+                    elif family == "PSD":
+                        value = np.exp(2 * bands) / (2 * np.pi * np.e)
+                    else:
+                        value = np.resize(bands.transpose(2, 0, 1), (width, layout.N_CHANNELS, t_len)
+                                          ).transpose(1, 2, 0) + rng.standard_normal((layout.N_CHANNELS, t_len, width))
+                    keys[family][key].append(value.astype(np.float32))
+        name = mped.subject_file_name(s, "mped")
+        for family in families:
+            mped.write_family(folder, family, name, keys[family])
+        truth["subjects"][str(s)] = {"gain": gain, "file": name}
+    summary = {"generator": GENERATOR_MPED, "version": VERSION, "seed": int(seed),
+               "parameters": {**asdict(params), "families": list(families)}, "dataset": "mped", "out": str(out),
+               "note": "band-level model like the SEED stand-in's, 8 labels (resting + 7 emotions); not calibrated"}
+    write_json(Path(out) / "ground_truth.json", truth)
+    write_json(Path(out) / STANDIN_MARKER, summary)
+    return summary
