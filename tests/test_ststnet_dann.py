@@ -41,3 +41,11 @@ def test_the_domain_weight_changes_training():
 def test_rows_that_are_not_images_are_an_error():
     with pytest.raises(ValueError, match="not 3 x s x s"):
         STSTNetDANN()._images(np.ones((2, 30)))
+
+
+def test_the_runs_seed_reaches_the_fit_function():
+    from experiments.config import load_experiment
+
+    # model.seed follows `seed=S` (it was a fixed 0: three seeds gave one run three times)
+    assert load_experiment("ststnet_dann/casme2_to_smic", ["seed=3"]).model.seed == 3
+    assert load_experiment("ststnet_dann/casme2_to_smic", ["seed=3", "model.seed=5"]).model.seed == 5
