@@ -1,21 +1,23 @@
-"""The EEG emotion methods on the default SEED / MPED stand-ins: accuracy and macro-F1 per protocol, CPU seconds.
+"""The EEG emotion methods on the default stand-ins: accuracy and macro-F1 per protocol, CPU seconds, parameters.
 
-Writes the stand-in of each experiment's dataset (``affect synth seed``, 15 subjects, seed 0: the default of
-params.yaml's stage; ``affect synth mped``, 23 subjects, seed 0; rawdata/synth/eeg.py) to a temporary folder, or
-reads ``--root`` (SEED) / ``--mped-root``, then runs each experiment exactly as `affect train` does (the
-`eeg` task, experiments/tasks/eeg.py, in a scratch project with its own MLflow store) at its DEFAULT settings: no
-knob is changed here, so the figures are those of the default pipeline. Per experiment: the protocol, the fold
-count, accuracy and macro-F1 as mean +- std over subjects (each subject's folds averaged first) and over folds,
-the pooled accuracy / macro-F1, the majority floor, the trainable parameters, the CPU seconds (this process and
-its reaped fold workers) and wall seconds of the run, the epoch budget (no validation split: ``capped`` cannot be
-judged, so every run is "capped by epochs" in the sense that training stops at ``trainer.max_epochs``, fixed a
-priori).
+Writes each dataset's stand-in (``affect synth seed|seed_iv|deap|mped``, rawdata/synth/eeg.py; the registered
+subject count, generator seed ``--seed`` 0: the default of params.yaml's SEED stage) to a temporary folder, or reads
+``--root`` (one licensed copy, for the experiments of its dataset), then runs each experiment exactly as `affect
+train` does (the `eeg` task, experiments/tasks/eeg.py, in a scratch project with its own MLflow store) at its
+DEFAULT settings: no knob is changed here, so the figures are those of the default pipeline. Per experiment: the
+protocol, the fold count, accuracy and macro-F1 as mean +- std over subjects (each subject's folds averaged first)
+and over folds, the pooled accuracy / macro-F1, the majority floor, the trainable parameters, the CPU seconds (this
+process and its reaped fold workers) and wall seconds of the run, the epoch budget (no validation split: ``capped``
+cannot be judged, so every run is "capped by epochs" in the sense that training stops at ``trainer.max_epochs``,
+fixed a priori).
 
-The numbers are measurements on a synthetic stand-in (no head model in slice 1; see rawdata/synth/eeg.py), not
-SEED or MPED accuracies; set ``--root`` / ``--mped-root`` to a licensed copy to measure the real thing. Each entry
-records its dataset and stand-in size (``standin``).
+Each entry records the stand-in it ran on (kind, subjects, seed, generator version: version 2 added the SEED / SEED-
+IV session shift; entries without ``standin`` ran on version 1, before it). The numbers are measurements on
+synthetic stand-ins (no head model; see rawdata/synth/eeg.py), not SEED / SEED-IV / DEAP / MPED accuracies; set
+``--root`` to a licensed copy to measure the real thing. ``--max-folds`` > 0 is a smoke check only (recorded as
+such).
 
-    PYTHONPATH=. python benchmarks/eeg_methods.py [--only dgcnn/seed dgcnn/mped ...] [--root DIR] [--mped-root DIR]
+    PYTHONPATH=. python benchmarks/eeg_methods.py [--only dgcnn/seed ...] [--root DIR] [--max-folds N]
     -> benchmarks/results/eeg_methods.json
 """
 
@@ -28,21 +30,23 @@ import platform
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 OUT = Path(__file__).parent / "results" / "eeg_methods.json"
 EXPERIMENTS = ("dgcnn/seed", "dgcnn-loso/seed", "dgcnn-cross_session/seed", "pgcn/seed", "pgcn-loso/seed",
-               "tann/seed", "tann-loso/seed", "strnn/seed", "gmss/seed", "dgcnn/mped")
+               "tann/seed", "tann-loso/seed", "strnn/seed", "gmss/seed",
+               "dgcnn/seed_iv", "pgcn/seed_iv", "tann/seed_iv", "gmss/seed_iv", "dgcnn/deap", "dgcnn-arousal/deap",
+               "dgcnn/mped")
 
 
 def parameters(experiment: str, root: Path) -> int:
-    from datamodules.eeg import EEGSource
-    from datamodules.eeg_protocols import eeg_folds
     from experiments import registry
     from experiments.config import load_experiment
+    from experiments.tasks.eeg import prepare
 
     cfg = load_experiment(experiment, [f"data.eeg_root={root}"])
-    source = EEGSource(cfg, (), ".")
-    fold = eeg_folds(source.trials, str(cfg.protocol.name))[0]
+    prepared = prepare(cfg, SimpleNamespace(inputs=()), Path("."))
+    source, fold = prepared.source, prepared.folds[0]
     module = registry.method(str(cfg.method)).load()(cfg, source.info(fold.train))
     return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
 
@@ -53,11 +57,12 @@ def _cpu() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def run(experiment: str, root: Path, project: Path) -> dict:
+def run(experiment: str, root: Path, project: Path, max_folds: int = 0) -> dict:
     from experiments.runner import train
 
+    overrides = [f"data.eeg_root={root}"] + ([f"protocol.max_folds={max_folds}"] if max_folds else [])
     cpu, wall = _cpu(), time.perf_counter()
-    metrics = train(experiment, [f"data.eeg_root={root}"])
+    metrics = train(experiment, overrides)
     cpu, wall = _cpu() - cpu, time.perf_counter() - wall
     out = project / "results" / experiment.split("/")[0] / experiment.split("/")[1]
     run_info = json.loads((out / "run.json").read_text())
@@ -67,15 +72,15 @@ def run(experiment: str, root: Path, project: Path) -> dict:
     return {"protocol": run_info["protocol"], **{k: metrics[k] for k in keys}, "cpu_seconds": round(cpu, 1),
             "wall_seconds": round(wall, 1), "max_epochs": run_info["max_epochs"],
             "capped": metrics.get("capped"), "capped_reason": metrics.get("capped_reason"),
-            "params": parameters(experiment, root)}
+            "params": parameters(experiment, root), "max_folds": max_folds or None,
+            "smoke_check_only": bool(max_folds)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=None, help="a SEED folder (default: write the stand-in)")
-    parser.add_argument("--mped-root", type=Path, default=None, help="an MPED folder (default: write the stand-in)")
-    parser.add_argument("--subjects", type=int, default=15, help="SEED stand-in subjects")
-    parser.add_argument("--mped-subjects", type=int, default=23, help="MPED stand-in subjects")
+    parser.add_argument("--root", type=Path, default=None, help="a dataset folder (default: write the stand-ins)")
+    parser.add_argument("--subjects", type=int, default=None, help="stand-in subjects (default: the registered)")
+    parser.add_argument("--max-folds", type=int, default=0, help="smoke check: only the first N folds")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", nargs="*", default=None, help="experiments to run (default: all)")
     parser.add_argument("--out", type=Path, default=OUT)
@@ -87,18 +92,20 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        given = {"seed": args.root, "mped": args.mped_root}
-        sizes = {"seed": args.subjects, "mped": args.mped_subjects}
-        roots: dict[str, Path] = {}
+        roots: dict[str, tuple[Path, dict | None]] = {}
 
-        def root_of(dataset: str) -> Path:
+        def data_root(dataset: str) -> tuple[Path, dict | None]:
+            if args.root is not None:
+                return args.root.resolve(), None
             if dataset not in roots:
-                roots[dataset] = given[dataset]
-                if roots[dataset] is None:
-                    from rawdata.synth import generate
+                from rawdata.datasets import DATASETS
+                from rawdata.synth import generate
 
-                    roots[dataset] = scratch / dataset
-                    generate(dataset, roots[dataset], subjects=sizes[dataset], seed=args.seed)
+                subjects = args.subjects or DATASETS[dataset].standin_subjects
+                summary = generate(dataset, scratch / dataset, subjects=subjects, seed=args.seed)
+                roots[dataset] = ((scratch / dataset).resolve(), {"kind": dataset, "subjects": subjects,
+                                                                  "seed": args.seed,
+                                                                  "version": summary.get("version")})
             return roots[dataset]
 
         project = scratch / "project"
@@ -109,14 +116,12 @@ def main() -> None:
         previous = json.loads(args.out.read_text())["experiments"] if args.out.is_file() and args.only else {}
         results = dict(previous)
         for experiment in args.only or EXPERIMENTS:
-            dataset = experiment.split("/")[1]
-            results[experiment] = run(experiment, root_of(dataset).resolve(), project)
-            results[experiment]["standin"] = {"dataset": dataset, "data": "stand-in" if given[dataset] is None
-                                              else str(given[dataset]), "subjects": sizes[dataset], "seed": args.seed}
+            root, standin = data_root(experiment.split("/")[1])
+            results[experiment] = {**run(experiment, root, project, args.max_folds), "standin": standin}
             print(experiment, {k: results[experiment][k] for k in ("subject_accuracy_mean", "subject_accuracy_std",
                                                                    "subject_f1_mean", "cpu_seconds")}, flush=True)
             write_json(args.out, {"data": "stand-in" if args.root is None else str(args.root),
-                                  "subjects": args.subjects, "seed": args.seed, "torch_threads": 1,
+                                  "seed": args.seed, "torch_threads": 1,
                                   "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
                                   "experiments": results})
 

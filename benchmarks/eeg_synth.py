@@ -1,5 +1,6 @@
-"""SEED stand-in: generation time, size and plain LDA per protocol over 3 generator seeds, with and without the
-head model (rawdata/synth/eeg.py ``head_model``; rawdata/synth/eeg_head.py).
+"""SEED stand-in: generation time, size and plain LDA per protocol over 3 generator seeds: the default stand-in,
+the same without its session shift (rawdata/synth/eeg.py version 1's model) and with the head model
+(rawdata/synth/eeg.py ``head_model``; rawdata/synth/eeg_head.py).
 
 For each variant and generator seed 0, 1, 2: write the stand-in (15 subjects, default knobs), time it, measure
 its size on disk, then score LDA (lsqr, Ledoit-Wolf shrinkage; training-window standardisation) on de_LDS
@@ -30,7 +31,10 @@ OUT = Path(__file__).parent / "results" / "eeg_synth.json"
 _spec = importlib.util.spec_from_file_location("eeg_protocols_bench", Path(__file__).parent / "eeg_protocols.py")
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
-VARIANTS = {"plain": {}, "head_model": {"head_model": True}}
+# "plain" is the default stand-in (version 2, with the session shift); "no_session_shift" is version 1's model
+# (bit-identical files: the shift draws from its own random stream), the "before" of the session shift
+NO_SHIFT = {"session_offset_sd": 0.0, "session_gain_sd": 0.0, "session_rotation": 0.0}
+VARIANTS = {"plain": {}, "no_session_shift": NO_SHIFT, "head_model": {"head_model": True}}
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -1,14 +1,22 @@
-"""EEG feature windows (SEED's DE, MPED's STFT / PSD) for the EEG emotion methods: one row per window, folds by trial.
+"""EEG differential-entropy windows for the EEG emotion methods: one row per window, folds by trial.
 
 :class:`EEGSource` is the task's data source (experiments/tasks/eeg.py, which reuses the fold loop of
-experiments/tasks/folds.py): it parses the dataset folder in its declared format (rawdata/datasets.py: ``seed`` ->
-rawdata/layouts/seed.py, ``mped`` -> rawdata/layouts/mped.py; a stand-in from ``affect synth`` or a licensed copy)
-at ``data.eeg_root`` (default ``data/raw/<dataset>``), reads ``data.feature`` (SEED default ``de_LDS``: 62 channels
-x 5 bands per window; MPED ``STFT``, the same shape, because MPED ships no DE), drops the trials whose emotion is in
-``data.exclude_emotions`` (MPED: the two resting trials) and keeps ONE INDEX ROW PER WINDOW, whose ``sample_id``
-is the window id of datamodules/eeg_protocols.py (``<trial sample_id>#w<j>``). The folds are those protocols'
-(every fold keeps whole trials on one side), so the fold loop's predictions, per-subject scores and pooled metrics
-work unchanged.
+experiments/tasks/folds.py): it parses the dataset folder at ``data.eeg_root`` (default ``data/raw/<dataset>``; a
+stand-in from ``affect synth <format>`` or a licensed copy) with the reader of its format (:data:`READERS`):
+
+- ``seed`` / ``seed_iv`` (rawdata/layouts/seed.py, seed_iv.py): the release's DE features, ``data.feature``
+  (default ``de_LDS``: 62 channels x 5 bands per window; SEED-IV's windows are 4 s in the release);
+- ``deap`` (rawdata/layouts/deap.py): the release ships signals, so the DE features are computed here
+  (:func:`read_deap`, preprocessing/eeg_features.py): 32 EEG channels x 4 bands (theta, alpha, beta, gamma) per
+  ``data.window_s`` window after the ``data.baseline_s`` pre-trial baseline, classes low / high of the rating
+  ``data.target`` (valence or arousal, high = rating > 5); every subject has one session;
+- ``mped`` (rawdata/layouts/mped.py): the release's extracted features, ``data.feature`` (default ``STFT``, the same
+  62 x 5 shape as SEED's DE, because MPED ships no DE); the trials whose emotion is in ``data.exclude_emotions``
+  (MPED: the two resting trials) are dropped, for any format.
+
+It keeps ONE INDEX ROW PER WINDOW, whose ``sample_id`` is the window id of datamodules/eeg_protocols.py
+(``<trial sample_id>#w<j>``). The folds are those protocols' (every fold keeps whole trials on one side), so the
+fold loop's predictions, per-subject scores and pooled metrics work unchanged.
 
 Choices (the papers do not fix them; each a ``data.*`` knob):
 
@@ -30,6 +38,7 @@ Choices (the papers do not fix them; each a ``data.*`` knob):
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,10 +52,12 @@ from torch.utils.data import DataLoader, Dataset
 from core.errors import ConfigError, DatasetError
 from datamodules import controls
 from datamodules.eeg_protocols import trial_of, windows_of
+from preprocessing.eeg_features import DEAP_BANDS, differential_entropy
 from preprocessing.eeg_smoothing import smooth_within_trials
 from rawdata.datasets import DATASETS
 from rawdata.index import is_standin
-from rawdata.layouts import layout_module, parse
+from rawdata.layouts import parse
+from rawdata.layouts.common import Problems
 
 NORMALIZE = ("train", "per_subject", "none")
 
@@ -85,36 +96,21 @@ class EEGSource:
         self.cfg = cfg
         folder = Path(str(_opt(cfg, "data.eeg_root", "") or f"data/raw/{cfg.dataset}"))
         self.folder = folder if folder.is_absolute() else Path(root) / folder
-        declared = DATASETS.get(str(cfg.dataset))
-        self.format = declared.format if declared is not None and declared.task == "eeg" else "seed"
-        name = self.format.upper()
+        fmt = DATASETS[str(cfg.dataset)].format if str(cfg.dataset) in DATASETS else str(cfg.dataset)
+        if fmt not in READERS:
+            raise ConfigError(f"dataset {cfg.dataset!r} (format {fmt!r}): the EEG source reads {', '.join(READERS)}")
         if not self.folder.exists():
-            raise DatasetError(f"no {name} folder here (data.eeg_root): write the stand-in with `affect synth "
-                               f"{self.format} --out {self.folder}` or set data.eeg_root to your copy",
-                               path=self.folder)
-        layout = layout_module(self.format)
-        parsed = parse(self.format, self.folder)
-        trials = parsed.index
-        if trials.empty:
-            first = next((str(p) for p in parsed.problems), "no session files")
-            raise DatasetError(f"no usable {name} trials under {self.folder}: {first}", path=self.folder)
+            raise DatasetError(f"no {fmt} folder here (data.eeg_root): write the stand-in with `affect synth {fmt} "
+                               f"--out {self.folder}` or set data.eeg_root to your copy", path=self.folder)
+        trials, arrays, self.channels, self.bands = READERS[fmt](self.folder, cfg)
         classes = list(cfg.data.classes)
-        trials = trials.copy()
-        trials["emotion"] = trials["label"].map(layout.LABELS)
         excluded = [str(e) for e in (_opt(cfg, "data.exclude_emotions", None) or [])]
         trials = trials[~trials["emotion"].isin(excluded)].reset_index(drop=True)
         bad = sorted(set(trials["emotion"]) - set(classes))
         if bad:
-            raise ConfigError(f"data.classes {classes} lacks the {name} emotions {bad}",
+            raise ConfigError(f"data.classes {classes} lacks the {fmt} classes {bad}",
                               hint="add them, or list them in data.exclude_emotions")
         trials["y"] = trials["emotion"].map({c: i for i, c in enumerate(classes)}).astype(int)
-        feature = str(_opt(cfg, "data.feature", "de_LDS"))
-        if feature not in str(trials["features"].iloc[0]).split("+"):
-            raise ConfigError(f"data.feature={feature!r} is not in {self.folder} (found {trials['features'].iloc[0]})")
-        self.feature, self._layout = feature, layout
-        self.channels = list(layout.CHANNELS)
-        self.bands = list(layout.feature_columns(feature))
-        arrays = layout.load_trials(trials, feature)
         self.trials = controls.apply(cfg, trials, {})[0]  # permuted_labels: whole trials' labels shuffled
         self.standin = is_standin(self.folder)
         ids = windows_of(self.trials)
@@ -141,9 +137,7 @@ class EEGSource:
             self.x = _per_subject_z(self.x, self.index["subject"].to_numpy())
 
     def data_files(self) -> list[Path]:
-        """The files the features were read from (MPED: the ``data.feature`` folder's, rawdata/layouts/mped.py)."""
-        located = getattr(self._layout, "family_file", None)
-        return sorted({Path(located(f, self.feature)) if located else Path(f) for f in self.trials["file"]})
+        return sorted({Path(f) for f in self.trials["file"]})
 
     def rows(self, ids) -> np.ndarray:
         return np.fromiter((self.position[w] for w in ids), dtype=np.int64, count=len(ids))
@@ -152,13 +146,89 @@ class EEGSource:
         rows = self.rows(list(train_ids))
         classes = list(self.cfg.data.classes)
         subjects = sorted(set(self.index["subject"].to_numpy()[rows]))
-        return EEGInfo(n_classes=len(classes), class_names=classes, channels=self.channels, bands=self.bands,
+        return EEGInfo(n_classes=len(classes), class_names=classes, channels=list(self.channels),
+                       bands=list(self.bands),
                        n_train=len(rows), class_counts=np.bincount(self.index["y"].to_numpy()[rows],
                                                                    minlength=len(classes)).tolist(),
                        n_domains=len(subjects), context=int(_opt(self.cfg, "data.context", 1)))
 
     def datamodule(self, fold, seed: int = 0) -> EEGDataModule:
         return EEGDataModule(self, fold, self.cfg, seed)
+
+
+def _trials_of(parsed, fmt: str, folder: Path) -> pd.DataFrame:
+    if parsed.index.empty:
+        first = next((str(p) for p in parsed.problems), "no trials")
+        raise DatasetError(f"no usable {fmt} trials under {folder}: {first}", path=folder)
+    return parsed.index.copy()
+
+
+def read_seed_family(fmt: str):
+    """Reader of a DE-feature release (SEED, SEED-IV): trials, their (T, 62, 5) arrays, channels, bands."""
+
+    def read(folder: Path, cfg) -> tuple[pd.DataFrame, dict[str, np.ndarray], tuple, tuple]:
+        layout = importlib.import_module(f"rawdata.layouts.{fmt}")
+        trials = _trials_of(parse(fmt, folder), fmt, folder)
+        trials["emotion"] = trials["label"].map(layout.LABELS)
+        feature = str(_opt(cfg, "data.feature", "de_LDS"))
+        if feature not in str(trials["features"].iloc[0]).split("+"):
+            raise ConfigError(f"data.feature={feature!r} is not in {folder} (found {trials['features'].iloc[0]})")
+        return trials, layout.load_trials(trials, feature), tuple(layout.CHANNELS), tuple(layout.BANDS)
+
+    return read
+
+
+def read_deap(folder: Path, cfg) -> tuple[pd.DataFrame, dict[str, np.ndarray], tuple, tuple]:
+    """DEAP: DE of the 32 EEG channels per ``data.window_s`` window after the ``data.baseline_s`` pre-trial
+    baseline (preprocessing/eeg_features.py, bands ``data.bands``); class ``high`` / ``low`` of the rating named
+    by ``data.target`` (valence | arousal; high = rating > 5, rawdata/layouts/deap.py). One session per subject.
+    Pickled .dat files are read only with ``data.trust_pickle: true`` (the parser's explicit flag)."""
+    from rawdata.layouts import deap
+
+    target = str(_opt(cfg, "data.target", "valence"))
+    if target not in ("valence", "arousal"):
+        raise ConfigError(f"data.target={target!r}: expected valence or arousal (DEAP's binary tasks)")
+    trust = bool(_opt(cfg, "data.trust_pickle", False))
+    trials = _trials_of(deap.parse(folder, trust_pickle=trust), "deap", folder)
+    bands = {str(k): tuple(float(f) for f in v) for k, v in dict(_opt(cfg, "data.bands", None) or DEAP_BANDS).items()}
+    window_s, baseline_s = float(_opt(cfg, "data.window_s", 1.0)), float(_opt(cfg, "data.baseline_s", 3.0))
+    start = int(round(baseline_s * deap.RATE))
+    arrays: dict[str, np.ndarray] = {}
+    for file, rows in trials.groupby("file", sort=False):
+        signal = np.asarray(deap.read_file(Path(file), Problems(), trust)["data"], dtype=np.float64)
+        if signal.shape[2] - start < window_s * deap.RATE:
+            raise DatasetError(f"{signal.shape[2]} samples per trial leave no {window_s} s window after the "
+                               f"{baseline_s} s baseline (data.baseline_s)", path=Path(file))
+        picked = signal[rows["trial"].to_numpy() - 1, : deap.N_EEG, start:]  # (trials, 32, samples), one filter pass
+        de = differential_entropy(picked.reshape(-1, picked.shape[2]), deap.RATE, bands, window_s)
+        de = de.reshape(de.shape[0], len(rows), deap.N_EEG, len(bands)).astype(np.float32)
+        for j, sample_id in enumerate(rows["sample_id"]):
+            arrays[sample_id] = de[:, j]
+    trials["emotion"] = np.where(trials[f"{target}_high"] == 1, "high", "low")
+    trials["label"] = trials[f"{target}_high"]
+    trials["session"] = 1
+    trials["windows"] = [len(arrays[sid]) for sid in trials["sample_id"]]
+    return trials, arrays, tuple(deap.CHANNELS[: deap.N_EEG]), tuple(bands)
+
+
+def read_mped(folder: Path, cfg) -> tuple[pd.DataFrame, dict[str, np.ndarray], tuple, tuple]:
+    """MPED: the release's ``data.feature`` (default STFT) per window; ``file`` becomes that feature's file (what
+    the run's data hashes name)."""
+    from rawdata.layouts import mped
+
+    trials = _trials_of(parse("mped", folder), "mped", folder)
+    trials["emotion"] = trials["label"].map(mped.LABELS)
+    feature = str(_opt(cfg, "data.feature", "STFT"))
+    if feature not in str(trials["features"].iloc[0]).split("+"):
+        raise ConfigError(f"data.feature={feature!r} is not in {folder} (found {trials['features'].iloc[0]})")
+    arrays = mped.load_trials(trials, feature)
+    trials["file"] = [str(mped.family_file(f, feature)) for f in trials["file"]]
+    return trials, arrays, tuple(mped.CHANNELS), tuple(mped.feature_columns(feature))
+
+
+# format -> reader(folder, cfg) -> (trial index with emotion, sample_id -> (T, channels, bands), channels, bands)
+READERS = {"seed": read_seed_family("seed"), "seed_iv": read_seed_family("seed_iv"), "deap": read_deap,
+           "mped": read_mped}
 
 
 def _per_subject_z(x: np.ndarray, subjects: np.ndarray) -> np.ndarray:

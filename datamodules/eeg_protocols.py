@@ -15,6 +15,10 @@ trials to one side. The protocols (../shared/reference/protocols.md):
   subjects' sessions train, the held-out subject's session tests). Implementations differ; the fold names say which;
 - ``cross_session``: per subject, leave one session out (train on that subject's other sessions): 45 folds. (Our
   choice where the literature varies: some train on sessions 1-2 and test on 3 only; that is a subset of these.)
+- ``trial_kfold``: per subject, its trials (all sessions together) shuffled with the run's seed and cut into
+  ``n_folds`` folds of whole trials (the 10-fold cross-validation of DEAP's subject-dependent papers, done on trials
+  rather than on windows so that no trial sits on both sides); one fold per (subject, k); scores per subject are the
+  mean over its folds. Not stratified (DEAP's high / low classes come from ratings, uneven per subject): our choice;
 - ``cross_dataset``: train on every trial of one dataset, test on every trial of the other (SEED <-> SEED-IV, one
   fold per direction), on the classes the two share through a stated mapping (:data:`CLASS_MAPS`, applied by
   :func:`cross_dataset_index`): ``merged`` (3 classes: SEED positive/neutral/negative; SEED-IV happy -> positive,
@@ -42,7 +46,8 @@ from datamodules.protocols import Fold, _natural_sorted
 from rawdata.layouts import mped as mped_layout
 
 WINDOW_SEP = "#w"
-PROTOCOLS = ("subject_dependent", "loso", "cross_session", "random_windows_leaky")  # on one dataset's index
+# on one dataset's index
+PROTOCOLS = ("subject_dependent", "loso", "cross_session", "trial_kfold", "random_windows_leaky")
 # protocols whose index holds two datasets (cross_dataset_index); eeg_folds takes these too
 CROSS_DATASET_PROTOCOLS = ("cross_dataset",)
 # trials 1..n train per (subject, session) in the subject-dependent protocol (protocols.md: SEED 9/6, SEED-IV 16/8)
@@ -145,6 +150,23 @@ def cross_session(index: pd.DataFrame) -> list[Fold]:
     return folds
 
 
+def trial_kfold(index: pd.DataFrame, n_folds: int = 10, seed: int = 0) -> list[Fold]:
+    """Per subject, ``n_folds`` folds of its whole trials in a seeded random order (see the module doc)."""
+    rng = np.random.default_rng(seed)
+    folds = []
+    for (subject,), rows in _groups(index, ["subject"]):
+        if not 2 <= n_folds <= len(rows):
+            raise ConfigError(f"protocol.n_folds={n_folds}: subject {subject} has {len(rows)} trials (need 2 <= "
+                              f"n_folds <= trials)")
+        order = rng.permutation(len(rows))
+        for k, part in enumerate(np.array_split(order, n_folds)):
+            test = np.zeros(len(rows), dtype=bool)
+            test[part] = True
+            folds.append(Fold(f"subject={subject}/fold={k + 1}", tuple(windows_of(rows[~test])), (),
+                              tuple(windows_of(rows[test]))))
+    return folds
+
+
 def cross_dataset_index(indices: Iterable[pd.DataFrame], mapping: str = "merged") -> pd.DataFrame:
     """The trials of several EEG indices (``dataset`` column: seed, seed_iv) on the classes of ``mapping``:
     rows whose label the mapping drops are removed, ``label`` becomes the shared class name and the dataset's own
@@ -202,9 +224,9 @@ def random_windows_leaky(index: pd.DataFrame, test_fraction: float = 0.4, seed: 
 
 def eeg_folds(index: pd.DataFrame, name: str, seed: int = 0, **options) -> list[Fold]:
     """Folds of protocol `name` (:data:`PROTOCOLS` or :data:`CROSS_DATASET_PROTOCOLS`) with its options
-    (n_train, sessions, test_fraction, source, target)."""
+    (n_train, sessions, n_folds, test_fraction, source, target)."""
     makers = {"subject_dependent": subject_dependent, "loso": loso, "cross_session": cross_session,
-              "cross_dataset": cross_dataset,
+              "cross_dataset": cross_dataset, "trial_kfold": lambda ix, **kw: trial_kfold(ix, seed=seed, **kw),
               "random_windows_leaky": lambda ix, **kw: random_windows_leaky(ix, seed=seed, **kw)}
     if name not in makers:
         known = ", ".join(PROTOCOLS + CROSS_DATASET_PROTOCOLS)

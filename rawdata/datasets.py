@@ -109,13 +109,13 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     # EEG emotion (issue 20): parser, stand-in, DataModule datamodules/eeg.py and the methods' experiments
     Dataset("seed", "seed", "eeg", "seed", "rawdata.synth.eeg:generate_seed", 15,
             standin_note="simple synthetic DE features (emotion pattern with shared and subject-specific parts, "
-            "trial nuisance, drift, subject gain) without a head model and not calibrated against a reported "
-            "number yet; numbers on it show protocol gaps and leaks, not a method's SEED accuracy"),
-    Dataset("seed_iv", "seed_iv", "eeg", "seed_iv", "rawdata.synth.eeg:generate_seed_iv", 15, defaults=False,
+            "trial nuisance, drift, subject gain, a session shift) without a head model and not calibrated against a "
+            "reported number yet; numbers on it show protocol gaps and leaks, not a method's SEED accuracy"),
+    Dataset("seed_iv", "seed_iv", "eeg", "seed_iv", "rawdata.synth.eeg:generate_seed_iv", 15,
             standin_note="simple synthetic DE features like the SEED stand-in (4 classes, 24 trials per session, "
             "neutral shared with the SEED stand-in's patterns); numbers on it show protocol gaps and leaks, not a "
             "method's SEED-IV accuracy"),
-    Dataset("deap", "deap", "eeg", "deap", "rawdata.synth.eeg:generate_deap", 32, defaults=False,
+    Dataset("deap", "deap", "eeg", "deap", "rawdata.synth.eeg:generate_deap", 32,
             standin_note="noise plus rating-dependent alpha / beta sines on 4-s trials (the release: 63 s); it "
             "exercises the parser and pipeline, numbers on it say nothing about DEAP"),
     Dataset("mped", "mped", "eeg", "mped", "rawdata.synth.eeg:generate_mped", 23,

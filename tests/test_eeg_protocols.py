@@ -29,7 +29,7 @@ def index(tmp_path_factory) -> pd.DataFrame:
 
 
 OPTIONS = [("subject_dependent", {}), ("loso", {"sessions": "pooled"}), ("loso", {"sessions": "per_session"}),
-           ("cross_session", {}), ("random_windows_leaky", {})]
+           ("cross_session", {}), ("trial_kfold", {"n_folds": 5}), ("random_windows_leaky", {})]
 
 
 @pytest.mark.parametrize(("name", "options"), OPTIONS)
@@ -44,7 +44,7 @@ def test_folds_cover_windows_and_only_the_leaky_split_shares_trials(index, name,
             assert shared_trials(fold) == set(), (fold.name, sorted(shared_trials(fold))[:3])
     tested = [w for f in folds for w in f.test]
     assert len(tested) == len(set(tested))  # no window is tested twice
-    if name in ("loso", "cross_session"):
+    if name in ("loso", "cross_session", "trial_kfold"):
         assert set(tested) == every  # ... and these test every window once
 
 

@@ -1,11 +1,12 @@
-"""The EEG emotion task (SEED and its stand-in): the fold loop of experiments/tasks/folds.py over DE windows.
+"""The EEG emotion task (SEED, SEED-IV, DEAP and their stand-ins): the fold loop of experiments/tasks/folds.py.
 
-`prepare` builds the window source (datamodules/eeg.py: one index row per one-second window, window ids as
-sample ids) and the folds of ``protocol.name`` from datamodules/eeg_protocols.py (``subject_dependent``: 9 train /
-6 test trials per subject-session, 45 folds; ``loso``: 15 folds, sessions pooled, or ``per_session``;
-``cross_session``; ``random_windows_leaky`` is refused here: it is a diagnostic of benchmarks/eeg_protocols.py,
-never a number to report). `run` is folds.run unchanged (one process, each fold's selected checkpoint read once,
-predictions pooled, per-subject scores, --resume), followed by the scores as the EEG field reports them: accuracy
+`prepare` builds the window source (datamodules/eeg.py: one index row per DE window, window ids as sample ids)
+and the folds of ``protocol.name`` from datamodules/eeg_protocols.py (``subject_dependent``: 9 train / 6 test
+trials per subject-session, 45 folds, SEED-IV 16 / 8; ``loso``: 15 folds, sessions pooled, or ``per_session``;
+``cross_session``; ``trial_kfold``: per subject, k folds of whole trials, DEAP's; ``random_windows_leaky`` is
+refused here: it is a diagnostic of benchmarks/eeg_protocols.py, never a number to report). `run` is folds.run
+unchanged (one process, each fold's selected checkpoint read once, predictions pooled, per-subject scores,
+--resume), followed by the scores as the EEG field reports them: accuracy
 and macro-F1 per fold (a subject-session, a held-out subject or a held-out session), then their mean and std over
 folds (``fold_accuracy_mean`` / ``_std``, ``fold_f1_mean`` / ``_std``) and over subjects (each subject's folds
 averaged first: ``subject_accuracy_mean`` / ``_std``, ``subject_f1_mean`` / ``_std``). The pooled ``accuracy``
@@ -26,7 +27,8 @@ from datamodules.eeg import EEGSource
 from datamodules.eeg_protocols import LEAKY, eeg_folds
 from experiments.tasks import folds as fold_loop
 
-OPTIONS = {"subject_dependent": ("n_train",), "loso": ("sessions",), "cross_session": ()}
+OPTIONS = {"subject_dependent": ("n_train",), "loso": ("sessions",), "cross_session": (),
+           "trial_kfold": ("n_folds",)}
 
 
 def prepare(cfg, spec, root: Path) -> fold_loop.Prepared:
