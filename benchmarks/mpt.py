@@ -163,6 +163,41 @@ def through_runner(variants: list[str], protocol: str, extra: list[str], scratch
     return out
 
 
+def inner_validation(settings: dict[str, tuple[str, ...]], scratch: Path, folds: int = 1) -> dict:
+    """Diagnostics that never look at a test fold: for the first ``folds`` of the 5 subject folds, train on 80 % of
+    the fold's TRAINING subjects and score the other 20 % (``protocol.validation=inner``); only the ``valid_``
+    scores are read back (the test subjects' predictions are written by the runner but not read here)."""
+    from benchmarks.timed_runs import run_experiment
+
+    out = {}
+    for name, overrides in settings.items():
+        overrides = ("protocol.name=subject_kfold", "protocol.validation=inner", f"protocol.max_folds={folds}",
+                     *overrides)
+        folder = scratch / f"inner_{name}"
+        shutil.rmtree(folder, ignore_errors=True)
+        run = run_experiment("mpt/composite", 0, folder, overrides)
+        m = run["metrics"]
+        out[name] = {"valid_uf1": round(m["valid_uf1"], 4), "valid_uar": round(m["valid_uar"], 4),
+                     "valid_samples": m.get("valid_n_samples"),
+                     "train_fit": training_fit(folder), "overrides": list(overrides),
+                     "wall_seconds": run["wall_seconds"]}
+        print(name, json.dumps(out[name]), flush=True)
+    return out
+
+
+def training_fit(folder: Path) -> dict:
+    """Last-epoch train/uf1 and train/loss of each fold, from the run's MLflow store (training subjects only)."""
+    import sqlite3
+
+    with sqlite3.connect(folder / "mlflow.db") as db:
+        rows = db.execute("select run_uuid, key, value, step from metrics where key in ('train/uf1', 'train/loss') "
+                          "order by step").fetchall()
+    last = {}
+    for run, key, value, _ in rows:
+        last[(run, key)] = value
+    return {key: [round(v, 4) for (r, k), v in sorted(last.items()) if k == key] for key in ("train/uf1", "train/loss")}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--prepare", type=Path)
@@ -173,6 +208,8 @@ def main(argv=None) -> int:
                         help="run `affect train mpt/composite` for these variants (none named: all)")
     parser.add_argument("--protocol", default="loso", choices=("loso", "subject_kfold"))
     parser.add_argument("--set", nargs="*", default=[], dest="overrides", help="extra key=value for the runner")
+    parser.add_argument("--inner", nargs="*", default=None, metavar="NAME=KEY=VALUE,KEY=VALUE",
+                        help="inner-validation diagnostics (training subjects only): NAME=overrides separated by ,")
     parser.add_argument("--scratch", type=Path, default=Path(tempfile.gettempdir()) / "affect_mpt_runner")
     args = parser.parse_args(argv)
     result = json.loads(args.out.read_text()) if args.out.is_file() else {}
@@ -186,7 +223,13 @@ def main(argv=None) -> int:
         runs = through_runner(names, args.protocol, args.overrides, args.scratch)
         result.setdefault("runner", {}).setdefault(args.protocol, {}).update(runs)
         result["stand_in"] = True
-    if args.run or args.runner is not None:
+    if args.inner is not None:
+        settings = {}
+        for item in args.inner:
+            name, _, keys = item.partition("=")
+            settings[name] = tuple(k for k in keys.split(",") if k)
+        result.setdefault("inner_validation", {}).update(inner_validation(settings, args.scratch))
+    if args.run or args.runner is not None or args.inner is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1) + "\n")
     return 0
