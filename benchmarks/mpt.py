@@ -198,6 +198,73 @@ def training_fit(folder: Path) -> dict:
     return {key: [round(v, 4) for (r, k), v in sorted(last.items()) if k == key] for key in ("train/uf1", "train/loss")}
 
 
+def inner_direct(variants: list[str], val_seed: int = 0) -> dict:
+    """Training fit and inner validation without the runner's overheads, on TRAINING subjects only: the training
+    subjects of the first of the 5 subject folds (the fold's test subjects are never loaded), split by subject into
+    80 % inner-train and 20 % inner-valid; the network trained by a plain loop (Adam, the method's lr and batch;
+    1 thread). ``ststnet`` trains the STSTNet baseline on the same split (is the motion signal there?)."""
+    from core import metrics as M
+    from core.config import project_root
+    from datamodules.micro_expression import MicroExpressionSource
+    from datamodules.protocols import make_folds
+    from experiments.config import load_experiment
+    from lightning_modules.mpt.network import MPT
+    from lightning_modules.ststnet.network import STSTNet
+
+    torch.set_num_threads(1)
+    cfg = load_experiment("mpt/composite", ["protocol.name=subject_kfold"])
+    source = MicroExpressionSource(cfg, ("apex", "image28"), project_root())
+    index = source.index.reset_index(drop=True)
+    train = ~index["sample_id"].isin(set(make_folds(index, cfg.protocol, seed=0)[0].test)).to_numpy()
+    groups = (index["dataset"] + "/" + index["subject"].astype(str)).to_numpy()[train]
+    subjects = np.array(sorted(set(groups)))
+    held = set(np.random.default_rng(val_seed).choice(subjects, len(subjects) // 5, replace=False))
+    va = np.array([g in held for g in groups])
+    tr = ~va
+    y = torch.from_numpy(index["y"].to_numpy()[train]).long()
+    motion = torch.from_numpy(source.arrays["image28"][train]).float()
+    frame = (torch.from_numpy(source.arrays["apex"][train]).float() / 255 - 0.5) / 0.5  # the default "half"
+    specs = {"default": {}, "epochs100": {"epochs": 100}, "epochs150": {"epochs": 150},
+             "motion-only": {"use_frame": False}, "ststnet": {}}
+    majority = np.full(int(va.sum()), np.bincount(y[tr].numpy()).argmax())
+    out = {"split": {"inner_train": int(tr.sum()), "inner_valid": int(va.sum()), "valid_subjects": sorted(held)},
+           "valid_majority_uf1": round(M.uf1(y[va].numpy(), majority, 3), 4), "variants": {}}
+    for name in variants:
+        knobs = dict(specs[name])
+        epochs = knobs.pop("epochs", int(cfg.trainer.max_epochs))
+        torch.manual_seed(0)
+        if name == "ststnet":
+            net, lr, epochs = STSTNet(n_classes=3), 5e-3, 40  # ststnet.yaml's defaults
+
+            def forward(b, net=net):
+                return net(motion[b])
+        else:
+            net, lr = MPT(3, **knobs), float(cfg.optim.lr)
+
+            def forward(b, net=net):
+                return net(motion[b], frame[b])
+        opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=lr)
+        started, idx = time.perf_counter(), torch.from_numpy(np.flatnonzero(tr))
+        for _ in range(epochs):
+            net.train()
+            for b in idx[torch.randperm(len(idx))].split(int(cfg.data.batch_size)):
+                loss = torch.nn.functional.cross_entropy(forward(b), y[b])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        net.eval()
+        with torch.no_grad():
+            fit = forward(torch.from_numpy(np.flatnonzero(tr))).argmax(1).numpy()
+            valid = forward(torch.from_numpy(np.flatnonzero(va))).argmax(1).numpy()
+        out["variants"][name] = {"epochs": epochs, "lr": lr, "train_uf1": round(M.uf1(y[tr].numpy(), fit, 3), 4),
+                                 "valid_uf1": round(M.uf1(y[va].numpy(), valid, 3), 4),
+                                 "valid_uar": round(M.uar(y[va].numpy(), valid, 3), 4),
+                                 "last_batch_loss": round(float(loss.detach()), 4),
+                                 "seconds": round(time.perf_counter() - started, 1)}
+        print(name, out["variants"][name], flush=True)
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--prepare", type=Path)
@@ -210,6 +277,9 @@ def main(argv=None) -> int:
     parser.add_argument("--set", nargs="*", default=[], dest="overrides", help="extra key=value for the runner")
     parser.add_argument("--inner", nargs="*", default=None, metavar="NAME=KEY=VALUE,KEY=VALUE",
                         help="inner-validation diagnostics (training subjects only): NAME=overrides separated by ,")
+    parser.add_argument("--inner-direct", nargs="*", default=None,
+                        choices=("default", "epochs100", "epochs150", "motion-only", "ststnet"),
+                        help="training fit and inner validation on fold 1's training subjects, plain loop")
     parser.add_argument("--scratch", type=Path, default=Path(tempfile.gettempdir()) / "affect_mpt_runner")
     args = parser.parse_args(argv)
     result = json.loads(args.out.read_text()) if args.out.is_file() else {}
@@ -229,7 +299,9 @@ def main(argv=None) -> int:
             name, _, keys = item.partition("=")
             settings[name] = tuple(k for k in keys.split(",") if k)
         result.setdefault("inner_validation", {}).update(inner_validation(settings, args.scratch))
-    if args.run or args.runner is not None or args.inner is not None:
+    if args.inner_direct is not None:
+        result["inner_direct"] = inner_direct(args.inner_direct or ["default", "epochs100", "motion-only", "ststnet"])
+    if args.run or args.runner is not None or args.inner is not None or args.inner_direct is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1) + "\n")
     return 0
