@@ -83,7 +83,7 @@ def train(exp_id: str, overrides=(), resume: bool = False, profile: str | None =
         "profile": cfg.profile, "seed": str(cfg.seed), "git_commit": git_commit(root),
         "negative_control": str(OmegaConf.select(cfg, "data.negative_control", default="none")),
     }
-    note, note_declared = spec.faithfulness_note()
+    note, note_declared = spec.faithfulness_note(cfg)
     started = time.time()
     with tracker.parent_run(f"{cfg.name} | {cfg.dataset} | seed {cfg.seed}", tags) as run_id:
         tracker.log_params({**to_flat_dict(cfg), **package_versions()})

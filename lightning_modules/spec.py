@@ -44,18 +44,20 @@ class MethodSpec:
         """Import and return the LightningModule class."""
         return getattr(importlib.import_module(self.module), self.cls)
 
-    def faithfulness_note(self) -> tuple[str, bool]:
+    def faithfulness_note(self, cfg=None) -> tuple[str, bool]:
         """(note, declared): where and why the method cannot be faithful to its paper, for the report.
 
         Declared in ``MethodSpec(faithfulness=...)``, ``extra["faithfulness"]`` or a module-level ``FAITHFULNESS``
         string of the package; otherwise read from the method's docstrings (``declared`` False): the paragraph
         that starts with "Faithful" and the file whose docstring lists the choices made where the paper is silent.
+        With a run's resolved config ``cfg``, a package that defines ``run_condition(cfg) -> str`` (the condition
+        of this run that the report must show, e.g. MPT's randomly initialised backbone) has it put first.
         The runner writes both into run.json, which is where the report reads them.
         """
         declared = self.faithfulness or str(self.extra.get("faithfulness", "")) or _module_string(self.name)
-        if declared:
-            return declared, True
-        return docstring_note(PACKAGE_DIR / self.name), False
+        note = declared or docstring_note(PACKAGE_DIR / self.name)
+        condition = _run_condition(self.name, cfg) if cfg is not None else ""
+        return (f"{condition}. {note}" if condition else note), bool(declared)
 
 
 def _module_string(method: str) -> str:
@@ -65,6 +67,15 @@ def _module_string(method: str) -> str:
         return ""
     value = getattr(module, "FAITHFULNESS", "")
     return value if isinstance(value, str) else ""
+
+
+def _run_condition(method: str, cfg) -> str:
+    try:
+        module = importlib.import_module(f"lightning_modules.{method}")
+    except ModuleNotFoundError:
+        return ""
+    condition = getattr(module, "run_condition", None)
+    return str(condition(cfg)).rstrip(". ") if callable(condition) else ""
 
 
 def docstring_note(folder: Path) -> str:
