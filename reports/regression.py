@@ -41,6 +41,7 @@ HEADLINE_METRICS = {
     "au": ("mean_au_f1",),
     "gesture": ("top1",),
     "rec": ("recall@20",),
+    "eeg": ("accuracy",),  # pooled windows, the metric of the evidence rule (reports/evidence.py)
 }
 K_SIGMA = 3.0
 MIN_TOLERANCE = 0.02
