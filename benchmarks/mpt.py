@@ -145,13 +145,15 @@ def through_runner(variants: list[str], protocol: str, extra: list[str], scratch
         shutil.rmtree(scratch / name.replace("+", "_"), ignore_errors=True)  # a fresh run, never a resumed one
         run = run_experiment("mpt/composite", 0, scratch / name.replace("+", "_"), overrides)
         m = run["metrics"]
-        note = json.loads((scratch / name.replace("+", "_") / "results" / "mpt" / "composite" / "run.json")
-                          .read_text())["faithfulness"]
+        run_info = json.loads((scratch / name.replace("+", "_") / "results" / "mpt" / "composite" / "run.json")
+                              .read_text())
+        note = run_info["faithfulness"]
         margin = m["uf1"] - m["majority_uf1"]
         out[name] = {
             "uf1": round(m["uf1"], 4), "uar": round(m["uar"], 4), "accuracy": round(m["accuracy"], 4),
             "majority_uf1": round(m["majority_uf1"], 4), "margin_over_majority": round(margin, 4), "bar": BAR,
             "meets_bar": bool(margin >= BAR), "protocol": protocol, "n_folds": m["n_folds"],
+            "max_epochs": run_info["max_epochs"],
             "n_samples": m["n_samples"], "wall_seconds": run["wall_seconds"], "cpu_seconds": run["cpu_seconds"],
             "fold_seconds": run["fold_seconds"], "fold_workers": m.get("fold_workers"),
             "load_average_1min_at_start": run["load_average_1min_at_start"], "overrides": list(overrides),
