@@ -65,10 +65,18 @@ def train(exp_id: str, overrides=(), resume: bool = False, profile: str | None =
     cfg = load_experiment(exp_id, overrides, profile=profile, params=params)
     spec = registry.method(cfg.method)
     seed_everything(int(cfg.seed), bool(cfg.trainer.deterministic))
-    if int(cfg.trainer.num_threads) > 0:
-        import torch
+    import torch
 
+    threads = torch.get_num_threads()
+    if int(cfg.trainer.num_threads) > 0:
         torch.set_num_threads(int(cfg.trainer.num_threads))
+    try:
+        return _train(cfg, spec, params, root, resume)
+    finally:  # trainer.num_threads holds for this run only (an in-process caller's next run starts as before)
+        torch.set_num_threads(threads)
+
+
+def _train(cfg, spec, params, root: Path, resume: bool) -> dict:
     task = importlib.import_module(TASK_MODULES[spec.task])
     prepared = task.prepare(cfg, spec, root)
 

@@ -28,7 +28,7 @@ def test_killed_run_resumes_to_the_same_metrics(project):
     """Kill `affect train` in the middle of its second fold, resume, and match an uninterrupted run."""
     write_processed(project, subjects=3, clips=4)
     overrides = ["trainer.max_epochs=30", "model.dropout=0.3", "trainer.checkpoint_interval_s=0",
-                 "trainer.fold_workers=1"]
+                 "trainer.fold_workers=1", "trainer.num_threads=1"]  # the same threads here and in the subprocess
     env = {**os.environ, "AFFECT_ROOT": str(project)}
     cmd = [sys.executable, "-m", "experiments.cli", "train", "ststnet/casme2", *overrides]
     fold1 = project / "checkpoints" / "ststnet" / "casme2" / "fold_001" / "last.ckpt"
