@@ -182,17 +182,27 @@ class _HeadPatterns:
         return out
 
 
-def generate_seed(out: Path, subjects: int | None = None, seed: int = 0, **options) -> dict:
-    """Write the stand-in into `out` (``ExtractedFeatures/`` with 3 session files per subject and label.mat)."""
-    known = set(EEGSynthParams.__dataclass_fields__) - {"subjects"}
+def band_params(kind: str, subjects: int, options: dict, without: tuple[str, ...] = (),
+                also: tuple[str, ...] = ()) -> EEGSynthParams:
+    """The band-level generators' knobs from `affect synth <kind> --set ...` (the SEED, SEED-IV and MPED stand-ins):
+    unknown names (``without``: knobs this kind lacks; ``also``: its own extra options, named in the hint) and
+    impossible sizes are one-line errors."""
+    known = set(EEGSynthParams.__dataclass_fields__) - {"subjects", *without}
     unknown = sorted(set(options) - known)
     if unknown:
-        raise AffectError(f"`affect synth seed` does not take {unknown}", hint=f"it takes {sorted(known)}")
+        raise AffectError(f"`affect synth {kind}` does not take {unknown}",
+                          hint=f"it takes {sorted(known | set(also))}")
     if "windows" in options:
         options["windows"] = tuple(int(w) for w in options["windows"])
-    params = EEGSynthParams(subjects=int(subjects or DEFAULT_SUBJECTS), **options)
+    params = EEGSynthParams(subjects=int(subjects), **options)
     if params.subjects < 1 or not 1 <= params.windows[0] <= params.windows[1]:
-        raise AffectError(f"seed stand-in: need subjects >= 1 and 1 <= windows[0] <= windows[1], got {params}")
+        raise AffectError(f"{kind} stand-in: need subjects >= 1 and 1 <= windows[0] <= windows[1], got {params}")
+    return params
+
+
+def generate_seed(out: Path, subjects: int | None = None, seed: int = 0, **options) -> dict:
+    """Write the stand-in into `out` (``ExtractedFeatures/`` with 3 session files per subject and label.mat)."""
+    params = band_params("seed", subjects or DEFAULT_SUBJECTS, options)
     rng = np.random.default_rng(seed)
     n_regions, n_bands = 15, len(layout.BANDS)
     region = regions()
@@ -292,17 +302,9 @@ def generate_seed_iv(out: Path, subjects: int | None = None, seed: int = 0, **op
     """
     from rawdata.layouts import seed_iv as iv
 
-    known = set(EEGSynthParams.__dataclass_fields__) - {"subjects"}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise AffectError(f"`affect synth seed_iv` does not take {unknown}", hint=f"it takes {sorted(known)}")
-    if "windows" in options:
-        options["windows"] = tuple(int(w) for w in options["windows"])
-    params = EEGSynthParams(subjects=int(subjects or DEFAULT_SUBJECTS), **options)
+    params = band_params("seed_iv", subjects or DEFAULT_SUBJECTS, options)
     if params.head_model:
         raise AffectError("`affect synth seed_iv` has no head model yet (head_model=true is SEED's only)")
-    if params.subjects < 1 or not 1 <= params.windows[0] <= params.windows[1]:
-        raise AffectError(f"seed_iv stand-in: need subjects >= 1 and 1 <= windows[0] <= windows[1], got {params}")
     rng = np.random.default_rng(seed)
     n_regions, n_bands = 15, len(layout.BANDS)
     region = regions()
@@ -434,20 +436,12 @@ def generate_mped(out: Path, subjects: int | None = None, seed: int = 0,
     """
     from rawdata.layouts import mped
 
-    known = set(EEGSynthParams.__dataclass_fields__) - {"subjects", "head_model", "sources", "head_perturbation"}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise AffectError(f"`affect synth mped` does not take {unknown}",
-                          hint=f"it takes {sorted(known | {'families'})}")
+    params = band_params("mped", subjects or MPED_SUBJECTS, options,
+                         without=("head_model", "sources", "head_perturbation"), also=("families",))
     families = tuple(families)
     bad = sorted(set(families) - set(mped.FAMILIES))
     if bad or not families:
         raise AffectError(f"mped stand-in: families {bad or '[]'} unknown", hint=f"known: {list(mped.FAMILIES)}")
-    if "windows" in options:
-        options["windows"] = tuple(int(w) for w in options["windows"])
-    params = EEGSynthParams(subjects=int(subjects or MPED_SUBJECTS), **options)
-    if params.subjects < 1 or not 1 <= params.windows[0] <= params.windows[1]:
-        raise AffectError(f"mped stand-in: need subjects >= 1 and 1 <= windows[0] <= windows[1], got {params}")
     rng = np.random.default_rng(seed)
     n_regions, n_bands = 15, len(layout.BANDS)
     region = regions()
