@@ -21,3 +21,16 @@ def project(tmp_path, monkeypatch):
     monkeypatch.setenv("AFFECT_ROOT", str(tmp_path))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for the test (restored after): small models on a shared 2-core machine train several times
+    faster on one thread than on two spin-waiting ones. Modules of small-model tests use it for every test
+    (``pytestmark = pytest.mark.usefixtures("one_torch_thread")``)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -37,14 +37,7 @@ from lightning_modules.lbp_sdg.directions import CANONICAL, FAMILIES, resolve_di
 from lightning_modules.lbp_sdg.module import LBPSDGModule
 from lightning_modules.lbptop_svm.module import LinearSVMModule
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small graphs train fastest on one thread, and a shared 2-core machine makes 2 threads spin-wait."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def face_like(batch: int = 2, frames: int = 5, seed: int = 0) -> torch.Tensor:

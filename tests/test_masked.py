@@ -32,13 +32,7 @@ from rawdata.synth.masked import (
 DISGUISES = list(DISGUISE_AUS)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small models on a shared 2-core machine run several times faster on one thread (no OpenMP spinning)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

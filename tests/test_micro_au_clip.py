@@ -26,13 +26,7 @@ from lightning_modules.micro_au_clip.regions import AU_ANCHORS, anchor_points, a
 CASME2_AUS = ["1", "2", "4", "5", "6", "7", "9", "10", "12", "14", "15", "17", "20", "23", "24", "26"]
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small models on a shared 2-core machine run several times faster on one thread (no OpenMP spinning)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def face_landmarks(size: float = 128.0, shift=(0.0, 0.0)) -> torch.Tensor:

@@ -21,12 +21,7 @@ SMALL = dict(dim=48, depth=2, heads=4)
 SMALL_KEYS = ["model.dim=48", "model.depth=2", "model.heads=4", "model.n_prompts=4", "model.adapter_dim=16"]
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 # -- checkpoints --------------------------------------------------------------------------------------------------

@@ -21,12 +21,7 @@ from preprocessing.dynamic_images import (
 SMALL = ["model.width=4", "model.depth=2", "data.seq_len=8", "data.image_size=16"]
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 # -- rank pooling -------------------------------------------------------------------------------------------------
