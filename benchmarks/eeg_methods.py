@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+from timed_runs import process_cpu_seconds  # benchmarks/ is the script folder: on sys.path
+
 OUT = Path(__file__).parent / "results" / "eeg_methods.json"
 EXPERIMENTS = ("dgcnn/seed", "dgcnn-loso/seed", "dgcnn-cross_session/seed", "pgcn/seed", "pgcn-loso/seed",
                "tann/seed", "tann-loso/seed", "strnn/seed", "gmss/seed",
@@ -51,19 +53,13 @@ def parameters(experiment: str, root: Path) -> int:
     return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
 
 
-def _cpu() -> float:
-    """CPU seconds of this process plus its reaped children (the forked fold workers of experiments/tasks/folds.py)."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
-
-
 def run(experiment: str, root: Path, project: Path, max_folds: int = 0) -> dict:
     from experiments.runner import train
 
     overrides = [f"data.eeg_root={root}"] + ([f"protocol.max_folds={max_folds}"] if max_folds else [])
-    cpu, wall = _cpu(), time.perf_counter()
+    cpu, wall = process_cpu_seconds(), time.perf_counter()
     metrics = train(experiment, overrides)
-    cpu, wall = _cpu() - cpu, time.perf_counter() - wall
+    cpu, wall = process_cpu_seconds() - cpu, time.perf_counter() - wall
     out = project / "results" / experiment.split("/")[0] / experiment.split("/")[1]
     run_info = json.loads((out / "run.json").read_text())
     keys = ("subject_accuracy_mean", "subject_accuracy_std", "subject_f1_mean", "subject_f1_std",

@@ -29,6 +29,7 @@ process.configure()  # the thread policy, before torch loads (core/process.py)
 
 import numpy as np
 import torch
+from timed_runs import process_cpu_seconds  # benchmarks/ is the script folder: on sys.path
 from torch.utils.flop_counter import FlopCounterMode
 
 from core.io import write_json
@@ -85,18 +86,12 @@ def build_root(source: Path, root: Path, condition: str, params) -> dict:
     return seconds
 
 
-def _cpu() -> float:
-    """CPU seconds of this process and its reaped children (the forked fold workers of experiments/tasks/folds.py)."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
-
-
 def train_run(method: str, root: Path) -> dict:
     from experiments.runner import train
 
-    start, cpu_start = time.perf_counter(), _cpu()
+    start, cpu_start = time.perf_counter(), process_cpu_seconds()
     metrics = train(f"{method}/composite", overrides=[f"data.processed_root={root}"])
-    cpu = _cpu() - cpu_start
+    cpu = process_cpu_seconds() - cpu_start
     return {"uf1": round(metrics["uf1"], 4), "uar": round(metrics["uar"], 4), "n_folds": metrics["n_folds"],
             "n_samples": metrics["n_samples"], "wall_seconds": round(time.perf_counter() - start, 1),
             "cpu_seconds": round(cpu, 1)}

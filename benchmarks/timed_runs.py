@@ -27,6 +27,13 @@ def child_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def process_cpu_seconds() -> float:
+    """CPU seconds of this process and its reaped children (an in-process ``train()``'s forked fold workers,
+    experiments/tasks/folds.py, are reaped when its pool closes)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def run_experiment(exp_id: str, seed: int, scratch: Path, overrides: tuple[str, ...] = ()) -> dict:
     """Train ``exp_id`` once in a child process; timing, metrics.json and the fold times."""
     name, dataset = exp_id.split("/")
