@@ -42,6 +42,18 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Delete what :func:`atomic_path` left in ``folder`` when its process was killed mid-write; return the paths.
+
+    Only names of atomic_path's own form (``.<name>.<random>.tmp<suffix>``) are touched, never sub-folders.
+    """
+    folder = Path(folder)
+    stale = [p for p in folder.glob(".*.tmp*") if p.is_file() and ".tmp" in p.name] if folder.is_dir() else []
+    for path in stale:
+        path.unlink()
+    return stale
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

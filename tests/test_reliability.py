@@ -4,7 +4,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pandas as pd
 from processed_fixture import write_processed
@@ -64,19 +66,20 @@ def test_killed_run_with_fold_workers_resumes_to_the_same_predictions(project):
     kept = project / "checkpoints" / "ststnet" / "casme2" / "folds"
     proc = subprocess.Popen(cmd, env=env, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
-    while not list(kept.glob("*.csv")) and proc.poll() is None and time.time() < deadline:
+    while not list(kept.glob("[0-9][0-9][0-9].csv")) and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     time.sleep(1.0)  # the workers die with their parent (PR_SET_PDEATHSIG): no fold is written after the kill
-    finished = sorted(p.name for p in kept.glob("*.csv"))
+    finished = sorted(p.name for p in kept.glob("[0-9][0-9][0-9].csv"))  # not a write the kill interrupted
     assert 1 <= len(finished) < 4 and not (project / "results" / "ststnet" / "casme2" / "metrics.json").exists()
 
     done = subprocess.run(cmd + ["--resume"], env=env, cwd=project, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     resumed = read_run_metrics(project / "results" / "ststnet" / "casme2")
     assert len(resumed["fold_seconds"]) == 4 - len(finished)  # the kept folds were not trained again
+    assert not list(kept.glob(".*")), "a write interrupted by the kill was left behind"
     resumed_preds = pd.read_csv(project / "results" / "ststnet" / "casme2" / "predictions.csv")
     train("ststnet/casme2", overrides)
     fresh_preds = pd.read_csv(project / "results" / "ststnet" / "casme2" / "predictions.csv")
@@ -99,3 +102,15 @@ def test_two_processes_opening_a_fresh_sqlite_store_at_once_both_succeed(tmp_pat
     with mp.get_context("spawn").Pool(2) as pool:
         ids = pool.starmap(_open_tracker, [(uri, "standin/casme2", start_at)] * 2)
     assert ids[0] == ids[1]
+
+
+def test_stale_temporaries_of_an_interrupted_write_are_removed_and_nothing_else(tmp_path):
+    from core.io import atomic_path, remove_stale_temporaries
+
+    with atomic_path(tmp_path / "001.csv") as tmp:  # a write that completes leaves only its destination
+        tmp.write_text("x\n")
+    _, left = tempfile.mkstemp(prefix=".002.csv.", suffix=".tmp.csv", dir=tmp_path)  # what a kill -9 leaves
+    (tmp_path / ".hidden").write_text("kept")
+    (tmp_path / "valid").mkdir()
+    assert remove_stale_temporaries(tmp_path) == [Path(left)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".hidden", "001.csv", "valid"]

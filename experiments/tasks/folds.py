@@ -42,7 +42,7 @@ from tqdm import tqdm
 
 from core import metrics as M
 from core.errors import AffectError
-from core.io import write_csv, write_json
+from core.io import remove_stale_temporaries, write_csv, write_json
 from core.seeding import EpochSeed
 from datamodules.protocols import Fold, make_folds
 from experiments.checkpoints import CheckpointIdentity, identity, load_checkpoint, verify_checkpoint
@@ -87,6 +87,9 @@ def run(prepared: Prepared, ctx) -> dict:
     fold_dir = ctx.checkpoint_dir / "folds"
     if not ctx.resume and ctx.checkpoint_dir.exists():
         shutil.rmtree(ctx.checkpoint_dir)
+    for folder in (fold_dir, fold_dir / "valid"):  # a run killed mid-write leaves atomic_path's temporary files
+        for stale in remove_stale_temporaries(folder):
+            log.info("removed %s (a fold file whose write was interrupted)", stale)
     tables, valid_tables, interpretations, fold_seconds, best_epochs = {}, {}, {}, {}, {}
     pending = []
     for number, fold in enumerate(prepared.folds):
