@@ -12,7 +12,9 @@ stand-in from ``affect synth <format>`` or a licensed copy) with the reader of i
   ``data.target`` (valence or arousal, high = rating > 5); every subject has one session;
 - ``mped`` (rawdata/layouts/mped.py): the release's extracted features, ``data.feature`` (default ``STFT``, the same
   62 x 5 shape as SEED's DE, because MPED ships no DE); the trials whose emotion is in ``data.exclude_emotions``
-  (MPED: the two resting trials) are dropped, for any format.
+  (MPED: the two resting trials) are dropped, for any format;
+- ``modma`` (rawdata/layouts/modma.py): raw-signal windows (channels x samples) of one resting recording per subject
+  (:func:`read_modma`); the label is the subject's (MDD / HC), every window of a subject carries it.
 
 It keeps ONE INDEX ROW PER WINDOW, whose ``sample_id`` is the window id of datamodules/eeg_protocols.py
 (``<trial sample_id>#w<j>``). The folds are those protocols' (every fold keeps whole trials on one side), so the
@@ -226,9 +228,47 @@ def read_mped(folder: Path, cfg) -> tuple[pd.DataFrame, dict[str, np.ndarray], t
     return trials, arrays, tuple(mped.CHANNELS), tuple(mped.feature_columns(feature))
 
 
+def read_modma(folder: Path, cfg) -> tuple[pd.DataFrame, dict[str, np.ndarray], tuple, tuple]:
+    """MODMA (rawdata/layouts/modma.py): raw-signal windows of one resting recording per subject, for methods that
+    read signals (HGNN). ``data.channels`` (``ten_twenty``: the layout's 19 10-20 equivalents, named FP1 ... O2;
+    ``all``: E1..E128), ``data.reference`` (``average`` of the read channels | ``cz``: as recorded),
+    ``data.window_s`` non-overlapping windows (``data.max_windows`` > 0 keeps the first n), ``data.demean``
+    (per-window, per-channel mean removed). The "bands" axis of these arrays is the window's samples."""
+    from rawdata.layouts import modma
+
+    trials = _trials_of(parse("modma", folder), "modma", folder)
+    picks = str(_opt(cfg, "data.channels", "ten_twenty"))
+    if picks not in ("ten_twenty", "all"):
+        raise ConfigError(f"data.channels={picks!r}: expected ten_twenty or all")
+    reference = str(_opt(cfg, "data.reference", "average"))
+    if reference not in ("average", "cz"):
+        raise ConfigError(f"data.reference={reference!r}: expected average or cz")
+    names = tuple(modma.TEN_TWENTY) if picks == "ten_twenty" else modma.CHANNELS[:128]
+    rows = [modma.CHANNELS.index(modma.TEN_TWENTY[n]) if picks == "ten_twenty" else i for i, n in enumerate(names)]
+    length = int(round(float(_opt(cfg, "data.window_s", 4.0)) * modma.RATE))
+    limit = int(_opt(cfg, "data.max_windows", 0))
+    demean = bool(_opt(cfg, "data.demean", True))
+    arrays: dict[str, np.ndarray] = {}
+    for row in trials.itertuples():
+        signal = modma.load_recording(row.file, row.variable)
+        if reference == "average":
+            signal = signal - signal[rows].mean(0, keepdims=True)
+        count = signal.shape[1] // length
+        if count < 1:
+            raise DatasetError(f"{signal.shape[1]} samples: no {length}-sample window (data.window_s)",
+                               path=Path(row.file))
+        count = min(count, limit) if limit > 0 else count
+        windows = signal[rows, : count * length].reshape(len(rows), count, length).transpose(1, 0, 2)
+        if demean:
+            windows = windows - windows.mean(-1, keepdims=True)
+        arrays[row.sample_id] = windows.astype(np.float32)
+    trials["windows"] = [len(arrays[s]) for s in trials["sample_id"]]
+    return trials, arrays, names, tuple(f"s{i}" for i in range(length))
+
+
 # format -> reader(folder, cfg) -> (trial index with emotion, sample_id -> (T, channels, bands), channels, bands)
 READERS = {"seed": read_seed_family("seed"), "seed_iv": read_seed_family("seed_iv"), "deap": read_deap,
-           "mped": read_mped}
+           "mped": read_mped, "modma": read_modma}
 
 
 def _per_subject_z(x: np.ndarray, subjects: np.ndarray) -> np.ndarray:

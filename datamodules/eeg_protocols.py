@@ -19,6 +19,12 @@ trials to one side. The protocols (../shared/reference/protocols.md):
   ``n_folds`` folds of whole trials (the 10-fold cross-validation of DEAP's subject-dependent papers, done on trials
   rather than on windows so that no trial sits on both sides); one fold per (subject, k); scores per subject are the
   mean over its folds. Not stratified (DEAP's high / low classes come from ratings, uneven per subject): our choice;
+- ``subject_kfold``: subjects shuffled with the run's seed and cut into ``n_folds`` folds; every window of a test
+  subject is held out (subject-level labels: depression detection, MODMA). The HGNN reference code's protocol is a
+  10-fold ``KFold(shuffle=True)`` over the subject indices, not stratified; ``stratified=True`` deals each class's
+  subjects round-robin instead (our option). ``validation_subjects`` > 0 moves that many training subjects (drawn
+  with the seed, stratified by label when possible) of each fold into its validation side, on which the fold loop
+  selects the epoch; the reference code picks the best epoch on the TEST fold, which we do not reproduce;
 - ``cross_dataset``: train on every trial of one dataset, test on every trial of the other (SEED <-> SEED-IV, one
   fold per direction), on the classes the two share through a stated mapping (:data:`CLASS_MAPS`, applied by
   :func:`cross_dataset_index`): ``merged`` (3 classes: SEED positive/neutral/negative; SEED-IV happy -> positive,
@@ -47,7 +53,7 @@ from rawdata.layouts import mped as mped_layout
 
 WINDOW_SEP = "#w"
 # on one dataset's index
-PROTOCOLS = ("subject_dependent", "loso", "cross_session", "trial_kfold", "random_windows_leaky")
+PROTOCOLS = ("subject_dependent", "loso", "cross_session", "trial_kfold", "subject_kfold", "random_windows_leaky")
 # protocols whose index holds two datasets (cross_dataset_index); eeg_folds takes these too
 CROSS_DATASET_PROTOCOLS = ("cross_dataset",)
 # trials 1..n train per (subject, session) in the subject-dependent protocol (protocols.md: SEED 9/6, SEED-IV 16/8)
@@ -167,6 +173,53 @@ def trial_kfold(index: pd.DataFrame, n_folds: int = 10, seed: int = 0) -> list[F
     return folds
 
 
+def subject_kfold(index: pd.DataFrame, n_folds: int = 10, seed: int = 0, stratified: bool = False,
+                  validation_subjects: int = 0) -> list[Fold]:
+    """Folds of whole subjects (see the module doc); a subject's label is its trials' ``label`` (the first)."""
+    subjects = _natural_sorted(index["subject"].astype(str).unique())
+    if not 2 <= n_folds <= len(subjects):
+        raise ConfigError(f"protocol.n_folds={n_folds}: {len(subjects)} subjects (need 2 <= n_folds <= subjects)")
+    rng = np.random.default_rng(seed)
+    label = index.assign(subject=index["subject"].astype(str)).groupby("subject")["label"].first()
+    if stratified:
+        parts: list[list[str]] = [[] for _ in range(n_folds)]
+        k = 0
+        for value in sorted(label.unique(), key=str):
+            members = [s for s in subjects if label[s] == value]
+            for s in (members[i] for i in rng.permutation(len(members))):
+                parts[k % n_folds].append(s)
+                k += 1
+    else:
+        order = [subjects[i] for i in rng.permutation(len(subjects))]
+        parts = [list(p) for p in np.array_split(np.array(order, dtype=object), n_folds)]
+    folds = []
+    for k, test_subjects in enumerate(parts):
+        rest = [s for s in subjects if s not in set(test_subjects)]
+        val: list[str] = []
+        if validation_subjects > 0:
+            if validation_subjects >= len(rest):
+                raise ConfigError(f"protocol.validation_subjects={validation_subjects}: fold {k + 1} has "
+                                  f"{len(rest)} training subjects")
+            by_class = {v: [s for s in rest if label[s] == v] for v in sorted(label[rest].unique(), key=str)}
+            pools = [[members[i] for i in rng.permutation(len(members))] for members in by_class.values()]
+            while len(val) < validation_subjects:
+                for pool in pools:
+                    if pool and len(val) < validation_subjects:
+                        val.append(pool.pop())
+        subject = index["subject"].astype(str)
+        train = index[subject.isin(set(rest) - set(val))]
+        folds.append(Fold(f"fold={k + 1}", tuple(windows_of(train)),
+                          tuple(windows_of(index[subject.isin(set(val))])),
+                          tuple(windows_of(index[subject.isin(set(test_subjects))]))))
+    return folds
+
+
+def shared_subjects(fold: Fold, subject_of) -> set[str]:
+    """Subjects with windows on both the training (train + val) and the test side of `fold` (``subject_of``: window
+    id -> subject)."""
+    return {subject_of(w) for w in (*fold.train, *fold.val)} & {subject_of(w) for w in fold.test}
+
+
 def cross_dataset_index(indices: Iterable[pd.DataFrame], mapping: str = "merged") -> pd.DataFrame:
     """The trials of several EEG indices (``dataset`` column: seed, seed_iv) on the classes of ``mapping``:
     rows whose label the mapping drops are removed, ``label`` becomes the shared class name and the dataset's own
@@ -224,9 +277,10 @@ def random_windows_leaky(index: pd.DataFrame, test_fraction: float = 0.4, seed: 
 
 def eeg_folds(index: pd.DataFrame, name: str, seed: int = 0, **options) -> list[Fold]:
     """Folds of protocol `name` (:data:`PROTOCOLS` or :data:`CROSS_DATASET_PROTOCOLS`) with its options
-    (n_train, sessions, n_folds, test_fraction, source, target)."""
+    (n_train, sessions, n_folds, stratified, validation_subjects, test_fraction, source, target)."""
     makers = {"subject_dependent": subject_dependent, "loso": loso, "cross_session": cross_session,
               "cross_dataset": cross_dataset, "trial_kfold": lambda ix, **kw: trial_kfold(ix, seed=seed, **kw),
+              "subject_kfold": lambda ix, **kw: subject_kfold(ix, seed=seed, **kw),
               "random_windows_leaky": lambda ix, **kw: random_windows_leaky(ix, seed=seed, **kw)}
     if name not in makers:
         known = ", ".join(PROTOCOLS + CROSS_DATASET_PROTOCOLS)

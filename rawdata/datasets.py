@@ -122,6 +122,11 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
             standin_note="simple synthetic band features like the SEED stand-in's (resting + 7 emotions, 30 trials, "
             "STFT and PSD folders of the release's EEG_feature layout); numbers on it exercise the parser, protocol "
             "and pipeline, not a method's MPED accuracy"),
+    # EEG depression detection (HGNN, issue 20): rawdata/layouts/modma.py, subject-level labels (MDD / HC)
+    Dataset("modma", "modma", "eeg", "modma", "rawdata.synth.modma:generate_modma", 24,
+            standin_note="synthetic resting-state signals (250 Hz, 129 rows) with a shared F3-P4 and a "
+            "patient-specific theta coupling in patients and label-free couplings in everyone; numbers on it exercise "
+            "the parser, the subject-level protocol and the method, not a method's MODMA accuracy"),
     # the CDMER benchmark's tasks (train on the source, recognise the unlabelled target): rawdata/layouts/cdmer.py
     *(Dataset(f"{source}_to_{target}", "cdmer", "cdmer", standin_note=_CDMER_NOTE, base="cdmer")
       for source, target in cdmer_task_pairs()),

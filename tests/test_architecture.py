@@ -87,12 +87,13 @@ def test_standin_sizes_are_the_generators_defaults():
     from rawdata.synth.masked import DEFAULT_SUBJECTS
     from rawdata.synth.micro import SPECS
     from rawdata.synth.microgesture import SynthParams
+    from rawdata.synth.modma import MODMA_SUBJECTS
     from rawdata.synth.rec import RecSynthParams
 
     sizes = {kind: SPECS[kind].subjects for kind in SPECS}
     sizes.update(seed=EEG_SUBJECTS, masked=DEFAULT_SUBJECTS, microgesture=SynthParams.subjects,
                  rec=RecSynthParams.users)
-    sizes.update(seed_iv=EEG_SUBJECTS, deap=32, mped=MPED_SUBJECTS)
+    sizes.update(seed_iv=EEG_SUBJECTS, deap=32, mped=MPED_SUBJECTS, modma=MODMA_SUBJECTS)
     assert {kind: d.standin_subjects for kind, d in STANDINS.items()} == sizes
 
 

@@ -29,7 +29,8 @@ def index(tmp_path_factory) -> pd.DataFrame:
 
 
 OPTIONS = [("subject_dependent", {}), ("loso", {"sessions": "pooled"}), ("loso", {"sessions": "per_session"}),
-           ("cross_session", {}), ("trial_kfold", {"n_folds": 5}), ("random_windows_leaky", {})]
+           ("cross_session", {}), ("trial_kfold", {"n_folds": 5}), ("subject_kfold", {"n_folds": 3}),
+           ("random_windows_leaky", {})]
 
 
 @pytest.mark.parametrize(("name", "options"), OPTIONS)

@@ -3,7 +3,9 @@
 `prepare` builds the window source (datamodules/eeg.py: one index row per DE window, window ids as sample ids)
 and the folds of ``protocol.name`` from datamodules/eeg_protocols.py (``subject_dependent``: 9 train / 6 test
 trials per subject-session, 45 folds, SEED-IV 16 / 8; ``loso``: 15 folds, sessions pooled, or ``per_session``;
-``cross_session``; ``trial_kfold``: per subject, k folds of whole trials, DEAP's; ``random_windows_leaky`` is
+``cross_session``; ``trial_kfold``: per subject, k folds of whole trials, DEAP's; ``subject_kfold``: k folds of
+whole subjects (MODMA's depression detection; adds subject-level scores, :func:`subject_level_scores`);
+``random_windows_leaky`` is
 refused here: it is a diagnostic of benchmarks/eeg_protocols.py, never a number to report). `run` is folds.run
 unchanged (one process, each fold's selected checkpoint read once, predictions pooled, per-subject scores,
 --resume), followed by the scores as the EEG field reports them: accuracy
@@ -28,7 +30,7 @@ from datamodules.eeg_protocols import LEAKY, eeg_folds
 from experiments.tasks import folds as fold_loop
 
 OPTIONS = {"subject_dependent": ("n_train",), "loso": ("sessions",), "cross_session": (),
-           "trial_kfold": ("n_folds",)}
+           "trial_kfold": ("n_folds",), "subject_kfold": ("n_folds", "stratified", "validation_subjects")}
 
 
 def prepare(cfg, spec, root: Path) -> fold_loop.Prepared:
@@ -50,7 +52,37 @@ def run(prepared: fold_loop.Prepared, ctx) -> dict:
     metrics = fold_loop.run(prepared, ctx)
     table = pd.read_csv(ctx.out_dir / "predictions.csv", dtype={"subject": str, "sample_id": str})
     metrics.update(field_scores(table, len(ctx.cfg.data.classes)))
+    if str(ctx.cfg.protocol.name) == "subject_kfold":
+        metrics.update(subject_level_scores(table, list(ctx.cfg.data.classes)))
     return metrics
+
+
+def subject_level_scores(table: pd.DataFrame, classes: list[str]) -> dict:
+    """Scores per SUBJECT (a diagnosis is per person): each test subject's window scores are averaged and the
+    subject is assigned the class of the highest mean score; accuracy, macro-F1 and the F1 of the last class (the
+    positive one, e.g. MDD) over subjects, keyed ``subject_level_*``, with the subjects' majority-class floor. Every
+    window of a subject must carry one label (subject-level labels); otherwise this raises."""
+    columns = [f"score_{c}" for c in classes]
+    grouped = table.groupby(["dataset", "subject"], sort=True)
+    if (grouped["y_true"].nunique() > 1).any():
+        raise ConfigError("subject-level scores need one label per subject; this dataset labels windows")
+    mean = grouped[columns].mean()
+    y_true = grouped["y_true"].first().to_numpy()
+    y_pred = mean.to_numpy().argmax(1)
+    positive = len(classes) - 1
+    counts = np.bincount(y_true, minlength=len(classes))
+    return {"subject_level_accuracy": M.accuracy(y_true, y_pred),
+            "subject_level_f1": M.uf1(y_true, y_pred, len(classes)),
+            "subject_level_f1_positive": _f1_of(y_true, y_pred, positive),
+            "subject_level_majority_accuracy": float(counts.max() / counts.sum()),
+            "subject_level_n": int(len(y_true))}
+
+
+def _f1_of(y_true: np.ndarray, y_pred: np.ndarray, positive: int) -> float:
+    tp = float(np.sum((y_true == positive) & (y_pred == positive)))
+    fp = float(np.sum((y_true != positive) & (y_pred == positive)))
+    fn = float(np.sum((y_true == positive) & (y_pred != positive)))
+    return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
 
 
 def field_scores(table: pd.DataFrame, n_classes: int) -> dict:
