@@ -34,6 +34,13 @@ Choices (the papers do not fix them; each a ``data.*`` knob):
   random from the fold's TEST windows under ``x_target`` (features only; its label never leaves the index) and a
   ``domain`` id of the source window's subject. This is the cross-subject transfer setting of TANN and the DA
   family (the unlabelled target subject is available at training); with it off nothing of the test side is read.
+- ``peripheral: [gsr, respiration, plethysmograph, ...]`` (DEAP only; default none): each window also carries the
+  RAW segment of each named peripheral channel over the same window (:func:`read_deap_peripheral`, the channels of
+  rawdata/layouts/deap.py ``CHANNELS`` 33-40) under ``x_<name>`` (B, window samples), z-scored per channel with
+  the fold's training windows (``normalize: train``; per subject with ``per_subject``). Raw segments rather than
+  hand-made features: MFMC's encoders read raw windows (its DEAP preprocessing: 10 s windows, github.com/DY9910/
+  MFMC DEAP_Preprocess.py); here the window is the DE window (``window_s``), so EEG and peripheral inputs of an item
+  cover the same seconds.
 - Negative controls (datamodules/controls.py): ``permuted_labels`` shuffles the TRIAL labels (all windows of a
   trial keep one label, so the control keeps SEED's structure); ``blank_input`` zeroes the features.
 """
@@ -132,11 +139,14 @@ class EEGSource:
         self.position = {w: i for i, w in enumerate(ids)}
         self.x = x
         self.previous = _previous_windows(trial_ids)
+        self.peripheral = _peripheral_windows(self, fmt, cfg, ids)
         self.normalize = str(_opt(cfg, "data.normalize", "train"))
         if self.normalize not in NORMALIZE:
             raise ConfigError(f"data.normalize={self.normalize!r}: expected one of {NORMALIZE}")
         if self.normalize == "per_subject":
             self.x = _per_subject_z(self.x, self.index["subject"].to_numpy())
+            self.peripheral = {k: _per_subject_z(v, self.index["subject"].to_numpy())
+                               for k, v in self.peripheral.items()}
 
     def data_files(self) -> list[Path]:
         return sorted({Path(f) for f in self.trials["file"]})
@@ -152,7 +162,8 @@ class EEGSource:
                        bands=list(self.bands),
                        n_train=len(rows), class_counts=np.bincount(self.index["y"].to_numpy()[rows],
                                                                    minlength=len(classes)).tolist(),
-                       n_domains=len(subjects), context=int(_opt(self.cfg, "data.context", 1)))
+                       n_domains=len(subjects), context=int(_opt(self.cfg, "data.context", 1)),
+                       extra={"peripheral": {k: int(v.shape[1]) for k, v in self.peripheral.items()}})
 
     def datamodule(self, fold, seed: int = 0) -> EEGDataModule:
         return EEGDataModule(self, fold, self.cfg, seed)
@@ -211,6 +222,53 @@ def read_deap(folder: Path, cfg) -> tuple[pd.DataFrame, dict[str, np.ndarray], t
     trials["session"] = 1
     trials["windows"] = [len(arrays[sid]) for sid in trials["sample_id"]]
     return trials, arrays, tuple(deap.CHANNELS[: deap.N_EEG]), tuple(bands)
+
+
+# data.peripheral names -> DEAP channel names (rawdata/layouts/deap.py CHANNELS 33-40)
+DEAP_PERIPHERAL = {"heog": "hEOG", "veog": "vEOG", "zemg": "zEMG", "temg": "tEMG", "gsr": "GSR",
+                   "respiration": "Respiration", "plethysmograph": "Plethysmograph", "temperature": "Temperature"}
+
+
+def read_deap_peripheral(trials: pd.DataFrame, cfg, names: list[str]) -> dict[str, dict[str, np.ndarray]]:
+    """name -> sample_id -> (windows, window samples) raw segments of that DEAP peripheral channel, windowed
+    exactly as :func:`read_deap` windows the EEG (``data.window_s`` after ``data.baseline_s``)."""
+    from rawdata.layouts import deap
+
+    trust = bool(_opt(cfg, "data.trust_pickle", False))
+    window_s, baseline_s = float(_opt(cfg, "data.window_s", 1.0)), float(_opt(cfg, "data.baseline_s", 3.0))
+    start, step = int(round(baseline_s * deap.RATE)), int(round(window_s * deap.RATE))
+    channels = [deap.CHANNELS.index(DEAP_PERIPHERAL[n]) for n in names]
+    out: dict[str, dict[str, np.ndarray]] = {n: {} for n in names}
+    for file, rows in trials.groupby("file", sort=False):
+        signal = np.asarray(deap.read_file(Path(file), Problems(), trust)["data"], dtype=np.float32)
+        n_windows = (signal.shape[2] - start) // step
+        picked = signal[rows["trial"].to_numpy() - 1][:, channels, start: start + n_windows * step]
+        picked = picked.reshape(len(rows), len(channels), n_windows, step)
+        for j, sample_id in enumerate(rows["sample_id"]):
+            for c, name in enumerate(names):
+                out[name][sample_id] = picked[j, c]
+    return out
+
+
+def _peripheral_windows(source: EEGSource, fmt: str, cfg, ids: list[str]) -> dict[str, np.ndarray]:
+    """``data.peripheral`` -> name -> (windows, samples) aligned with ``source.x`` (empty when not asked for)."""
+    names = [str(n) for n in (_opt(cfg, "data.peripheral", None) or [])]
+    if not names:
+        return {}
+    if fmt != "deap":
+        raise ConfigError(f"data.peripheral={names}: only the deap format has peripheral channels (got {fmt!r})")
+    unknown = sorted(set(names) - set(DEAP_PERIPHERAL))
+    if unknown or len(set(names)) != len(names):
+        raise ConfigError(f"data.peripheral={names}: expected distinct names of {sorted(DEAP_PERIPHERAL)}")
+    segments = read_deap_peripheral(source.trials, cfg, names)
+    out = {n: np.concatenate([segments[n][s] for s in source.trials["sample_id"]]) for n in names}
+    for name, values in out.items():
+        if len(values) != len(ids):
+            raise DatasetError(f"peripheral channel {name}: {len(values)} windows, the EEG has {len(ids)}",
+                               path=source.folder)
+        if controls.negative_control(cfg) == "blank_input":
+            out[name] = np.zeros_like(values)
+    return out
 
 
 def read_mped(folder: Path, cfg) -> tuple[pd.DataFrame, dict[str, np.ndarray], tuple, tuple]:
@@ -292,8 +350,10 @@ def _previous_windows(trial_ids: list[str]) -> np.ndarray:
 
 class WindowDataset(Dataset):
     def __init__(self, x: torch.Tensor, y: np.ndarray, rows: np.ndarray, starts: np.ndarray, context: int,
-                 domain: np.ndarray | None = None, target_rows: np.ndarray | None = None, seed: int = 0):
+                 domain: np.ndarray | None = None, target_rows: np.ndarray | None = None, seed: int = 0,
+                 extra: dict[str, torch.Tensor] | None = None):
         self.x, self.y, self.rows, self.starts, self.context = x, torch.as_tensor(np.array(y)), rows, starts, context
+        self.extra = extra or {}
         self.domain = None if domain is None else torch.as_tensor(np.array(domain))
         self.target_rows = target_rows
         self.rng = np.random.default_rng(seed)
@@ -304,6 +364,8 @@ class WindowDataset(Dataset):
     def __getitem__(self, i: int) -> dict:
         r = int(self.rows[i])
         item = {"x": self.x[r], "y": self.y[r]}
+        for name, values in self.extra.items():
+            item[f"x_{name}"] = values[r]
         if self.context > 1:
             back = np.maximum(np.arange(r - self.context + 1, r + 1), self.starts[r])
             item["seq"] = self.x[back]
@@ -330,6 +392,11 @@ class EEGDataModule(pl.LightningDataModule):
             mean, std = x[train].mean(0), x[train].std(0) + 1e-6
             x = (x - mean) / std
         self.x = torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32))
+        self.extra = {}
+        for name, values in source.peripheral.items():
+            if source.normalize == "train":
+                values = (values - values[train].mean()) / (values[train].std() + 1e-6)
+            self.extra[name] = torch.as_tensor(np.ascontiguousarray(values, dtype=np.float32))
         self.y = source.index["y"].to_numpy()
         self.train_rows, self.val_rows, self.test_rows = train, source.rows(list(fold.val)), source.rows(
             list(fold.test))
@@ -341,7 +408,8 @@ class EEGDataModule(pl.LightningDataModule):
             order = {s: i for i, s in enumerate(sorted(set(subjects[rows])))}
             domain = np.array([order[s] for s in subjects[rows]])
             target = self.test_rows
-        return WindowDataset(self.x, self.y, rows, self.source.previous, self.context, domain, target, self.seed)
+        return WindowDataset(self.x, self.y, rows, self.source.previous, self.context, domain, target, self.seed,
+                             self.extra)
 
     def train_dataloader(self):
         generator = torch.Generator().manual_seed(self.seed)

@@ -116,8 +116,9 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
             "neutral shared with the SEED stand-in's patterns); numbers on it show protocol gaps and leaks, not a "
             "method's SEED-IV accuracy"),
     Dataset("deap", "deap", "eeg", "deap", "rawdata.synth.eeg:generate_deap", 32,
-            standin_note="noise plus rating-dependent alpha / beta sines on 4-s trials (the release: 63 s); it "
-            "exercises the parser and pipeline, numbers on it say nothing about DEAP"),
+            standin_note="noise plus rating-dependent alpha / beta sines on 4-s trials (the release: 63 s), GSR, "
+            "respiration, pulse and temperature following the ratings (MFMC's multimodal input); it exercises the "
+            "parser and pipeline, numbers on it say nothing about DEAP"),
     Dataset("mped", "mped", "eeg", "mped", "rawdata.synth.eeg:generate_mped", 23,
             standin_note="simple synthetic band features like the SEED stand-in's (resting + 7 emotions, 30 trials, "
             "STFT and PSD folders of the release's EEG_feature layout); numbers on it exercise the parser, protocol "

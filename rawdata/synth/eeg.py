@@ -374,14 +374,20 @@ def generate_seed_iv(out: Path, subjects: int | None = None, seed: int = 0, **op
 
 
 def generate_deap(out: Path, subjects: int | None = None, seed: int = 0, samples: int = 4 * 128,
-                  python: bool = False, effect: float = 0.5) -> dict:
+                  python: bool = False, effect: float = 0.5, peripheral: bool = True) -> dict:
     """Write a DEAP stand-in: ``data_preprocessed_matlab/sXX.mat`` (or, with ``python``, the release's pickles in
     ``data_preprocessed_python/``), keys ``data`` (40, 40, samples) and ``labels`` (40, 4) ratings in [1, 9].
 
     Not a physiological model: each channel is white noise plus a 10 Hz (alpha) sine whose amplitude on the 32
     EEG channels falls with the trial's valence rating (relative size ``effect``) and a 20 Hz sine that rises
-    with arousal, times a per-subject gain; the 8 peripheral channels are noise. ``samples`` defaults to 4 s at
-    128 Hz (the release: 8064 = 63 s) so fixtures stay small; the parser warns about the difference.
+    with arousal, times a per-subject gain. ``samples`` defaults to 4 s at 128 Hz (the release: 8064 = 63 s) so
+    fixtures stay small; the parser warns about the difference.
+
+    Peripheral channels 33-40 (``peripheral``, default on; off: white noise as before): GSR, respiration,
+    plethysmograph and temperature follow the same trial's ratings (:func:`deap_peripheral`, the multimodal
+    stand-in of MFMC), hEOG / vEOG / zEMG / tEMG stay noise. They are drawn from their OWN random stream and only
+    overwrite channels 33-40, so the 32 EEG channels (all that the EEG methods read) are bit-identical with the
+    knob on or off (tests/test_mfmc.py holds this).
     """
     from rawdata.layouts import deap as layout_deap
 
@@ -392,6 +398,7 @@ def generate_deap(out: Path, subjects: int | None = None, seed: int = 0, samples
     folder = Path(out) / (layout_deap.PYTHON_DIR if python else layout_deap.MATLAB_DIR)
     t = np.arange(samples) / layout_deap.RATE
     truth: dict = {"subjects": {}}
+    body = np.random.default_rng([int(seed), 0xB0D7])  # the peripheral stream: the EEG draws stay as they were
     for s in range(1, n + 1):
         gain = float(np.exp(0.25 * rng.standard_normal()))
         ratings = np.round(rng.uniform(1, 9, size=(layout_deap.N_TRIALS, 4)), 2)
@@ -401,15 +408,67 @@ def generate_deap(out: Path, subjects: int | None = None, seed: int = 0, samples
             alpha = gain * (1 - effect * valence) * np.sin(2 * np.pi * 10 * t + rng.uniform(0, 2 * np.pi))
             beta = gain * (1 + effect * arousal) * 0.5 * np.sin(2 * np.pi * 20 * t + rng.uniform(0, 2 * np.pi))
             data[trial, : layout_deap.N_EEG] += alpha + beta
-        layout_deap.write_subject(folder, s, data.astype(np.float32), ratings, python=python)
         truth["subjects"][str(s)] = {"gain": gain}
+        if peripheral:
+            data[:, layout_deap.N_EEG:], truth["subjects"][str(s)]["peripheral"] = deap_peripheral(
+                (ratings[:, :2] - 5) / 4, samples, body, effect)
+        layout_deap.write_subject(folder, s, data.astype(np.float32), ratings, python=python)
     summary = {"generator": "affect synth deap", "version": VERSION, "seed": int(seed), "dataset": "deap",
-               "parameters": {"subjects": n, "samples": int(samples), "python": bool(python), "effect": effect},
+               "parameters": {"subjects": n, "samples": int(samples), "python": bool(python), "effect": effect,
+                              "peripheral": bool(peripheral)},
                "out": str(out), "subjects": n, "trials": n * layout_deap.N_TRIALS,
-               "note": "noise plus rating-dependent alpha / beta sines; not a physiological model"}
+               "note": "noise plus rating-dependent alpha / beta sines (EEG) and GSR / respiration / pulse / "
+               "temperature following the ratings (peripheral); not a physiological model"}
     write_json(Path(out) / "ground_truth.json", truth)
     write_json(Path(out) / STANDIN_MARKER, summary)
     return summary
+
+
+def deap_peripheral(affect: np.ndarray, samples: int, rng: np.random.Generator, effect: float = 0.5
+                    ) -> tuple[np.ndarray, dict]:
+    """One subject's 8 peripheral channels (trials, 8, samples) at 128 Hz for trials of (valence, arousal) in
+    [-1, 1] (the ratings rescaled), and the subject's drawn constants.
+
+    Not a physiological model; directions follow the textbook ones, sizes are ours (``effect`` scales them all):
+    hEOG, vEOG, zEMG, tEMG: white noise (unit variance, as before the knob); GSR: a subject level plus a tonic
+    shift ``effect * gain_gsr * arousal`` and phasic skin-conductance responses (bi-exponential, rise 0.7 s,
+    decay 2 s) whose rate rises with arousal (0.1 to 0.5 per second), plus sensor noise 0.05; respiration: a
+    sine at ``rate_resp * (1 + 0.3 * effect * arousal)`` (subject rate 0.2-0.35 Hz) whose depth falls with valence,
+    plus noise 0.2; plethysmograph: a pulse wave (fundamental + half-size second harmonic) at heart rate
+    ``hr * (1 + 0.2 * effect * arousal)`` (subject rate 60-80 bpm) with a per-subject amplitude, plus noise 0.1;
+    temperature: a subject level falling by ``0.2 * effect * arousal`` plus noise 0.02. Every trial also carries
+    a shared hidden factor (0.5 x a standard normal) that adds to the arousal drive of GSR, pulse and respiration
+    alike (coordination of the autonomic channels beyond the ratings), and per-trial phases at random. Per-subject
+    gains (log-normal, sd 0.3) make the same rating look different across subjects.
+    """
+    from rawdata.layouts import deap as layout_deap
+
+    rate = layout_deap.RATE
+    t = np.arange(samples) / rate
+    n_trials = len(affect)
+    subject = {"gain_gsr": float(np.exp(0.3 * rng.standard_normal())), "level_gsr": float(rng.normal(0, 1)),
+               "rate_resp": float(rng.uniform(0.2, 0.35)), "hr_hz": float(rng.uniform(60, 80) / 60),
+               "gain_pulse": float(np.exp(0.3 * rng.standard_normal())), "level_temp": float(rng.normal(0, 1))}
+    out = rng.standard_normal((n_trials, 8, samples))
+    kernel_t = np.arange(int(8 * rate)) / rate
+    scr = np.exp(-kernel_t / 2.0) - np.exp(-kernel_t / 0.7)
+    scr /= scr.max()
+    for k, (valence, arousal) in enumerate(affect):
+        drive = arousal + 0.5 * rng.standard_normal()  # ratings plus the trial's shared hidden factor
+        events = np.zeros(samples)
+        n_events = rng.poisson((0.1 + 0.2 * (1 + drive)) * samples / rate) if drive > -1.5 else 0
+        events[rng.integers(0, samples, size=n_events)] = rng.uniform(0.5, 1.0, size=n_events)
+        phasic = np.convolve(events, scr)[:samples]
+        out[k, 4] = subject["level_gsr"] + effect * subject["gain_gsr"] * (drive + phasic) \
+            + 0.05 * rng.standard_normal(samples)
+        f_resp = subject["rate_resp"] * (1 + 0.3 * effect * drive)
+        out[k, 5] = (1 - 0.3 * effect * valence) * np.sin(2 * np.pi * f_resp * t + rng.uniform(0, 2 * np.pi)) \
+            + 0.2 * rng.standard_normal(samples)
+        phase = 2 * np.pi * subject["hr_hz"] * (1 + 0.2 * effect * drive) * t + rng.uniform(0, 2 * np.pi)
+        out[k, 6] = subject["gain_pulse"] * (np.sin(phase) + 0.5 * np.sin(2 * phase)) \
+            + 0.1 * rng.standard_normal(samples)
+        out[k, 7] = subject["level_temp"] - 0.2 * effect * drive + 0.02 * rng.standard_normal(samples)
+    return out, subject
 
 
 # -- MPED twin ------------------------------------------------------------------------------------------------------
