@@ -103,25 +103,17 @@ class EEGSource:
 
     def __init__(self, cfg, inputs: tuple[str, ...] = (), root: Path | str = "."):
         self.cfg = cfg
-        folder = Path(str(_opt(cfg, "data.eeg_root", "") or f"data/raw/{cfg.dataset}"))
-        self.folder = folder if folder.is_absolute() else Path(root) / folder
-        fmt = DATASETS[str(cfg.dataset)].format if str(cfg.dataset) in DATASETS else str(cfg.dataset)
-        if fmt not in READERS:
-            raise ConfigError(f"dataset {cfg.dataset!r} (format {fmt!r}): the EEG source reads {', '.join(READERS)}")
-        if not self.folder.exists():
-            raise DatasetError(f"no {fmt} folder here (data.eeg_root): write the stand-in with `affect synth {fmt} "
-                               f"--out {self.folder}` or set data.eeg_root to your copy", path=self.folder)
-        trials, arrays, self.channels, self.bands = READERS[fmt](self.folder, cfg)
+        trials, arrays, self.channels, self.bands = self.read(cfg, Path(root))
         classes = list(cfg.data.classes)
         excluded = [str(e) for e in (_opt(cfg, "data.exclude_emotions", None) or [])]
         trials = trials[~trials["emotion"].isin(excluded)].reset_index(drop=True)
         bad = sorted(set(trials["emotion"]) - set(classes))
         if bad:
-            raise ConfigError(f"data.classes {classes} lacks the {fmt} classes {bad}",
+            raise ConfigError(f"data.classes {classes} lacks the {cfg.dataset} classes {bad}",
                               hint="add them, or list them in data.exclude_emotions")
         trials["y"] = trials["emotion"].map({c: i for i, c in enumerate(classes)}).astype(int)
         self.trials = controls.apply(cfg, trials, {})[0]  # permuted_labels: whole trials' labels shuffled
-        self.standin = is_standin(self.folder)
+        self.standin = self.is_standin()
         ids = windows_of(self.trials)
         x = np.concatenate([arrays[s] for s in self.trials["sample_id"]]).astype(np.float32)
         if controls.negative_control(cfg) == "blank_input":
@@ -132,14 +124,14 @@ class EEGSource:
             x = smooth_within_trials(x, trial_ids, smoothing).astype(np.float32)
         rows = self.trials.set_index("sample_id").loc[trial_ids]
         self.index = pd.DataFrame({
-            "sample_id": ids, "dataset": str(cfg.dataset), "subject": rows["subject"].astype(str).to_numpy(),
+            "sample_id": ids, "dataset": self.window_datasets(rows), "subject": rows["subject"].astype(str).to_numpy(),
             "session": rows["session"].to_numpy(), "trial": rows["trial"].to_numpy(), "trial_id": trial_ids,
             "y": rows["y"].to_numpy(), "emotion": rows["emotion"].to_numpy(),
         })
         self.position = {w: i for i, w in enumerate(ids)}
         self.x = x
         self.previous = _previous_windows(trial_ids)
-        self.peripheral = _peripheral_windows(self, fmt, cfg, ids)
+        self.peripheral = _peripheral_windows(self, self.format, cfg, ids)
         self.normalize = str(_opt(cfg, "data.normalize", "train"))
         if self.normalize not in NORMALIZE:
             raise ConfigError(f"data.normalize={self.normalize!r}: expected one of {NORMALIZE}")
@@ -147,6 +139,19 @@ class EEGSource:
             self.x = _per_subject_z(self.x, self.index["subject"].to_numpy())
             self.peripheral = {k: _per_subject_z(v, self.index["subject"].to_numpy())
                                for k, v in self.peripheral.items()}
+
+    def read(self, cfg, root: Path) -> tuple[pd.DataFrame, dict[str, np.ndarray], tuple, tuple]:
+        """The folder ``data.eeg_root`` (default ``data/raw/<dataset>``) read by its format's reader."""
+        self.folder = eeg_folder(cfg, str(cfg.dataset), str(_opt(cfg, "data.eeg_root", "")), root)
+        self.format = DATASETS[str(cfg.dataset)].format if str(cfg.dataset) in DATASETS else str(cfg.dataset)
+        return read_folder(self.format, self.folder, cfg, "data.eeg_root")
+
+    def is_standin(self) -> bool:
+        return is_standin(self.folder)
+
+    def window_datasets(self, rows: pd.DataFrame):
+        """The ``dataset`` column of the window index (one dataset: the config's)."""
+        return str(self.cfg.dataset)
 
     def data_files(self) -> list[Path]:
         return sorted({Path(f) for f in self.trials["file"]})
@@ -327,6 +332,76 @@ def read_modma(folder: Path, cfg) -> tuple[pd.DataFrame, dict[str, np.ndarray], 
 # format -> reader(folder, cfg) -> (trial index with emotion, sample_id -> (T, channels, bands), channels, bands)
 READERS = {"seed": read_seed_family("seed"), "seed_iv": read_seed_family("seed_iv"), "deap": read_deap,
            "mped": read_mped, "modma": read_modma}
+
+
+def eeg_folder(cfg, dataset: str, configured: str, root: Path) -> Path:
+    """The folder of `dataset`: `configured` if set (relative to `root` unless absolute), else data/raw/<dataset>."""
+    folder = Path(configured or f"data/raw/{dataset}")
+    return folder if folder.is_absolute() else Path(root) / folder
+
+
+def read_folder(fmt: str, folder: Path, cfg, key: str):
+    """`folder` read by the reader of `fmt` (:data:`READERS`); `key` is the config key that names the folder."""
+    if fmt not in READERS:
+        raise ConfigError(f"dataset {cfg.dataset!r} (format {fmt!r}): the EEG source reads {', '.join(READERS)}")
+    if not folder.exists():
+        raise DatasetError(f"no {fmt} folder here ({key}): write the stand-in with `affect synth {fmt} "
+                           f"--out {folder}` or set {key} to your copy", path=folder)
+    return READERS[fmt](folder, cfg)
+
+
+class CrossDatasetEEGSource(EEGSource):
+    """Two EEG datasets in one window index on their shared classes (protocol ``cross_dataset``).
+
+    ``data.sources`` names the datasets (SEED and SEED-IV); each is read from ``data.eeg_roots.<name>`` (default
+    ``data/raw/<name>``) by its own reader, and both trial indices are mapped onto the classes of
+    ``protocol.mapping`` (datamodules/eeg_protocols.py ``CLASS_MAPS``: ``merged`` 3 classes, ``strict`` 2), which
+    must be ``data.classes``. Subjects are keyed ``<dataset>/<subject>`` (SEED's subject 3 is not SEED-IV's), the
+    window index's ``dataset`` column says which dataset a window is from, and the folds of ``cross_dataset`` put
+    one dataset on the training side and the other on the test side. Normalisation, smoothing, context,
+    ``transductive`` and the negative controls are :class:`EEGSource`'s (``normalize: train`` uses the SOURCE
+    dataset's training windows only; the target's statistics are never read by the data path).
+    """
+
+    def read(self, cfg, root: Path):
+        from datamodules.eeg_protocols import CLASS_MAPS, cross_dataset_index
+
+        names = [str(n) for n in (_opt(cfg, "data.sources", None) or [])]
+        if len(names) != 2 or len(set(names)) != 2:
+            raise ConfigError(f"data.sources={names}: the cross-dataset EEG source needs two different datasets")
+        mapping = str(_opt(cfg, "protocol.mapping", "merged"))
+        if mapping not in CLASS_MAPS:
+            raise ConfigError(f"protocol.mapping={mapping!r}: expected one of {', '.join(CLASS_MAPS)}")
+        shared = sorted(set(next(iter(CLASS_MAPS[mapping].values())).values()))
+        if sorted(str(c) for c in cfg.data.classes) != shared:
+            raise ConfigError(f"data.classes {list(cfg.data.classes)} are not the {mapping} mapping's classes "
+                              f"{shared}", hint="set data.classes to them (any order) or change protocol.mapping")
+        roots = dict(_opt(cfg, "data.eeg_roots", None) or {})
+        self.folders, parts, arrays, layout = [], [], {}, None
+        for name in names:
+            fmt = DATASETS[name].format if name in DATASETS else name
+            folder = eeg_folder(cfg, name, str(roots.get(name, "") or ""), root)
+            trials, own, channels, bands = read_folder(fmt, folder, cfg, f"data.eeg_roots.{name}")
+            if layout is not None and (channels, bands) != layout:
+                raise DatasetError(f"{name}: channels / bands differ from {names[0]}'s; a cross-dataset run needs "
+                                   f"the same {len(layout[0])} channels x {len(layout[1])} bands", path=folder)
+            layout = (channels, bands)
+            trials = trials.copy()
+            trials["dataset"] = name
+            parts.append(trials)
+            arrays.update(own)
+            self.folders.append(folder)
+        trials = cross_dataset_index(parts, mapping)
+        trials["emotion"] = trials["label"]
+        trials["subject"] = trials["dataset"].astype(str) + "/" + trials["subject"].astype(str)
+        self.folder, self.format = self.folders[0], "eeg_cross"
+        return trials.reset_index(drop=True), arrays, layout[0], layout[1]
+
+    def is_standin(self) -> bool:
+        return all(is_standin(f) for f in self.folders)
+
+    def window_datasets(self, rows: pd.DataFrame):
+        return rows["dataset"].astype(str).to_numpy()
 
 
 def _per_subject_z(x: np.ndarray, subjects: np.ndarray) -> np.ndarray:

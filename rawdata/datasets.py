@@ -77,6 +77,12 @@ _CDMER_NOTE = ("synthetic clips of the generator calibrated on the MEGC2019 comp
                "channel's look (frame rate, sensor, face size, class priors) is a documented choice, not calibrated "
                "against a reported cross-database number")
 
+# EEG cross-dataset tasks (source, target): one experiment dataset `<source>_to_<target>` each
+EEG_CROSS_PAIRS = (("seed", "seed_iv"), ("seed_iv", "seed"))
+_EEG_CROSS_NOTE = ("the SEED and SEED-IV stand-ins; their class patterns overlap by construction only when both are "
+                   "written with the same generator seed (rawdata/synth/eeg.py generate_seed_iv), so cross-dataset "
+                   "transfer on them is a property of the generator, not of SEED / SEED-IV")
+
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
     Dataset("casme2", "casme2", "mer", "casme2", _MICRO, 26, image_stages=True, standin_note=_MICRO_NOTE),
     Dataset("samm", "samm", "mer", "samm", _MICRO, 32, image_stages=True, standin_note=_MICRO_NOTE),
@@ -128,6 +134,10 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
             standin_note="synthetic resting-state signals (250 Hz, 129 rows) with a shared F3-P4 and a "
             "patient-specific theta coupling in patients and label-free couplings in everyone; numbers on it exercise "
             "the parser, the subject-level protocol and the method, not a method's MODMA accuracy"),
+    # EEG cross-dataset tasks (SEED <-> SEED-IV on shared classes, protocol cross_dataset of
+    # datamodules/eeg_protocols.py): both datasets' folders, checked together by rawdata/layouts/eeg_cross.py
+    *(Dataset(f"{source}_to_{target}", "eeg_cross", "eeg", standin_note=_EEG_CROSS_NOTE)
+      for source, target in EEG_CROSS_PAIRS),
     # the CDMER benchmark's tasks (train on the source, recognise the unlabelled target): rawdata/layouts/cdmer.py
     *(Dataset(f"{source}_to_{target}", "cdmer", "cdmer", standin_note=_CDMER_NOTE, base="cdmer")
       for source, target in cdmer_task_pairs()),

@@ -19,7 +19,9 @@ from reports.results import Experiment
 PROTOCOL_NAMES = {"subject_dependent": "subject-dependent (first trials of each session train: SEED 9 / 6, SEED-IV "
                                        "16 / 8; MPED the release's 21 / 7 lists)",
                   "trial_kfold": "subject-dependent, 10-fold over whole trials (DEAP)",
-                  "loso": "leave one subject out", "cross_session": "cross-session (leave one session out)"}
+                  "loso": "leave one subject out", "cross_session": "cross-session (leave one session out)",
+                  "cross_dataset": "cross-dataset (train on one dataset, test on the other, shared classes; "
+                                   "mean ± std over target subjects)"}
 DASH = "—"
 
 

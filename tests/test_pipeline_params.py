@@ -36,8 +36,9 @@ def test_the_full_file_runs_every_experiment_with_a_standin_and_lists_the_others
     full = _load("full")
     text = FILES["full"].read_text()
     active = {e["id"] for g in ("experiments", "rec_experiments") for e in full[g].values()}
-    def has_standin(d):  # a cross-database task has one when both its databases have
-        return all(DATASETS[n].synth for n in d.name.split("_to_")) if d.base == "cdmer" else d.synth is not None
+    def has_standin(d):  # a cross-database / cross-dataset task has one when both its datasets have
+        paired = d.base == "cdmer" or d.format == "eeg_cross"
+        return all(DATASETS[n].synth for n in d.name.split("_to_")) if paired else d.synth is not None
 
     without_standin = {d.name for d in DATASETS.values() if not has_standin(d) and d.name not in
                        ("composite", "au_composite", "megc2018", "movielens")}

@@ -5,11 +5,14 @@ and the folds of ``protocol.name`` from datamodules/eeg_protocols.py (``subject_
 trials per subject-session, 45 folds, SEED-IV 16 / 8; ``loso``: 15 folds, sessions pooled, or ``per_session``;
 ``cross_session``; ``trial_kfold``: per subject, k folds of whole trials, DEAP's; ``subject_kfold``: k folds of
 whole subjects (MODMA's depression detection; adds subject-level scores, :func:`subject_level_scores`);
-``random_windows_leaky`` is
+``cross_dataset``: train on one dataset, test on another on their shared classes (datamodules/eeg.py
+:class:`CrossDatasetEEGSource`, one fold per ``protocol.source`` -> ``protocol.target``; with ``data.transductive``
+the target's unlabelled windows enter training, as for every protocol); ``random_windows_leaky`` is
 refused here: it is a diagnostic of benchmarks/eeg_protocols.py, never a number to report). `run` is folds.run
 unchanged (one process, each fold's selected checkpoint read once, predictions pooled, per-subject scores,
 --resume), followed by the scores as the EEG field reports them: accuracy
-and macro-F1 per fold (a subject-session, a held-out subject or a held-out session), then their mean and std over
+and macro-F1 per fold (a subject-session, a held-out subject or a held-out session; under ``cross_dataset`` each
+target subject of the fold), then their mean and std over
 folds (``fold_accuracy_mean`` / ``_std``, ``fold_f1_mean`` / ``_std``) and over subjects (each subject's folds
 averaged first: ``subject_accuracy_mean`` / ``_std``, ``subject_f1_mean`` / ``_std``). The pooled ``accuracy``
 and ``uf1`` of folds.py stay as well. ``protocol.max_folds`` > 0 keeps only the first folds (smoke runs only).
@@ -25,17 +28,18 @@ from omegaconf import OmegaConf
 
 from core import metrics as M
 from core.errors import ConfigError
-from datamodules.eeg import EEGSource
-from datamodules.eeg_protocols import LEAKY, eeg_folds
+from datamodules.eeg import CrossDatasetEEGSource, EEGSource
+from datamodules.eeg_protocols import CROSS_DATASET_PROTOCOLS, LEAKY, eeg_folds
 from experiments.tasks import folds as fold_loop
 
 OPTIONS = {"subject_dependent": ("n_train",), "loso": ("sessions",), "cross_session": (),
-           "trial_kfold": ("n_folds",), "subject_kfold": ("n_folds", "stratified", "validation_subjects")}
+           "trial_kfold": ("n_folds",), "subject_kfold": ("n_folds", "stratified", "validation_subjects"),
+           "cross_dataset": ("source", "target")}
 
 
 def prepare(cfg, spec, root: Path) -> fold_loop.Prepared:
-    source = EEGSource(cfg, spec.inputs, root)
     name = str(cfg.protocol.name)
+    source = (CrossDatasetEEGSource if name in CROSS_DATASET_PROTOCOLS else EEGSource)(cfg, spec.inputs, root)
     if name in LEAKY or name not in OPTIONS:
         raise ConfigError(f"protocol.name={name!r} is not an EEG protocol to report",
                           hint=f"use one of {', '.join(OPTIONS)} (the leaky split is benchmarks/eeg_protocols.py's)")
@@ -51,6 +55,8 @@ def prepare(cfg, spec, root: Path) -> fold_loop.Prepared:
 def run(prepared: fold_loop.Prepared, ctx) -> dict:
     metrics = fold_loop.run(prepared, ctx)
     table = pd.read_csv(ctx.out_dir / "predictions.csv", dtype={"subject": str, "sample_id": str})
+    if str(ctx.cfg.protocol.name) in CROSS_DATASET_PROTOCOLS:  # one fold holds every target subject: score each
+        table = table.assign(fold=table["fold"].astype(str) + "/subject=" + table["subject"])
     metrics.update(field_scores(table, len(ctx.cfg.data.classes)))
     if str(ctx.cfg.protocol.name) == "subject_kfold":
         metrics.update(subject_level_scores(table, list(ctx.cfg.data.classes)))
