@@ -151,6 +151,7 @@ def accumulate(folder: Path, env: dict, args, env_seconds: float, load_before) -
             recorded[name] = seconds
             sitting["stages"] += 1
         sitting["load_average_now"] = os.getloadavg()
+        sitting.setdefault("load_1min_at_stage_end", {})[name] = round(os.getloadavg()[0], 2)  # was it idle?
         save(False, None)
 
     started = time.perf_counter()
