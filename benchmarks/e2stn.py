@@ -77,9 +77,9 @@ def main() -> None:
     results: dict = {}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        roots = {}
+        roots, versions = {}, {}
         for kind in ("seed", "seed_iv"):
-            generate(kind, scratch / kind, subjects=args.subjects, seed=args.data_seed)
+            versions[kind] = generate(kind, scratch / kind, subjects=args.subjects, seed=args.data_seed)["version"]
             roots[kind] = (scratch / kind).resolve()
         project = scratch / "project"
         project.mkdir()
@@ -98,6 +98,7 @@ def main() -> None:
         "what": "E2STN vs source-only (same classifier, no transfer module) on the cross-dataset stand-ins, merged "
                 "3 shared classes (datamodules/eeg_protocols.py CLASS_MAPS), default settings of each experiment",
         "data": {"kind": "stand-in", "subjects": args.subjects, "generator_seed": args.data_seed,
+                 "generator_versions": versions,
                  "note": "both stand-ins written with the same generator seed (their class patterns overlap by "
                          "construction); numbers measure the pipeline on synthetic data, not the paper's claim"},
         "seeds": args.seeds, "chance": round(1 / 3, 4), "torch_threads": 1,

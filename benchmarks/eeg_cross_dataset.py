@@ -7,8 +7,10 @@ classes (datamodules/eeg_protocols.py ``CLASS_MAPS``: ``merged`` 3 classes, ``st
 of ``cross_dataset`` (one per direction) standardises each dataset's windows with ITS OWN statistics (per-dataset
 z-scoring of the features, computed without labels; a choice, made a priori, because the two recordings differ
 in level), fits LDA (lsqr, Ledoit-Wolf shrinkage) on every source window and scores accuracy and macro-F1 on
-every target window. Chance: 1/3 (merged, balanced classes) and 1/2 (strict). For reference, the same LDA's
-subject-dependent score on each dataset's own classes (SEED 9/6, SEED-IV 16/8 split, training statistics only).
+every target window. Chance: 1/3 (merged) and 1/2 (strict); the target's majority share is written per fold
+(SEED-IV's merged classes are not balanced: sad + fear make "negative" half of its windows). For reference, the
+same LDA's subject-dependent score on each dataset's own classes (SEED 9/6, SEED-IV 16/8 split, training statistics
+only).
 
     PYTHONPATH=. python benchmarks/eeg_cross_dataset.py [--subjects 15] [--seed 0]
     -> benchmarks/results/eeg_cross_dataset.json
@@ -17,6 +19,7 @@ subject-dependent score on each dataset's own classes (SEED 9/6, SEED-IV 16/8 sp
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import tempfile
 import time
@@ -77,8 +80,10 @@ def cross(indices, trials, mapping: str) -> dict:
         tr = np.fromiter((position[w] for w in fold.train), dtype=int)
         te = np.fromiter((position[w] for w in fold.test), dtype=int)
         pred = lda().fit(x[tr], y[tr]).predict(x[te])
+        shares = np.unique(y[te], return_counts=True)[1] / len(te)
         out[fold.name] = {"accuracy": round(float(accuracy_score(y[te], pred)), 4),
                           "macro_f1": round(float(f1_score(y[te], pred, average="macro")), 4),
+                          "majority": round(float(shares.max()), 4),  # merged SEED-IV: sad + fear = half
                           "train_windows": len(tr), "test_windows": len(te)}
     return out
 
@@ -91,13 +96,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed-iv-root", default=None)
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args(argv)
-    start = time.perf_counter()
+    load_before, start = os.getloadavg(), time.perf_counter()
+    versions = {}
     with tempfile.TemporaryDirectory() as tmp:
         roots = {"seed": args.seed_root, "seed_iv": args.seed_iv_root}
         for kind in roots:
             if roots[kind] is None:
                 roots[kind] = Path(tmp) / kind
-                generate(kind, roots[kind], subjects=args.subjects, seed=args.seed)
+                versions[kind] = generate(kind, roots[kind], subjects=args.subjects, seed=args.seed)["version"]
         indices = [parse(kind, root).index for kind, root in roots.items()]
         trials = {k: v for index in indices for k, v in features(index).items()}
         data_seconds = round(time.perf_counter() - start, 2)
@@ -106,12 +112,15 @@ def main(argv: list[str] | None = None) -> dict:
     report = {
         "what": "LDA (lsqr, Ledoit-Wolf) on de_LDS windows; cross-dataset folds with per-dataset z-scoring",
         "data": {"roots": {k: str(v) if args.seed_root or args.seed_iv_root else "stand-in" for k, v in roots.items()},
-                 "subjects": args.subjects, "seed": args.seed, "seconds": data_seconds},
+                 "subjects": args.subjects, "seed": args.seed, "seconds": data_seconds,
+                 "generator_versions": versions},
         "subject_dependent_own_classes": own,
         "cross_dataset": results,
         "note": "stand-ins share class patterns by construction (rawdata/synth/eeg.py generate_seed_iv): the "
                 "transfer measured here is a property of the generator, not of SEED / SEED-IV",
         "machine": {"python": platform.python_version(), "processor": platform.machine()},
+        "load_average": {"before": [round(v, 2) for v in load_before],
+                         "after": [round(v, 2) for v in os.getloadavg()]},
         "seconds": round(time.perf_counter() - start, 2),
     }
     write_json(args.out, report)
