@@ -114,3 +114,21 @@ def test_cli_check_and_synth(copy, tmp_path):
     out = tmp_path / "cli"
     assert main(["synth", "modma", "--out", str(out), "--subjects", "2", "--set", "seconds=2"]) == 0
     assert len(parse("modma", out).index) == 2
+
+
+def test_standin_carries_the_shared_theta_coupling_and_loses_it_without_the_effect(tmp_path):
+    """The subject-level signal the stand-in is calibrated on (benchmarks/modma_probe.py): F3-P4 theta correlation
+    ranks patients above controls at the default effect sizes, and not once the effects are switched off."""
+    from benchmarks.modma_probe import features
+
+    def auc(folder: Path) -> float:
+        per_probe, labels = features(folder)
+        score = {s: float(x.mean()) for s, x in per_probe["theta_f3_p4"].items()}
+        mdd = [score[s] for s in score if labels[s]]
+        hc = [score[s] for s in score if not labels[s]]
+        return float(np.mean([m > h for m in mdd for h in hc]))
+
+    generate("modma", tmp_path / "on", subjects=10, seed=7, seconds=8)
+    generate("modma", tmp_path / "off", subjects=10, seed=7, seconds=8, common_scale=0.0, individual_scale=0.0)
+    assert auc(tmp_path / "on") >= 0.9
+    assert auc(tmp_path / "off") < 0.8
