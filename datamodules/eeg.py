@@ -69,6 +69,7 @@ from rawdata.layouts import parse
 from rawdata.layouts.common import Problems
 
 NORMALIZE = ("train", "per_subject", "none")
+MODMA_SCALE = ("none", "window", "recording")  # read_modma ``data.scale``
 
 
 @dataclass
@@ -296,7 +297,10 @@ def read_modma(folder: Path, cfg) -> tuple[pd.DataFrame, dict[str, np.ndarray], 
     read signals (HGNN). ``data.channels`` (``ten_twenty``: the layout's 19 10-20 equivalents, named FP1 ... O2;
     ``all``: E1..E128), ``data.reference`` (``average`` of the read channels | ``cz``: as recorded),
     ``data.window_s`` non-overlapping windows (``data.max_windows`` > 0 keeps the first n), ``data.demean``
-    (per-window, per-channel mean removed). The "bands" axis of these arrays is the window's samples."""
+    (per-window, per-channel mean removed), ``data.scale`` (``none``: as read; ``window``: each window's channel
+    divided by its own standard deviation over the window's samples; ``recording``: each channel divided by its
+    standard deviation over all the windows read of that recording; both use one subject's unlabelled signal only,
+    like any offline per-recording preprocessing). The "bands" axis of these arrays is the window's samples."""
     from rawdata.layouts import modma
 
     trials = _trials_of(parse("modma", folder), "modma", folder)
@@ -311,6 +315,9 @@ def read_modma(folder: Path, cfg) -> tuple[pd.DataFrame, dict[str, np.ndarray], 
     length = int(round(float(_opt(cfg, "data.window_s", 4.0)) * modma.RATE))
     limit = int(_opt(cfg, "data.max_windows", 0))
     demean = bool(_opt(cfg, "data.demean", True))
+    scale = str(_opt(cfg, "data.scale", "none"))
+    if scale not in MODMA_SCALE:
+        raise ConfigError(f"data.scale={scale!r}: expected one of {', '.join(MODMA_SCALE)}")
     arrays: dict[str, np.ndarray] = {}
     for row in trials.itertuples():
         signal = modma.load_recording(row.file, row.variable)
@@ -324,6 +331,10 @@ def read_modma(folder: Path, cfg) -> tuple[pd.DataFrame, dict[str, np.ndarray], 
         windows = signal[rows, : count * length].reshape(len(rows), count, length).transpose(1, 0, 2)
         if demean:
             windows = windows - windows.mean(-1, keepdims=True)
+        if scale == "window":
+            windows = windows / (windows.std(-1, keepdims=True) + 1e-6)
+        elif scale == "recording":
+            windows = windows / (windows.std(axis=(0, 2), keepdims=True) + 1e-6)
         arrays[row.sample_id] = windows.astype(np.float32)
     trials["windows"] = [len(arrays[s]) for s in trials["sample_id"]]
     return trials, arrays, names, tuple(f"s{i}" for i in range(length))

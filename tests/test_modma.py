@@ -12,7 +12,7 @@ import pytest
 import scipy.io
 from omegaconf import OmegaConf
 
-from core.errors import DatasetError
+from core.errors import ConfigError, DatasetError
 from datamodules.eeg import read_modma
 from experiments.cli import main
 from rawdata.layouts import modma as layout
@@ -65,6 +65,21 @@ def test_recording_is_referenced_to_cz_and_the_reader_cuts_windows(original):
     assert np.allclose(x.sum(1), 0, atol=1e-2)  # average reference over the 19 read channels
     all_cfg = OmegaConf.create({"data": {"channels": "all", "window_s": 4}})
     assert next(iter(read_modma(original, all_cfg)[1].values())).shape == (2, 128, 1000)
+
+
+def test_scale_knob_gives_unit_std_per_window_or_per_recording(original):
+    base = {"channels": "ten_twenty", "window_s": 2, "max_windows": 3}
+    raw = read_modma(original, OmegaConf.create({"data": base}))[1]
+    window = read_modma(original, OmegaConf.create({"data": {**base, "scale": "window"}}))[1]
+    record = read_modma(original, OmegaConf.create({"data": {**base, "scale": "recording"}}))[1]
+    for key, x in raw.items():
+        assert np.allclose(window[key].std(-1), 1, atol=1e-3)  # every window's channel at unit std
+        assert np.allclose(record[key].std(axis=(0, 2)), 1, atol=1e-3)  # each channel over its recording
+        assert not np.allclose(record[key].std(-1), 1, atol=1e-2)  # windows keep their relative power
+        spread = x.std(axis=(0, 2), keepdims=True)  # one factor per channel, the same in every window
+        assert np.allclose(record[key] * spread, x, atol=1e-3 * float(x.std()))
+    with pytest.raises(ConfigError, match="data.scale"):
+        read_modma(original, OmegaConf.create({"data": {**base, "scale": "per_cell"}}))
 
 
 def test_missing_sheet_and_unknown_subject_name_the_file(copy):

@@ -20,7 +20,10 @@ METHOD = MethodSpec(
     "trainable shared adjacency by default, with electrode proximity (fixed or as the initial value) as options. "
     "Training differs on purpose: the code keeps, per fold, the epoch with the best TEST accuracy; here the epoch "
     "budget is fixed a priori or chosen on inner-validation subjects. Which 19 of MODMA's 128 electrodes the "
-    "authors read is not given (rawdata/layouts/modma.py TEN_TWENTY is our pick).",
+    "authors read is not given (rawdata/layouts/modma.py TEN_TWENTY is our pick). Input: the code's training script "
+    "applies no normalisation to its segments (they come from an npz written by a preprocessing step the repository "
+    "does not include), so data.normalize=none and data.scale=none; the per-window demean (data.demean) stands in "
+    "for that unpublished step's filtering of the un-high-passed release.",
     defaults_chosen="From the reference code where it gives them (encoder 16 -> 32 filters, kernel 63, pool 4, "
     "dropout 0.25, GNN width 32, q/k width 32, temperature 1, 4 regions, unpool weight 0.5, common order 3, "
     "individual order 2, assignment order 1, entropy weight 1e-5, Adam lr 1e-3, weight decay 5e-4, batch 128); "

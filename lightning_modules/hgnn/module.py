@@ -1,6 +1,8 @@
 """HGNN (Wang, Zheng, Li et al.): a hybrid of a common and an individualised graph network for EEG depression.
 
-Input: a raw window per sample, x (B, C channels, L samples) (datamodules/eeg.py ``read_modma``: 4 s at 250 Hz).
+Input: a raw window per sample, x (B, C channels, L samples) (datamodules/eeg.py ``read_modma``: 4 s at 250 Hz),
+as read: the reference code's training script z-scores nothing (method defaults ``data.normalize: none``,
+``data.scale: none``; per-window and per-recording channel scaling are ``data.scale`` knobs).
 
 1. :class:`TemporalEncoder`, shared by all channels: conv (1 -> ``encoder_filters``, kernel ``encoder_kernel``) ->
    BN -> ELU -> average pool ``encoder_pool`` -> dropout; 1x1 conv -> ``node_dim`` -> BN -> ELU; a depthwise conv

@@ -1,0 +1,166 @@
+"""What does HGNN need to learn the MODMA stand-in's theta coupling? Writes benchmarks/results/hgnn_calibration.json.
+
+Inner validation only, on a CALIBRATION draw (generator seed 100; never the benchmark's seed 0 nor the pipeline's
+seed 23): 24 subjects x ``SECONDS`` s, 18 training subjects and 6 inner-validation subjects (3 MDD, 3 HC), no test
+fold. The network of hgnn/modma with the method's defaults (Adam lr 1e-3, weight decay 5e-4, batch 128, entropy
+weight 1e-5) is trained by a plain loop (the Lightning module's loss) for ``EPOCHS`` epochs (the benchmark's) on the
+suite's windows (datamodules/eeg.py ``read_modma``, 19 channels, average reference, 4-s windows, per-window demean),
+one factor at a time, in the brief's order of suspicion:
+
+1. data size: the first 6 windows of each recording (= the stand-in's default 24 s) or 30 (120 s), same subjects;
+2. input scaling: ``train`` (the suite's default ``data.normalize: train``: every (channel, sample) cell z-scored
+   with the training windows), ``none`` (what the reference code's training script does: its segments enter the
+   encoder as its unpublished preprocessing wrote them), ``window`` / ``recording`` (``data.scale``: per-channel
+   standard deviation of each window / of each recording, no cross-subject statistics).
+
+Reported per configuration: inner-validation subject accuracy (6 subjects: steps of 1/6), window accuracy and
+window ROC AUC (finer), training-window accuracy, final training loss, CPU seconds; beside them the F3-P4 theta
+correlation probe (benchmarks/modma_probe.py, logistic regression) on the same split and windows.
+
+    PYTHONPATH=$PWD nice -n 15 .venv/bin/python benchmarks/hgnn_calibration.py [config ...]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from omegaconf import OmegaConf
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from benchmarks.modma_probe import theta_correlations
+from core.io import write_json
+from datamodules.eeg import read_modma
+from experiments.config import load_experiment
+from lightning_modules.hgnn.module import HGNN, assignment_entropy
+from rawdata.synth import generate
+
+SEED, SUBJECTS, SECONDS, EPOCHS = 100, 24, 120, 15
+# name -> (subjects written, windows per subject, data.scale, cell z-score with training windows)
+CONFIGS = {"w6_train": (24, 6, "none", True), "w6_window": (24, 6, "window", False),
+           "w30_train": (24, 30, "none", True), "w30_none": (24, 30, "none", False),
+           "w30_window": (24, 30, "window", False), "w30_recording": (24, 30, "recording", False),
+           "s53_w6_train": (53, 6, "none", True), "s53_w6_none": (53, 6, "none", False)}
+# inner-validation subjects per group: 3 + 3 of 24 (18 train), 6 + 6 of 53 (41 train: the release's subject count)
+VALIDATION = {24: 3, 53: 6}
+OUT = Path(__file__).parent / "results" / "hgnn_calibration.json"
+
+
+def split(folder: Path, windows: int, scale: str, cell_z: bool, per_group: int = 3):
+    cfg = OmegaConf.create({"data": {"channels": "ten_twenty", "reference": "average", "window_s": 4,
+                                     "max_windows": windows, "demean": True, "scale": scale}})
+    trials, arrays, channels, samples = read_modma(folder, cfg)
+    mdd = sorted(trials.loc[trials.label == 1, "subject"])
+    hc = sorted(trials.loc[trials.label == 0, "subject"])
+    val = set(mdd[:per_group] + hc[:per_group])
+    parts = {"train": [], "val": []}
+    for row in trials.itertuples():
+        x = arrays[row.sample_id]
+        parts["val" if row.subject in val else "train"].append((x, np.full(len(x), row.label), [row.subject] * len(x)))
+    out = {k: (np.concatenate([i[0] for i in v]), np.concatenate([i[1] for i in v]), sum((i[2] for i in v), []))
+           for k, v in parts.items()}
+    if cell_z:
+        mean, std = out["train"][0].mean(0), out["train"][0].std(0) + 1e-6
+        out = {k: ((x - mean) / std, y, s) for k, (x, y, s) in out.items()}
+    return out, channels, len(samples)
+
+
+def subject_accuracy(p: np.ndarray, y: np.ndarray, subjects: list[str]) -> float:
+    subjects_arr = np.array(subjects)
+    return float(np.mean([(p[subjects_arr == s].mean() > 0.5) == bool(y[subjects_arr == s][0])
+                          for s in sorted(set(subjects))]))
+
+
+def train(data, channels, samples: int) -> dict:
+    torch.manual_seed(0)
+    cfg = load_experiment("hgnn/modma")
+    knobs = OmegaConf.to_container(cfg.model)
+    entropy_weight = float(knobs.pop("entropy_weight"))
+    model = HGNN(list(channels), samples, 2, **knobs)
+    opt = torch.optim.Adam(model.parameters(), lr=float(cfg.optim.lr), weight_decay=float(cfg.optim.weight_decay))
+    batch = int(cfg.data.batch_size)
+    x, y, _ = data["train"]
+    x, y = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y)
+    generator = torch.Generator().manual_seed(0)
+    losses, steps, cpu = {}, 0, time.process_time()
+    for epoch in range(1, EPOCHS + 1):
+        model.train()
+        order = torch.randperm(len(x), generator=generator)
+        total = []
+        for start in range(0, len(x), batch):
+            rows = order[start:start + batch]
+            if len(rows) < 2:
+                continue
+            out = model(x[rows])
+            loss = F.cross_entropy(out["scores"], y[rows])
+            if "assignment" in out:
+                loss = loss + entropy_weight * assignment_entropy(out["assignment"])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total.append(loss.item())
+            steps += 1
+        if epoch % 5 == 0:
+            losses[epoch] = round(float(np.mean(total)), 4)
+    model.eval()
+    with torch.no_grad():
+        train_acc = float((model(x)["scores"].argmax(1) == y).float().mean())
+        vx, vy, vs = data["val"]
+        p = torch.softmax(model(torch.as_tensor(vx, dtype=torch.float32))["scores"], 1)[:, 1].numpy()
+    return {"optimizer_steps": steps, "train_loss_every_5_epochs": losses,
+            "train_window_accuracy": round(train_acc, 4),
+            "inner_val_subject_accuracy": round(subject_accuracy(p, vy, vs), 4),
+            "inner_val_window_accuracy": round(float(((p > 0.5) == vy).mean()), 4),
+            "inner_val_window_auc": round(float(roc_auc_score(vy, p)), 4),
+            "cpu_seconds": round(time.process_time() - cpu, 1)}
+
+
+def probe(data, channels) -> dict:
+    """F3-P4 theta correlation, logistic regression, on the same train / inner-val windows."""
+    (tx, ty, _), (vx, vy, vs) = data["train"], data["val"]
+    f = [theta_correlations(v.astype(np.float64), tuple(channels))[0] for v in (tx, vx)]
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=5000)).fit(f[0], ty)
+    p = model.predict_proba(f[1])[:, 1]
+    return {"inner_val_subject_accuracy": round(subject_accuracy(p, vy, vs), 4),
+            "inner_val_window_auc": round(float(roc_auc_score(vy, p)), 4)}
+
+
+def main(names: list[str]) -> None:
+    torch.set_num_threads(1)
+    previous = json.loads(OUT.read_text()) if OUT.exists() else {}
+    runs = previous.get("runs", {})
+    with tempfile.TemporaryDirectory(prefix="hgnn_cal_") as scratch:
+        folders = {}
+        for name in names:
+            subjects, windows, scale, cell_z = CONFIGS[name]
+            if subjects not in folders:  # one draw per subject count; windows beyond the first 6 only at 24
+                folders[subjects] = Path(scratch) / f"modma{subjects}"
+                generate("modma", folders[subjects], subjects=subjects, seed=SEED,
+                         seconds=SECONDS if subjects == SUBJECTS else 4 * windows)
+            data, channels, samples = split(folders[subjects], windows, scale, cell_z, VALIDATION[subjects])
+            run = {"subjects": subjects, "inner_val_subjects": 2 * VALIDATION[subjects],
+                   "windows_per_subject": windows, "scale": scale, "cell_zscore_train": cell_z,
+                   "training_windows": int(len(data["train"][1])), **train(data, channels, samples),
+                   "probe_f3_p4_same_split": probe(data, channels),
+                   "load_average_1min": round(os.getloadavg()[0], 2)}
+            runs[name] = run
+            print(name, run, flush=True)
+            write_json(OUT, {"what": "HGNN network on a calibration draw, inner split 18 / 6 subjects: data size "
+                                     "and input scaling, one factor at a time",
+                             "generator_seed": SEED, "subjects": SUBJECTS, "seconds_written": SECONDS,
+                             "epochs": EPOCHS, "training_seed": 0, "runs": runs,
+                             "note": "inner-validation subject accuracy moves in steps of 1/6; one draw, one seed"})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or list(CONFIGS))
