@@ -3,7 +3,8 @@
 One stand-in (``affect synth modma`` at its default effect sizes, generator seed 0, ``SUBJECTS`` subjects of
 ``SECONDS`` s: the stand-in's default size, fixed before running) and, on it, the
 experiments hgnn/modma, hgnn-no_ignn/modma and hgnn-no_gpum/modma plus hgnn/modma with permuted subject labels
-(the negative control), each a whole ``affect train`` process (benchmarks/timed_runs.py). To fit the ~10 min CPU
+(the negative control), each a whole ``affect train`` process (benchmarks/timed_runs.py) with the experiments'
+defaults (since hgnn2: ``data.normalize: none``, the reference code's un-normalised input). To fit the ~10 min CPU
 budget of this measurement the runs use ``OVERRIDES`` (4 folds instead of 10 and 15 epochs instead of 30;
 the experiments' 4-s windows): the figures measure the pipeline and the ablations' ordering on a small stand-in, not a
 method's MODMA accuracy. Reported per run: subject-level accuracy / macro-F1 / F1 of MDD (each test subject's mean

@@ -17,6 +17,19 @@ Reported per configuration: inner-validation subject accuracy (6 subjects: steps
 window ROC AUC (finer), training-window accuracy, final training loss, CPU seconds; beside them the F3-P4 theta
 correlation probe (benchmarks/modma_probe.py, logistic regression) on the same split and windows.
 
+3. subject count: 53 subjects x 24 s (the release's count; a different draw of seed 100), 41 training and 12
+   inner-validation subjects (6 MDD, 6 HC), with ``train`` and ``none`` input.
+
+Found (benchmarks/results/hgnn_calibration.json, load average 5-7 on 2 cores): NOTHING helps. Inner-validation
+subject accuracy 0.50 (24 subjects, 6 windows, ``train``), 0.50 (``window``), 0.50 (30 windows = 120 s,
+``window``), 0.33 / 0.25 (53 subjects, ``train`` / ``none``); window AUC 0.42-0.62; training-window accuracy
+0.82-1.00 every time, while the F3-P4 theta probe on the SAME split and windows reads 1.00 (window AUC 0.95-0.98).
+HGNN memorises the training subjects (their gains, alpha peak, label-free couplings) and never picks up the theta
+coupling within the benchmark's 15 epochs, at 5x the windows or 2.2x the subjects. Not run (CPU budget):
+``w30_train``, ``w30_none``, ``w30_recording``, more epochs, more draws. What remains is the network (the brief's
+third suspect): each channel's window is collapsed to 32 numbers by the per-channel encoder before any channel meets
+another, and the only cross-channel product is the attention adjacency; see the README's HGNN paragraph.
+
     PYTHONPATH=$PWD nice -n 15 .venv/bin/python benchmarks/hgnn_calibration.py [config ...]
 """
 
@@ -155,11 +168,12 @@ def main(names: list[str]) -> None:
                    "load_average_1min": round(os.getloadavg()[0], 2)}
             runs[name] = run
             print(name, run, flush=True)
-            write_json(OUT, {"what": "HGNN network on a calibration draw, inner split 18 / 6 subjects: data size "
-                                     "and input scaling, one factor at a time",
+            write_json(OUT, {"what": "HGNN network on calibration draws, inner split (18 / 6 or 41 / 12 subjects): "
+                                     "data size, input scaling, subject count, one factor at a time",
                              "generator_seed": SEED, "subjects": SUBJECTS, "seconds_written": SECONDS,
                              "epochs": EPOCHS, "training_seed": 0, "runs": runs,
-                             "note": "inner-validation subject accuracy moves in steps of 1/6; one draw, one seed"})
+                             "note": "inner-validation subject accuracy moves in steps of 1/6 (24 subjects) or "
+                                     "1/12 (53); one draw per subject count, one training seed"})
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ A diagnostic, not a score: on a CALIBRATION draw (generator seed 100, default st
 the benchmark's seed 0 nor the pipeline's seed 23), 18 training subjects and 6 inner-validation subjects (3 MDD,
 3 HC; no test fold exists here), the network of hgnn/modma with the method's defaults (Adam lr 1e-3, weight decay
 5e-4, 30 epochs) is trained by a plain loop on the suite's windows (datamodules/eeg.py ``read_modma``, 4-s windows,
-``normalize: train``: every (channel, sample) cell z-scored with the training windows) at two batch sizes:
+``normalize: train``: every (channel, sample) cell z-scored with the training windows, the default when this ran;
+hgnn's default is now ``none``, see benchmarks/hgnn_calibration.py) at two batch sizes:
 
 - 128, the reference code's (and the method yaml's): the stand-in's ~108 training windows make ONE optimizer step
   per epoch, 30 steps in all (the release's ~4,000 windows make ~30 per epoch);
