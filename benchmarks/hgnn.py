@@ -35,6 +35,7 @@ OVERRIDES = ("protocol.n_folds=4", "trainer.max_epochs=15", "trainer.num_threads
 RUNS = (("hgnn", "hgnn/modma", ()), ("hgnn-no_ignn", "hgnn-no_ignn/modma", ()),
         ("hgnn-no_gpum", "hgnn-no_gpum/modma", ()),
         ("hgnn permuted labels", "hgnn/modma", ("data.negative_control=permuted_labels",)))
+INPUT = "experiments' defaults: data.normalize=none, data.scale=none (the reference code's un-normalised segments)"
 KEYS = ("subject_level_accuracy", "subject_level_f1", "subject_level_f1_positive", "subject_level_majority_accuracy",
         "accuracy", "uf1", "majority_accuracy", "n_samples", "n_folds")
 
@@ -61,7 +62,7 @@ def main() -> None:
         print("probes", probes, flush=True)
     out = {"what": "HGNN and ablations on the MODMA stand-in, subject-level and window-level scores",
            "standin": {"subjects": SUBJECTS, "seconds": SECONDS, "generator_seed": GENERATOR_SEED},
-           "overrides": list(OVERRIDES), "training_seed": 0, "runs": runs,
+           "overrides": list(OVERRIDES), "training_seed": 0, "runs": runs, "input": INPUT,
            "probes_same_draw": probes,
            "load_average_1_5_15_at_end": [round(v, 2) for v in os.getloadavg()],
            "total_wall_seconds": round(time.time() - started, 1),
