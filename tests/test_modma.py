@@ -3,6 +3,7 @@ what was expected; `affect data check modma` and `affect synth modma` work from 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -18,6 +19,8 @@ from experiments.cli import main
 from rawdata.layouts import modma as layout
 from rawdata.layouts import parse
 from rawdata.synth import generate
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +137,10 @@ def test_cli_check_and_synth(copy, tmp_path):
 def test_standin_carries_the_shared_theta_coupling_and_loses_it_without_the_effect(tmp_path):
     """The subject-level signal the stand-in is calibrated on (benchmarks/modma_probe.py): F3-P4 theta correlation
     ranks patients above controls at the default effect sizes, and not once the effects are switched off."""
-    from benchmarks.modma_probe import features
+    spec = importlib.util.spec_from_file_location("modma_probe", ROOT / "benchmarks" / "modma_probe.py")
+    probe = importlib.util.module_from_spec(spec)  # benchmarks/ is a script folder, not a package on sys.path
+    spec.loader.exec_module(probe)
+    features = probe.features
 
     def auc(folder: Path) -> float:
         per_probe, labels = features(folder)
