@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from rawdata.datasets import CDMER_TASKS_FILE, cdmer_task_pairs
 from rawdata.layouts import parse as parse_format
-from rawdata.layouts.common import ParseResult, Problems, index_frame
+from rawdata.layouts.common import ParseResult, parse_folders
 
 TASKS_FILE = CDMER_TASKS_FILE
 
@@ -25,16 +23,4 @@ def databases(path: Path = TASKS_FILE) -> list[str]:
 
 
 def parse(root: str | Path) -> ParseResult:
-    root = Path(root)
-    problems = Problems()
-    parts = []
-    for name in databases():
-        folder = root / name
-        if not folder.is_dir():
-            problems.error(folder, f"{name} folder not found (the CDMER benchmark needs {', '.join(databases())})")
-            continue
-        result = parse_format(name, folder)
-        problems += result.problems
-        parts.append(result.index)
-    index = pd.concat(parts, ignore_index=True) if parts else index_frame([])
-    return ParseResult(index, problems)
+    return parse_folders(root, databases(), "the CDMER benchmark needs", parse_format)

@@ -541,3 +541,22 @@ def report_unused_folders(frames_root: Path, used: set[str], problems: Problems)
             problems.warning(folder, "empty folder, ignored")
         elif str(folder.resolve()) not in used and any(c.suffix.lower() in IMAGE_SUFFIXES for c in children):
             problems.warning(folder, "frame folder not in the annotations, ignored")
+
+
+def parse_folders(root: str | Path, names: Sequence[str], needed_by: str,
+                  parse_one: Callable[[str, Path], ParseResult]) -> ParseResult:
+    """``root/<name>`` for every name, each parsed by ``parse_one(name, folder)`` (its own format), the indices
+    pooled; a missing folder is a problem naming it and what needs the set (``needed_by``)."""
+    root = Path(root)
+    problems = Problems()
+    parts = []
+    for name in names:
+        folder = root / name
+        if not folder.is_dir():
+            problems.error(folder, f"{name} folder not found ({needed_by} {', '.join(names)})")
+            continue
+        result = parse_one(name, folder)
+        problems += result.problems
+        parts.append(result.index)
+    index = pd.concat(parts, ignore_index=True) if parts else index_frame([])
+    return ParseResult(index, problems)

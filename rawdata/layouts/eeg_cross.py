@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from rawdata.datasets import EEG_CROSS_PAIRS
 from rawdata.layouts import parse as parse_format
-from rawdata.layouts.common import ParseResult, Problems, index_frame
+from rawdata.layouts.common import ParseResult, parse_folders
 
 
 def datasets() -> list[str]:
@@ -23,17 +21,4 @@ def datasets() -> list[str]:
 
 
 def parse(root: str | Path) -> ParseResult:
-    root = Path(root)
-    problems = Problems()
-    parts = []
-    for name in datasets():
-        folder = root / name
-        if not folder.is_dir():
-            problems.error(folder, f"{name} folder not found (the EEG cross-dataset tasks need "
-                                   f"{', '.join(datasets())})")
-            continue
-        result = parse_format(name, folder)
-        problems += result.problems
-        parts.append(result.index)
-    index = pd.concat(parts, ignore_index=True) if parts else index_frame([])
-    return ParseResult(index, problems)
+    return parse_folders(root, datasets(), "the EEG cross-dataset tasks need", parse_format)
