@@ -47,12 +47,8 @@ class GeoGraphModule(ClassifierModule):
 
     def configure_optimizers(self):
         """The shared optimiser, the free semantic adjacency at ``model.semantic_lr_scale`` x the lr."""
-        semantic = self.net.semantic_parameters()
-        ids = {id(p) for p in semantic}
-        groups = [{"params": [p for p in self.parameters() if id(p) not in ids]}]
-        if semantic:
-            lr = float(self.cfg.optim.lr) * float(self.cfg.model.semantic_lr_scale)
-            groups.append({"params": semantic, "lr": lr})
+        lr = float(self.cfg.optim.lr) * float(self.cfg.model.semantic_lr_scale)
+        groups = self.net.parameter_groups(self.parameters(), lr)
         return build_optimizer(groups, self.cfg.optim, trainer_epochs(self))
 
     def compute(self, batch):

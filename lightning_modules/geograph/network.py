@@ -200,6 +200,16 @@ class GeometricTwoStreamGraphNet(nn.Module):
         """The free ``N x N`` semantic adjacency matrices (trained at ``semantic_lr_scale`` x the lr, module.py)."""
         return [a.learned for a in self.semantic.adjacencies if a.learned is not None]
 
+    def parameter_groups(self, parameters, semantic_lr: float) -> list[dict]:
+        """Optimiser groups over ``parameters`` (this network's, or a module's holding it): the free semantic
+        adjacency matrices at ``semantic_lr``, everything else at the optimiser's lr."""
+        semantic = self.semantic_parameters()
+        ids = {id(p) for p in semantic}
+        groups = [{"params": [p for p in parameters if id(p) not in ids]}]
+        if semantic:
+            groups.append({"params": semantic, "lr": float(semantic_lr)})
+        return groups
+
     def fixed_adjacency(self, landmarks: torch.Tensor) -> torch.Tensor:
         """0/1 anatomical (+ onset kNN) adjacency: ``(N, N)``, or ``(B, N, N)`` with kNN edges."""
         onset = landmarks[:, 0] if self.knn_k > 0 else None

@@ -45,11 +45,7 @@ class GeoGraphDANN(DANNSchedule):
         if self.net.fusion != "concat":
             raise ValueError("geograph_dann needs model.network.fusion: concat (one classifier on the fused "
                              "features, which the discriminator also reads)")
-        semantic = self.net.semantic_parameters()
-        ids = {id(p) for p in semantic}
-        groups = [{"params": [p for p in self.net.parameters() if id(p) not in ids]}]
-        if semantic:
-            groups.append({"params": semantic, "lr": float(self.lr) * float(self.semantic_lr_scale)})
+        groups = self.net.parameter_groups(self.net.parameters(), float(self.lr) * float(self.semantic_lr_scale))
         weight = balanced_class_weight(ys, n_classes) if self.class_weight == "balanced" else None
         self.net.train()
         self.discriminator, self.history = train_domain_adversarial(
