@@ -132,6 +132,7 @@ def accumulate(folder: Path, env: dict, args, env_seconds: float, load_before) -
                "env_build_seconds": env_seconds, "stages": 0}
     sittings.append(sitting)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True).stdout.strip()
+    sitting["commit"] = commit  # sittings may run different commits: the top-level one is the last sitting's
 
     def save(complete: bool, code: int | None) -> None:
         result = {"commit": commit, "params": str(args.params or "params.yaml"), "complete": complete,
