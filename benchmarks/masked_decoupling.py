@@ -29,22 +29,19 @@ import json
 import os
 import platform
 import tempfile
-import time
 from pathlib import Path
 
 from core import process
 
 process.configure()  # the thread policy, before torch loads (core/process.py)
 
-import lightning.pytorch as pl
 import numpy as np
 import torch
-from timed_runs import run_experiment, spread
+from timed_runs import one_epoch, run_experiment, spread
 
 from core import metrics as M
 from core.config import load_params, project_root
 from core.io import write_json
-from core.seeding import seed_everything
 from datamodules.micro_expression import MicroExpressionSource
 from datamodules.protocols import make_folds
 from experiments.config import load_experiment
@@ -57,22 +54,6 @@ WITHOUT_HSIC = "masked_decoupling-no_hsic/masked"
 ONSET_CLIP = "masked_decoupling-onset_clip/masked"
 PIPELINE_ARGS = ("protocol.name=subject_kfold",)
 BUDGET_SECONDS = 120  # both default-run experiments together (idle 2 cores, wall, start-up included)
-
-
-def one_epoch(cfg, source, fold, threads: int) -> dict:
-    torch.set_num_threads(threads)
-    seed_everything(int(cfg.seed), bool(cfg.trainer.deterministic))
-    module = METHOD.load()(cfg, source.info(fold.train))
-    trainer = pl.Trainer(max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
-                         limit_val_batches=0)
-    wall, cpu = time.perf_counter(), time.process_time()
-    trainer.fit(module, datamodule=source.datamodule(fold, seed=int(cfg.seed)))
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return {"threads": threads, "epoch_seconds": round(wall, 2), "epoch_cpu_seconds": round(cpu, 2),
-            "train_samples": len(fold.train), "ms_per_sample": round(1000 * wall / len(fold.train), 2),
-            "load_average_1min": round(os.getloadavg()[0], 2),
-            "parameters": sum(p.numel() for p in module.parameters() if p.requires_grad)}
 
 
 # -- landmark probe --------------------------------------------------------------------------------------------
@@ -153,7 +134,7 @@ def main(seeds: list[int], onset_clip: bool) -> dict:
     cfg = load_experiment(WITH_HSIC, PIPELINE_ARGS, profile="default")
     source = MicroExpressionSource(cfg, METHOD.inputs, root)
     fold = make_folds(source.index, cfg.protocol, seed=int(cfg.seed))[0]
-    epochs = [one_epoch(cfg, source, fold, threads) for threads in (2, 1)]
+    epochs = [one_epoch(METHOD, cfg, source, fold, threads) for threads in (2, 1)]
     experiments = {WITH_HSIC: [], WITHOUT_HSIC: []}
     onset_run = None
     with tempfile.TemporaryDirectory(dir=root / "results" if (root / "results").is_dir() else None) as tmp:

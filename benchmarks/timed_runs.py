@@ -1,10 +1,13 @@
-"""Helper of the method benchmarks (micro_au_clip.py, masked_decoupling.py): a whole experiment as the pipeline runs it.
+"""Helper of the method benchmarks (micro_au_clip.py, masked_decoupling.py): a whole experiment as the pipeline runs it,
+and one training epoch of a method timed in process.
 
 :func:`run_experiment` starts ``affect train <id> seed=<s>`` as a new process (so start-up, imports, data loading,
 MLflow and every fold are counted, as in a `dvc repro` stage) with its results and checkpoints in a scratch folder
 (the project's results/ are not touched) and its MLflow runs in a scratch store, and returns the wall time, the
 CPU time of the process (user + system, from the OS), the metrics it wrote and the seconds of each fold. On a shared
 machine wall time depends on the load; CPU time much less, which is why both are kept.
+
+:func:`one_epoch` times a single epoch of a fold at a given torch thread count (no validation, no checkpoint).
 
 Run alone it does nothing; it is imported by the benchmark scripts.
 """
@@ -60,3 +63,26 @@ def spread(values: list[float]) -> dict:
     sd = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5 if n > 1 else 0.0
     return {"mean": round(mean, 4), "sd": round(sd, 4), "min": round(min(values), 4), "max": round(max(values), 4),
             "n": n, "values": [round(v, 4) for v in values]}
+
+
+def one_epoch(method, cfg, source, fold, threads: int) -> dict:
+    """Wall / CPU seconds of ONE training epoch of ``method`` (a MethodSpec) on ``fold`` with ``threads`` torch
+    threads, the per-sample cost and the trainable parameters."""
+    import lightning.pytorch as pl
+    import torch
+
+    from core.seeding import seed_everything
+
+    torch.set_num_threads(threads)
+    seed_everything(int(cfg.seed), bool(cfg.trainer.deterministic))
+    module = method.load()(cfg, source.info(fold.train))
+    trainer = pl.Trainer(max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+                         limit_val_batches=0)
+    wall, cpu = time.perf_counter(), time.process_time()
+    trainer.fit(module, datamodule=source.datamodule(fold, seed=int(cfg.seed)))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"threads": threads, "epoch_seconds": round(wall, 2), "epoch_cpu_seconds": round(cpu, 2),
+            "train_samples": len(fold.train), "ms_per_sample": round(1000 * wall / len(fold.train), 2),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+            "parameters": sum(p.numel() for p in module.parameters() if p.requires_grad)}
