@@ -255,7 +255,8 @@ def main(methods, overrides, max_folds, threads: int, cache: Path, device: str, 
         result |= {k: v for k, v in old.items() if k not in result}
     if INNER:
         for name in methods:
-            found = inner_selection(name, cache, INNER, INNER_SPLITS, torch.device(device))
+            candidates = {cand: [*run_overrides, *keys] for cand, keys in INNER.items()}
+            found = inner_selection(name, cache, candidates, INNER_SPLITS, torch.device(device))
             result.setdefault("inner_selection", {}).setdefault(name, {}).update(found)
             write_json(RESULTS, result)
         return result
