@@ -409,7 +409,8 @@ def inner_select(names: list[str], n_splits: int, extra: list[str] = ()) -> dict
     return out
 
 
-def kfold_seeds(seeds: list[int], overrides: list[str], threads: int, on_seed=None) -> dict:
+def kfold_seeds(seeds: list[int], overrides: list[str], threads: int, on_seed=None,
+                earlier: dict | None = None) -> dict:
     """The settled defaults (mpt.yaml + ``overrides``) over the 5 subject folds (test subjects scored), once per
     seed, plain loop (fit_module); pooled UF1/UAR per seed, mean and std, majority floor, seconds per 5-fold run."""
     from core import metrics as M
@@ -423,7 +424,7 @@ def kfold_seeds(seeds: list[int], overrides: list[str], threads: int, on_seed=No
     folds = make_folds(index, cfg.protocol, seed=0)
     classes = list(cfg.data.classes)
     n = len(classes)
-    per_seed = {}
+    per_seed = dict(earlier or {})  # rows of earlier calls with other seeds (one seed per call interleaves methods)
     for seed in seeds:
         wall, cpu, yt, yp = time.perf_counter(), time.process_time(), [], []
         for k, f in enumerate(folds):
@@ -518,7 +519,10 @@ def main(argv=None) -> int:
             result["seeds"] = partial
             args.out.write_text(json.dumps(result, indent=1) + "\n")
 
-        kfold_seeds(args.seeds or [0, 1, 2], args.overrides, args.threads, on_seed=save)
+        earlier = result.get("seeds", {})
+        same = earlier.get("overrides") == args.overrides
+        kfold_seeds(args.seeds or [0, 1, 2], args.overrides, args.threads, on_seed=save,
+                    earlier=earlier.get("per_seed") if same else None)
     if (args.run or args.runner is not None or args.inner is not None or args.inner_direct is not None
             or args.inner_select is not None or args.seeds is not None):
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -262,8 +262,8 @@ def main(methods, overrides, max_folds, threads: int, cache: Path, device: str, 
         return result
     for name in methods:
         key = name + (f"[{','.join(run_overrides)}]" if run_overrides else "")
-        if SEEDS:
-            rows = {}
+        if SEEDS:  # rows of earlier invocations with other seeds are kept (one seed per call interleaves methods)
+            rows = dict(result.get("seeds", {}).get(key, {}).get("per_seed", {}))
             for seed in SEEDS:
                 rows[str(seed)] = run_method(name, cache, max_folds, torch.device(device), [*run_overrides,
                                                                                           f"seed={seed}"])
