@@ -19,6 +19,14 @@ Direct (no runner), two steps, so the scoring can run on a machine without the p
   adapter 32/4 groups, Adam lr 1e-3, 30 epochs, batch 64, last epoch (no model selection). The ViT is RANDOMLY
   INITIALISED (no pretrained checkpoint can be downloaded here): these are not MPT's published conditions.
 Both write their part of benchmarks/results/mpt.json (``runner`` / ``direct``), keeping the other part.
+
+Knob choice and the settled figures (plain loop over the registered MPTModule: its loss, optimiser and schedule):
+
+* ``--inner-select [CANDIDATE ...]``: candidates (PARTS joined by "+", declared in code before they ran) scored on
+  the suite's inner split (protocol.validation=inner) of the first ``--inner-splits`` subject folds' TRAINING
+  subjects; test subjects never used; ``inner_selection`` in the JSON; ``ststnet`` is the reference.
+* ``--seeds S [S ...]``: the settled defaults over the 5 subject folds, once per seed (rows of earlier calls with
+  the same overrides are kept), UF1/UAR mean and std, majority floor, wall/CPU seconds per 5-fold run; ``seeds``.
 """
 
 from __future__ import annotations

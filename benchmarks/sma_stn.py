@@ -18,6 +18,11 @@ the grey clip is their input unchanged) so a run can also happen on a machine wi
 cache; other keys apply on top of the cached config at run time (ablations: ``model.de_weight=0``,
 ``model.calibration=none``). Progress (pooled UF1 so far) is printed per fold.
 
+``--inner NAME=KEY=VALUE,... [...]`` scores knob candidates on held-out TRAINING subjects (the suite's
+protocol.validation=inner split of each subject fold, ``--inner-splits`` of them; test subjects never used;
+``inner_selection`` in the JSON); ``--seeds S [S ...]`` repeats each method's run per seed (``seeds``: per-seed rows
+kept across calls, mean and std).
+
 Needs the processed casme2, samm and smic stand-ins (faces stage) under data/processed. Run:
 ``.venv/bin/python benchmarks/sma_stn.py [--methods sma_stn ltr3o] [--set data.image_size=32 trainer.max_epochs=8]``.
 """
