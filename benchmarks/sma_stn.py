@@ -18,6 +18,11 @@ the grey clip is their input unchanged) so a run can also happen on a machine wi
 cache; other keys apply on top of the cached config at run time (ablations: ``model.de_weight=0``,
 ``model.calibration=none``). Progress (pooled UF1 so far) is printed per fold.
 
+``--inner NAME=KEY=VALUE,... [...]`` scores knob candidates on held-out TRAINING subjects (the suite's
+protocol.validation=inner split of each subject fold, ``--inner-splits`` of them; test subjects never used;
+``inner_selection`` in the JSON); ``--seeds S [S ...]`` repeats each method's run per seed (``seeds``: per-seed rows
+kept across calls, mean and std).
+
 Needs the processed casme2, samm and smic stand-ins (faces stage) under data/processed. Run:
 ``.venv/bin/python benchmarks/sma_stn.py [--methods sma_stn ltr3o] [--set data.image_size=32 trainer.max_epochs=8]``.
 """
@@ -50,6 +55,10 @@ from experiments.registry import method as get_method
 RESULTS = Path(__file__).resolve().parent / "results" / "sma_stn.json"
 BAR = 0.15
 PROTOCOL = "loso"  # --protocol subject_kfold: 5 subject-disjoint folds (when LOSO does not fit the time)
+SEEDS: list[int] = []  # --seeds
+INNER: dict[str, list[str]] = {}  # --inner candidates
+INNER_SPLITS = 2
+REUSE_CACHE = False  # --reuse-cache: the cache was built with the same data.* overrides and protocol
 
 
 def as_float(frames: np.ndarray, device) -> torch.Tensor:
@@ -107,9 +116,16 @@ def build_cache(name: str, overrides: list[str], folder: Path) -> None:
     fold_of = np.full(len(index), -1)
     for k, fold in enumerate(folds):
         fold_of[[pos[s] for s in fold.test]] = k
+    # inner validation (the suite's protocol.validation=inner, seed 0): per fold, 0 = inner-train, 1 = inner-valid
+    # (held-out TRAINING subjects), 2 = the fold's test subjects (never used by --inner)
+    inner = OmegaConf.merge(cfg.protocol, {"validation": "inner"})
+    role = np.full((len(folds), len(index)), 2, dtype=np.int8)
+    for k, fold in enumerate(make_folds(index, inner, seed=0)):
+        role[k, [pos[s] for s in fold.train]] = 0
+        role[k, [pos[s] for s in fold.val]] = 1
     grey = (source.arrays["frames"].astype(np.float32).mean(2, keepdims=True) / 255.0).astype(np.float16)
     folder.mkdir(parents=True, exist_ok=True)
-    np.savez(folder / clips_file(cfg), frames=grey, y=index["y"].to_numpy(), fold=fold_of)
+    np.savez(folder / clips_file(cfg), frames=grey, y=index["y"].to_numpy(), fold=fold_of, inner_role=role)
     OmegaConf.save(cfg, folder / f"{name}.yaml", resolve=True)
 
 
@@ -168,12 +184,70 @@ def run_method(name: str, folder: Path, max_folds: int | None, device, overrides
     }
 
 
+def inner_selection(name: str, folder: Path, candidates: dict[str, list[str]], n_splits: int, device) -> dict:
+    """Choose a knob on TRAINING subjects only: for the first ``n_splits`` subject folds, train on the fold's
+    inner-train subjects and score its held-out training subjects (the suite's protocol.validation=inner split,
+    20 % of the training subjects, seed 0); the fold's test subjects are never touched. Per candidate: held-out
+    UF1/UAR per split, their mean, the UF1 of the held-out predictions pooled over the splits, and the training fit."""
+    from omegaconf import OmegaConf
+
+    from datamodules.micro_expression import DataInfo
+
+    base = OmegaConf.load(folder / f"{name}.yaml")
+    with np.load(folder / clips_file(base)) as cache:
+        frames, y_np, role = cache["frames"], cache["y"], cache["inner_role"]
+    y_all = torch.as_tensor(y_np, dtype=torch.long)
+    classes = list(base.data.classes)
+    n = len(classes)
+    out = {}
+    for cand, overrides in candidates.items():
+        cfg = OmegaConf.merge(base, OmegaConf.from_dotlist(list(overrides)))
+        started, splits, yt_all, yp_all = time.perf_counter(), [], [], []
+        for k in range(n_splits):
+            train, valid = np.flatnonzero(role[k] == 0), np.flatnonzero(role[k] == 1)
+            seed_everything(int(cfg.seed), False)
+            info = DataInfo(n_classes=n, class_names=classes, n_train=len(train),
+                            class_counts=np.bincount(y_np[train], minlength=n).tolist())
+            module = get_method(name).load()(cfg, info).to(device)
+            train_fold(module, frames[train], y_all[train], cfg, int(cfg.seed) + k, device)
+            pred, fit = predict(module, frames[valid], device), predict(module, frames[train], device)
+            floor = M.majority_class_floor(y_np[valid], classes)["majority_uf1"]
+            splits.append({"valid_uf1": round(M.uf1(y_np[valid], pred, n), 4),
+                           "valid_uar": round(M.uar(y_np[valid], pred, n), 4), "valid_majority_uf1": round(floor, 4),
+                           "train_uf1": round(M.uf1(y_np[train], fit, n), 4), "inner_train": len(train),
+                           "inner_valid": len(valid)})
+            yt_all.append(y_np[valid])
+            yp_all.append(pred)
+        out[cand] = {"overrides": list(overrides), "splits": splits,
+                     "valid_uf1_mean": round(float(np.mean([s["valid_uf1"] for s in splits])), 4),
+                     "valid_uf1_pooled": round(M.uf1(np.concatenate(yt_all), np.concatenate(yp_all), n), 4),
+                     "seconds": round(time.perf_counter() - started, 1),
+                     "load_average_1min_at_end": round(os.getloadavg()[0], 2)}
+        print(name, cand, json.dumps(out[cand]), flush=True)
+    return out
+
+
+def seeds_summary(rows: dict) -> dict:
+    """Mean and sample std over seeds of the figures that vary with the seed."""
+    summary = {}
+    for key in ("uf1", "uar", "margin_over_majority", "loso_wall_seconds", "fold_seconds_mean"):
+        values = np.array([r[key] for r in rows.values()], dtype=float)
+        summary[key] = {"mean": round(float(values.mean()), 4),
+                        "std": round(float(values.std(ddof=1)) if len(values) > 1 else 0.0, 4)}
+    first = next(iter(rows.values()))
+    summary |= {k: first[k] for k in ("majority_uf1", "protocol", "folds", "samples", "parameters", "flops_per_clip",
+                                       "settings", "input_shape", "device")}
+    summary["meets_bar_mean"] = bool(summary["margin_over_majority"]["mean"] >= BAR)
+    return summary
+
+
 def main(methods, overrides, max_folds, threads: int, cache: Path, device: str, only_cache: bool) -> dict:
     torch.set_num_threads(threads)
     data_overrides = [o for o in overrides if o.startswith("data.")]
     run_overrides = [o for o in overrides if not o.startswith("data.")]
     for name in methods:
-        if only_cache or data_overrides or PROTOCOL != "loso" or not (cache / f"{name}.yaml").is_file():
+        if not REUSE_CACHE and (only_cache or data_overrides or PROTOCOL != "loso"
+                                or not (cache / f"{name}.yaml").is_file()):
             build_cache(name, data_overrides, cache)
     if only_cache:
         return {}
@@ -181,8 +255,27 @@ def main(methods, overrides, max_folds, threads: int, cache: Path, device: str, 
               "torch": torch.__version__}
     if RESULTS.is_file():
         result["methods"] = json.loads(RESULTS.read_text()).get("methods", {})
+    if RESULTS.is_file():
+        old = json.loads(RESULTS.read_text())
+        result |= {k: v for k, v in old.items() if k not in result}
+    if INNER:
+        for name in methods:
+            candidates = {cand: [*run_overrides, *keys] for cand, keys in INNER.items()}
+            found = inner_selection(name, cache, candidates, INNER_SPLITS, torch.device(device))
+            result.setdefault("inner_selection", {}).setdefault(name, {}).update(found)
+            write_json(RESULTS, result)
+        return result
     for name in methods:
         key = name + (f"[{','.join(run_overrides)}]" if run_overrides else "")
+        if SEEDS:  # rows of earlier invocations with other seeds are kept (one seed per call interleaves methods)
+            rows = dict(result.get("seeds", {}).get(key, {}).get("per_seed", {}))
+            for seed in SEEDS:
+                rows[str(seed)] = run_method(name, cache, max_folds, torch.device(device), [*run_overrides,
+                                                                                          f"seed={seed}"])
+                result.setdefault("seeds", {})[key] = {"per_seed": rows, **seeds_summary(rows)}
+                write_json(RESULTS, result)
+            print(key, json.dumps(result["seeds"][key]["uf1"]), flush=True)
+            continue
         result["methods"][key] = run_method(name, cache, max_folds, torch.device(device), run_overrides)
         write_json(RESULTS, result)
         print(key, json.dumps(result["methods"][key]), flush=True)
@@ -201,7 +294,17 @@ if __name__ == "__main__":
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--protocol", default="loso", choices=["loso", "subject_kfold"])
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--seeds", nargs="*", type=int, default=[],
+                        help="run each method once per seed (the settled defaults): per-seed rows, mean and std")
+    parser.add_argument("--inner", nargs="*", default=[], metavar="NAME=KEY=VALUE,KEY=VALUE",
+                        help="inner-validation candidates (training subjects only; NAME= alone: the defaults)")
+    parser.add_argument("--reuse-cache", action="store_true", help="do not rebuild the cache (same data.* keys)")
+    parser.add_argument("--inner-splits", type=int, default=2, help="subject folds whose training subjects are split")
     args = parser.parse_args()
     RESULTS = args.results
     PROTOCOL = args.protocol
+    SEEDS = args.seeds
+    INNER = {item.partition("=")[0]: [k for k in item.partition("=")[2].split(",") if k] for item in args.inner}
+    INNER_SPLITS = args.inner_splits
+    REUSE_CACHE = args.reuse_cache
     main(args.methods, args.overrides, args.max_folds, args.threads, args.cache, args.device, args.build_cache)

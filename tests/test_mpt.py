@@ -40,6 +40,13 @@ def test_timm_checkpoint_is_loaded_and_freezes_the_backbone(tmp_path):
     random = MPT(3, **SMALL)
     assert not random.pretrained and random.condition.startswith("randomly initialised ViT")
     assert all(p.requires_grad for p in random.vit.parameters())
+    # use_frame null: the pretrained ViT reads the apex frame, the random-init one the motion image (the frame unused)
+    assert model.use_frame and not random.use_frame and MPT(3, **SMALL, use_frame=True).use_frame
+    motion, frame = torch.randn(2, 3, 28, 28), torch.randn(2, 3, 28, 28)
+    random.eval()
+    torch.testing.assert_close(random(motion, frame), random(motion, torch.zeros_like(frame)))
+    model.eval()
+    assert not torch.allclose(model(motion, frame), model(motion, torch.zeros_like(frame)))
 
 
 def test_open_clip_checkpoint_gives_the_clip_towers_features(tmp_path):

@@ -9,7 +9,7 @@ from datamodules.micro_expression import DataInfo
 from experiments.config import load_experiment
 from lightning_modules.ltr3o.module import LTR3OModule, pairwise_rank_loss, profile_targets
 from lightning_modules.ltr3o.network import occurring_positions
-from lightning_modules.sma_stn.module import SMASTNModule, deviation_enhancement
+from lightning_modules.sma_stn.module import SMASTNModule, deviation_enhancement, weaker_movement
 from preprocessing.dynamic_images import (
     rank_pool,
     rank_pool_coefficients,
@@ -109,7 +109,9 @@ def test_shapes_and_gradients(kind):
 
 @pytest.mark.parametrize("kind", ["sma_stn", "ltr3o"])
 def test_learns_the_movement_and_not_without_it(kind):
+    torch.manual_seed(0)  # the initialisation too (not whatever the tests before left in the generator)
     learnt = fit_accuracy(build(kind), signal=True)
+    torch.manual_seed(0)
     control = fit_accuracy(build(kind), signal=False)
     assert learnt >= 0.8, learnt
     assert control <= 0.6, control  # 3 classes: chance is 1/3; held-out clips with no movement
@@ -146,3 +148,36 @@ def test_deviation_enhancement_gives_no_pull_towards_shrinking_features():
     scale = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
     deviation_enhancement(scale * f, scale * weak, y).backward()
     assert abs(scale.grad.item()) < 1e-4
+
+
+def test_de_loss_pass_leaves_the_batch_norm_statistics_as_the_classification_pass_left_them():
+    """The weak clip's forward pass must not move the running statistics used at evaluation (a version that let it
+    predicted one class on every clip after training)."""
+    x, y = clips(n_per_class=2)
+    stats = []
+    for weight in ("0", "0.5"):
+        torch.manual_seed(0)
+        module = build("sma_stn", [f"model.de_weight={weight}"])
+        module.train()
+        module.compute({"frames": x, "y": y})
+        stats.append([b.clone() for n, b in module.named_buffers() if "running" in n])
+    assert len(stats[0]) >= 4
+    for before, after in zip(*stats):
+        torch.testing.assert_close(before, after)
+
+
+def test_a_scaled_clip_is_invisible_in_training_but_the_weaker_movement_is_not():
+    """Why the weak clip adds noise: a scaled dynamic image gives the same features in training (bias-free
+    convolution, then batch norm over the batch), so a scaled 'weaker movement' made the DE-Loss zero."""
+    torch.manual_seed(0)
+    module = build("sma_stn")
+    module.train()
+    images = module.net(clips(n_per_class=2)[0])["images"]
+    feats = module.net.features(images)
+    torch.testing.assert_close(module.net.features(0.5 * images), feats, rtol=1e-4, atol=1e-5)
+    weak = weaker_movement(images, 0.5)
+    assert (module.net.features(weak) - feats).pow(2).sum() > 1e-3 * feats.pow(2).sum()
+    torch.testing.assert_close(weak.flatten(2).std(-1), torch.ones(weak.shape[:2]), rtol=0.1, atol=0.1)
+    torch.testing.assert_close(weaker_movement(images, 1.0), images)
+    with pytest.raises(ValueError, match="de_attenuation"):
+        weaker_movement(images, 1.5)

@@ -21,7 +21,8 @@ abstract's level is a CHOICE (knobs, defaults in experiments/_defaults/methods/m
   weights, converted with timm's converter; the backbone is then built as CLIP's tower: a LayerNorm before the
   blocks, LayerNorm eps 1e-5, and ``activation`` gelu or quick_gelu as the checkpoint was trained). With no
   checkpoint the ViT is RANDOMLY INITIALISED and every result must say so. ``freeze_backbone`` (prompt tuning)
-  defaults to true only when a checkpoint is loaded.
+  defaults to true only when a checkpoint is loaded, and so does ``use_frame`` (the apex frame as the ViT's image;
+  otherwise the magnified motion image is both the ViT's image and the prompts' source).
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ class MPT(nn.Module):
                  adapter_dim: int = 32, adapter_groups: int = 4, motion_gain: float = 10.0,
                  checkpoint: str | None = None, checkpoint_format: Literal["timm", "open_clip"] = "timm",
                  activation: Literal["gelu", "quick_gelu"] = "gelu", freeze_backbone: bool | None = None,
-                 use_frame: bool = True, dropout: float = 0.0):
+                 use_frame: bool | None = None, dropout: float = 0.0):
         super().__init__()
         self.image_size = image_size
         self.vit = build_backbone(image_size, patch_size, dim, depth, heads,
@@ -171,7 +172,9 @@ class MPT(nn.Module):
         self.frozen = self.pretrained if freeze_backbone is None else bool(freeze_backbone)
         for p in self.vit.parameters():
             p.requires_grad = not self.frozen
-        self.use_frame = use_frame
+        # null: the apex frame is the ViT's image exactly when pretrained weights read it (MPT's set-up); a randomly
+        # initialised ViT reads the motion image instead (chosen on inner validation, module.py)
+        self.use_frame = self.pretrained if use_frame is None else bool(use_frame)
         self.motion_gain = motion_gain
         self.frame_proj = nn.Conv2d(frame_channels, 3, 1) if frame_channels != 3 else nn.Identity()
         self.prompts = GaussianMotionPrompts(motion_channels, dim, patch_size, image_size // patch_size, n_prompts)
