@@ -29,6 +29,7 @@ patterns at all, a design defect of our reading rather than a tuned knob; no oth
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -53,23 +54,36 @@ def coarse_map(groups: Sequence[Sequence[int]], n_classes: int) -> torch.Tensor:
     return mapping
 
 
+READOUTS = ("flatten", "pool")
+
+
 class PGCN(nn.Module):
     def __init__(self, channels: Sequence[str], n_bands: int, n_classes: int,
                  coarse_groups: Sequence[Sequence[int]] = ((1,), (0, 2)), hidden: int = 32, order: int = 2,
-                 embedding: int = 16, pointwise: int = 16, dropout: float = 0.5):
+                 embedding: int = 16, pointwise: int = 16, dropout: float = 0.5,
+                 readout: Literal["flatten", "pool"] = "flatten"):
         super().__init__()
-        self.order = order
+        self.order, self.readout = order, readout
         static = torch.as_tensor(proximity_adjacency(channels), dtype=torch.float32)
         self.register_buffer("static_basis", chebyshev_basis(normalized_laplacian(static), order))
         self.register_buffer("coarse_of", coarse_map(coarse_groups, n_classes))
         self.static_conv = ChebConv(n_bands, hidden, order)
         self.embed = nn.Linear(n_bands, embedding)
         self.dynamic_conv = ChebConv(n_bands, hidden, order)
-        self.pointwise = nn.Linear(2 * hidden, pointwise)
         self.dropout = nn.Dropout(dropout)
-        n_coarse, width = len(coarse_groups), len(channels) * pointwise
-        self.coarse_head = nn.Linear(width, n_coarse)
-        self.fine_head = nn.Linear(width + n_coarse, n_classes)
+        n_coarse = len(coarse_groups)
+        if readout == "flatten":  # per-electrode reduction, flattened in electrode order; linear heads
+            self.pointwise = nn.Linear(2 * hidden, pointwise)
+            width = len(channels) * pointwise
+            self.coarse_head = nn.Linear(width, n_coarse)
+            self.fine_head = nn.Linear(width + n_coarse, n_classes)
+        elif readout == "pool":  # mean and max over electrodes (the first version); a one-hidden-layer fine head
+            width = 4 * hidden
+            self.coarse_head = nn.Linear(width, n_coarse)
+            self.fine_head = nn.Sequential(nn.Linear(width + n_coarse, hidden), nn.ReLU(), nn.Dropout(dropout),
+                                           nn.Linear(hidden, n_classes))
+        else:
+            raise ValueError(f"readout={readout!r}: expected one of {READOUTS}")
 
     def functional_graph(self, x: torch.Tensor) -> torch.Tensor:
         e = torch.tanh(self.embed(x))
@@ -81,7 +95,10 @@ class PGCN(nn.Module):
         dynamic_basis = chebyshev_basis(normalized_laplacian(a), self.order)
         h = torch.cat([F.relu(self.static_conv(x, self.static_basis)), F.relu(self.dynamic_conv(x, dynamic_basis))],
                       dim=-1)
-        pooled = self.dropout(F.relu(self.pointwise(h)).flatten(1))
+        if self.readout == "flatten":
+            pooled = self.dropout(F.relu(self.pointwise(h)).flatten(1))
+        else:
+            pooled = self.dropout(torch.cat([h.mean(1), h.amax(1)], dim=-1))
         coarse = self.coarse_head(pooled)
         fine = self.fine_head(torch.cat([pooled, coarse.softmax(-1)], dim=-1))
         return {"fine": fine, "coarse": coarse}
