@@ -96,11 +96,11 @@ def shared_trials(fold: Fold) -> set[str]:
 def subject_dependent(index: pd.DataFrame, n_train: int | None = None, last_trial: int | None = None) -> list[Fold]:
     """Per (subject, session): trials 1..n_train train, the rest test; ``n_train`` None = the dataset's
     (:data:`TRIAL_SPLITS` or :data:`N_TRAIN` by the index's ``dataset`` column; 9 when the index has none, SEED's
-    split). ``last_trial`` (default None: every trial) drops the trials after it from every fold: with
+    split). ``last_trial`` (default None or 0: every trial) drops the trials after it from every fold: with
     ``last_trial`` = the outer split's n_train (SEED 9) and a smaller ``n_train`` (6), the folds split the outer
     TRAINING trials only, an inner validation that never reads an outer test trial."""
     names = set(index["dataset"]) if "dataset" in index else {"seed"}
-    if last_trial is not None:
+    if last_trial:
         if n_train is None:
             raise ConfigError(f"protocol.last_trial={last_trial}: set protocol.n_train as well (the inner split)")
         index = index[index["trial"] <= int(last_trial)]
