@@ -15,7 +15,13 @@ not those of an idle machine).
 The numbers are measurements on synthetic stand-ins (no head model; the datasets' "style" difference is the
 generator's per-subject gain / offset and session shift, not SEED's vs SEED-IV's recording), not the paper's.
 
-    PYTHONPATH=. python benchmarks/e2stn.py [--subjects 6] [--seeds 0 1 2] [--data-seed 0]
+``--controls`` runs the negative control instead and ADDS it to the JSON (its other sections are kept): for each
+experiment, one real run at the first seed (its predictions give the true labels; it is compared with the recorded
+row of that seed) and a permuted-label run (``data.negative_control=permuted_labels``: trial labels shuffled
+across all trials of both datasets, benchmarks/label_controls.py) at every seed, scored against the permuted labels
+(metrics.json) and against the true ones. Both must fall to chance (1/3; the target's majority floor beside it).
+
+    PYTHONPATH=. python benchmarks/e2stn.py [--subjects 6] [--seeds 0 1 2] [--data-seed 0] [--controls]
     -> benchmarks/results/e2stn.json
 """
 
@@ -39,15 +45,38 @@ KEYS = ("accuracy", "uf1", "subject_accuracy_mean", "subject_accuracy_std", "sub
         "n_samples", "n_subjects")
 
 
-def run(experiment: str, roots: dict[str, Path], seed: int) -> dict:
+def run(experiment: str, roots: dict[str, Path], seed: int, extra: tuple[str, ...] = ()) -> dict:
     from experiments.runner import train
 
-    overrides = [f"data.eeg_roots.{k}={v}" for k, v in roots.items()] + [f"seed={seed}"]
-    cpu, wall = process_cpu_seconds(), time.perf_counter()
+    overrides = [f"data.eeg_roots.{k}={v}" for k, v in roots.items()] + [f"seed={seed}", *extra]
+    load, cpu, wall = os.getloadavg(), process_cpu_seconds(), time.perf_counter()
     metrics = train(experiment, overrides)
     cpu, wall = process_cpu_seconds() - cpu, time.perf_counter() - wall
     return {**{k: (round(metrics[k], 4) if isinstance(metrics[k], float) else metrics[k]) for k in KEYS},
-            "cpu_seconds": round(cpu, 1), "wall_seconds": round(wall, 1)}
+            "cpu_seconds": round(cpu, 1), "wall_seconds": round(wall, 1),
+            **({"overrides": list(extra), "load_average_1_5_15_before": [round(v, 2) for v in load]} if extra else {})}
+
+
+def controls(experiment: str, roots: dict[str, Path], seeds: list[int], project: Path, recorded: dict) -> dict:
+    """The real run at ``seeds[0]`` (true labels; compared with the recorded row) and a permuted-label run per seed."""
+    from label_controls import against_true_labels, predictions
+
+    real = run(experiment, roots, seeds[0])
+    truth = predictions(project / "results", experiment)
+    row = recorded.get("runs", {}).get(str(seeds[0]), {})
+    out = {"real_run": {**real, "seed": seeds[0],
+                        "recorded_accuracy": row.get("accuracy"),
+                        "reproduces_recorded_accuracy": row.get("accuracy") == real["accuracy"]}, "permuted": {}}
+    for seed in seeds:
+        entry = run(experiment, roots, seed, ("data.negative_control=permuted_labels",))
+        entry.update(against_true_labels(predictions(project / "results", experiment), truth, 3))
+        out["permuted"][str(seed)] = entry
+    permuted = list(out["permuted"].values())
+    for key in ("accuracy", "accuracy_true_labels", "subject_accuracy_true_labels_mean"):
+        values = np.array([r[key] for r in permuted])
+        out[f"permuted_{key}_mean_over_seeds"] = round(float(values.mean()), 4)
+        out[f"permuted_{key}_std_over_seeds"] = round(float(values.std()), 4)
+    return out
 
 
 def summary(runs: list[dict]) -> dict:
@@ -66,6 +95,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--data-seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--controls", action="store_true", help="add the permuted-label control to --out")
     args = parser.parse_args()
     import torch
 
@@ -86,6 +116,26 @@ def main() -> None:
         (project / "params.yaml").write_text(json.dumps({"profile": "default",
                                                          "tracking": {"uri": f"sqlite:///{project / 'mlflow.db'}"}}))
         os.environ["AFFECT_ROOT"] = str(project)
+        if args.controls:
+            recorded = json.loads(args.out.read_text()) if args.out.is_file() else {}
+            section = {"what": "permuted-label negative control (data.negative_control=permuted_labels: trial "
+                               "labels shuffled across all trials of both datasets before the fold is made), "
+                               "scored against the permuted labels and against the true ones "
+                               "(benchmarks/label_controls.py); chance 1/3",
+                       "subjects": args.subjects, "generator_seed": args.data_seed, "generator_versions": versions,
+                       "seeds": args.seeds, "experiments": {}}
+            for task in TASKS:
+                for method in METHODS:
+                    experiment = f"{method}/{task}"
+                    section["experiments"][experiment] = controls(
+                        experiment, roots, args.seeds, project, recorded.get("experiments", {}).get(experiment, {}))
+                    print(experiment, {k: v for k, v in section["experiments"][experiment].items()
+                                       if k.startswith("permuted_")}, flush=True)
+                    section["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
+                    write_json(args.out, {**recorded, "negative_controls": {
+                        **section, "load_average_before": [round(v, 2) for v in load_before],
+                        "complete": len(section["experiments"]) == len(TASKS) * len(METHODS)}})
+            return
         for task in TASKS:
             for method in METHODS:
                 experiment = f"{method}/{task}"

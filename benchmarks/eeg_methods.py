@@ -17,8 +17,14 @@ synthetic stand-ins (no head model; see rawdata/synth/eeg.py), not SEED / SEED-I
 ``--root`` to a licensed copy to measure the real thing. ``--max-folds`` > 0 is a smoke check only (recorded as
 such).
 
+``--run-seeds 0 1 2`` trains each experiment once per run seed (``seed=<s>``: initialisation, batch order, the
+seeded protocols' shuffles; the stand-in stays generator seed ``--seed``): the entry is the first seed's run, with
+``seed_runs`` (each seed's scores) and ``over_seeds`` (mean, sample sd, min, max of the subject-averaged accuracy
+and macro-F1). ``--fold-workers`` sets ``trainer.fold_workers`` (results do not depend on it; 1 leaves a shared
+machine's second core to others). Each run records the load average before and after it.
+
     PYTHONPATH=. python benchmarks/eeg_methods.py [--only dgcnn/seed ...] [--root DIR] [--max-folds N]
-    -> benchmarks/results/eeg_methods.json
+        [--run-seeds 0 1 2] [--fold-workers 1] -> benchmarks/results/eeg_methods.json
 """
 
 from __future__ import annotations
@@ -32,13 +38,13 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from timed_runs import process_cpu_seconds  # benchmarks/ is the script folder: on sys.path
+from timed_runs import process_cpu_seconds, spread  # benchmarks/ is the script folder: on sys.path
 
 OUT = Path(__file__).parent / "results" / "eeg_methods.json"
 EXPERIMENTS = ("dgcnn/seed", "dgcnn-loso/seed", "dgcnn-cross_session/seed", "pgcn/seed", "pgcn-loso/seed",
                "tann/seed", "tann-loso/seed", "strnn/seed", "gmss/seed",
-               "dgcnn/seed_iv", "pgcn/seed_iv", "tann/seed_iv", "gmss/seed_iv", "dgcnn/deap", "dgcnn-arousal/deap",
-               "dgcnn/mped")
+               "dgcnn/seed_iv", "dgcnn-loso/seed_iv", "dgcnn-cross_session/seed_iv", "pgcn/seed_iv", "tann/seed_iv",
+               "gmss/seed_iv", "dgcnn/deap", "dgcnn-arousal/deap", "dgcnn/mped")
 
 
 def parameters(experiment: str, root: Path) -> int:
@@ -53,11 +59,11 @@ def parameters(experiment: str, root: Path) -> int:
     return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
 
 
-def run(experiment: str, root: Path, project: Path, max_folds: int = 0) -> dict:
+def run(experiment: str, root: Path, project: Path, max_folds: int = 0, extra: tuple[str, ...] = ()) -> dict:
     from experiments.runner import train
 
-    overrides = [f"data.eeg_root={root}"] + ([f"protocol.max_folds={max_folds}"] if max_folds else [])
-    cpu, wall = process_cpu_seconds(), time.perf_counter()
+    overrides = [f"data.eeg_root={root}"] + ([f"protocol.max_folds={max_folds}"] if max_folds else []) + list(extra)
+    load, cpu, wall = os.getloadavg(), process_cpu_seconds(), time.perf_counter()
     metrics = train(experiment, overrides)
     cpu, wall = process_cpu_seconds() - cpu, time.perf_counter() - wall
     out = project / "results" / experiment.split("/")[0] / experiment.split("/")[1]
@@ -69,7 +75,15 @@ def run(experiment: str, root: Path, project: Path, max_folds: int = 0) -> dict:
             "wall_seconds": round(wall, 1), "max_epochs": run_info["max_epochs"],
             "capped": metrics.get("capped"), "capped_reason": metrics.get("capped_reason"),
             "params": parameters(experiment, root), "max_folds": max_folds or None,
-            "smoke_check_only": bool(max_folds)}
+            "smoke_check_only": bool(max_folds), "run_seed": int(run_info["seed"]), "overrides": list(extra),
+            "load_average_1_5_15_before": [round(v, 2) for v in load],
+            "load_average_1_5_15_after": [round(v, 2) for v in os.getloadavg()]}
+
+
+def over_seeds(runs: dict[str, dict]) -> dict:
+    """Mean, sample sd, min and max over the run seeds of the subject-averaged accuracy and macro-F1."""
+    return {key: spread([float(r[key]) for r in runs.values()])
+            for key in ("subject_accuracy_mean", "subject_f1_mean", "accuracy", "uf1")}
 
 
 def main() -> None:
@@ -80,6 +94,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", nargs="*", default=None, help="experiments to run (default: all)")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--run-seeds", type=int, nargs="*", default=None, help="train once per run seed")
+    parser.add_argument("--fold-workers", default=None, help="trainer.fold_workers (default: the experiment's)")
     args = parser.parse_args()
     import torch
 
@@ -111,9 +127,19 @@ def main() -> None:
         os.environ["AFFECT_ROOT"] = str(project)
         previous = json.loads(args.out.read_text())["experiments"] if args.out.is_file() and args.only else {}
         results = dict(previous)
+        workers = (f"trainer.fold_workers={args.fold_workers}",) if args.fold_workers else ()
         for experiment in args.only or EXPERIMENTS:
             root, standin = data_root(experiment.split("/")[1])
-            results[experiment] = {**run(experiment, root, project, args.max_folds), "standin": standin}
+            if args.run_seeds:
+                runs = {str(s): run(experiment, root, project, args.max_folds, (f"seed={s}", *workers))
+                        for s in args.run_seeds}
+                keep = ("subject_accuracy_mean", "subject_accuracy_std", "subject_f1_mean", "accuracy", "uf1",
+                        "cpu_seconds", "wall_seconds", "load_average_1_5_15_before")
+                results[experiment] = {**runs[str(args.run_seeds[0])], "standin": standin,
+                                       "seed_runs": {s: {k: r[k] for k in keep} for s, r in runs.items()},
+                                       "over_seeds": over_seeds(runs)}
+            else:
+                results[experiment] = {**run(experiment, root, project, args.max_folds, workers), "standin": standin}
             print(experiment, {k: results[experiment][k] for k in ("subject_accuracy_mean", "subject_accuracy_std",
                                                                    "subject_f1_mean", "cpu_seconds")}, flush=True)
             write_json(args.out, {"data": "stand-in" if args.root is None else str(args.root),

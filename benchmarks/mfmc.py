@@ -18,7 +18,15 @@ of 10 (``protocol.n_folds=5``, for the CPU budget; recorded). One generator seed
 of a few points are within fold noise (the per-subject std is recorded). The numbers are measurements on a
 synthetic stand-in, not DEAP accuracies; the load average is recorded because the machine is shared.
 
-    PYTHONPATH=. python benchmarks/mfmc.py [--subjects 6] [--seconds 8] [--seed 0] -> benchmarks/results/mfmc.json
+``--controls`` runs the negative control of MFMC's probe instead and ADDS it to the JSON (its other sections are
+kept): per protocol, the ``mfmc`` variant once as is (its predictions give the true labels; compared with the
+recorded row) and once with ``data.negative_control=permuted_labels`` (trial labels shuffled across all trials
+before the folds are made, benchmarks/label_controls.py): the self-supervised encoders read no label either way, so
+only the probe learns from permuted labels. Scored against the permuted labels and the true ones; both must fall
+to chance (0.5; the majority floor beside it).
+
+    PYTHONPATH=. python benchmarks/mfmc.py [--subjects 6] [--seconds 8] [--seed 0] [--controls]
+    -> benchmarks/results/mfmc.json
 """
 
 from __future__ import annotations
@@ -65,6 +73,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8, help="trial length of the stand-in (3 s are baseline)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--controls", action="store_true", help="add the probe's permuted-label control to --out")
     args = parser.parse_args()
     import torch
 
@@ -81,6 +90,30 @@ def main() -> None:
         (project / "params.yaml").write_text(json.dumps({"profile": "default",
                                                          "tracking": {"uri": f"sqlite:///{project / 'mlflow.db'}"}}))
         os.environ["AFFECT_ROOT"] = str(project)
+        if args.controls:
+            from label_controls import against_true_labels, predictions
+
+            recorded = json.loads(args.out.read_text()) if args.out.is_file() else {}
+            section: dict = {"what": "permuted-label negative control of the mfmc variant (the probe's labels; "
+                                     "the encoders read none): data.negative_control=permuted_labels, scored "
+                                     "against the permuted and the true labels (benchmarks/label_controls.py)",
+                             "seed": args.seed, "chance": 0.5, "protocols": {}}
+            for protocol, (experiment, extra) in PROTOCOLS.items():
+                base = [f"data.eeg_root={root}", "trainer.fold_workers=1", *extra]
+                real = run(experiment, base, project)
+                truth = predictions(project / "results", experiment)
+                recorded_row = recorded.get("results", {}).get(protocol, {}).get("mfmc", {})
+                real["reproduces_recorded_subject_accuracy"] = (
+                    recorded_row.get("subject_accuracy_mean") == real["subject_accuracy_mean"])
+                control = run(experiment, [*base, "data.negative_control=permuted_labels"], project)
+                control.update(against_true_labels(predictions(project / "results", experiment), truth, 2))
+                section["protocols"][protocol] = {"real_run": real, "permuted": control}
+                print(protocol, {k: control[k] for k in ("subject_accuracy_mean", "accuracy_true_labels",
+                                                         "subject_accuracy_true_labels_mean", "majority_accuracy")},
+                      flush=True)
+                write_json(args.out, {**recorded, "negative_controls": {
+                    **section, "complete": len(section["protocols"]) == len(PROTOCOLS)}})
+            return
         results: dict = {}
         for protocol, (experiment, extra) in PROTOCOLS.items():
             for variant, overrides in VARIANTS.items():

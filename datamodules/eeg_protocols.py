@@ -9,7 +9,9 @@ trials to one side. The protocols (../shared/reference/protocols.md):
 - ``subject_dependent``: per (subject, session), trials 1..n_train (SEED: 9) train, the rest (6) test; one fold
   per subject-session (45 on SEED), reported as mean +- std over them. A dataset whose release lists its split
   (:data:`TRIAL_SPLITS`; MPED: the README's 21 training and 7 testing trials, rawdata/layouts/mped.py) uses those
-  lists instead (23 folds on MPED); trials in neither list (MPED's resting trials 1 and 16) are in no fold;
+  lists instead (23 folds on MPED); trials in neither list (MPED's resting trials 1 and 16) are in no fold.
+  ``last_trial`` (option) keeps trials 1..last_trial only: ``last_trial=9, n_train=6`` on SEED is an inner
+  validation inside the training trials (6 train, 3 validate), which never reads a test trial of the 9/6 split;
 - ``loso``: leave one subject out; ``sessions="pooled"`` (default: 15 folds, all 3 sessions of the other subjects
   train, all 3 of the held-out subject test) or ``"per_session"`` (45 folds: within one session number, the other
   subjects' sessions train, the held-out subject's session tests). Implementations differ; the fold names say which;
@@ -91,11 +93,17 @@ def shared_trials(fold: Fold) -> set[str]:
     return seen & {trial_of(w) for w in fold.test}
 
 
-def subject_dependent(index: pd.DataFrame, n_train: int | None = None) -> list[Fold]:
+def subject_dependent(index: pd.DataFrame, n_train: int | None = None, last_trial: int | None = None) -> list[Fold]:
     """Per (subject, session): trials 1..n_train train, the rest test; ``n_train`` None = the dataset's
     (:data:`TRIAL_SPLITS` or :data:`N_TRAIN` by the index's ``dataset`` column; 9 when the index has none, SEED's
-    split)."""
+    split). ``last_trial`` (default None or 0: every trial) drops the trials after it from every fold: with
+    ``last_trial`` = the outer split's n_train (SEED 9) and a smaller ``n_train`` (6), the folds split the outer
+    TRAINING trials only, an inner validation that never reads an outer test trial."""
     names = set(index["dataset"]) if "dataset" in index else {"seed"}
+    if last_trial:
+        if n_train is None:
+            raise ConfigError(f"protocol.last_trial={last_trial}: set protocol.n_train as well (the inner split)")
+        index = index[index["trial"] <= int(last_trial)]
     if n_train is None and len(names) == 1 and next(iter(names)) in TRIAL_SPLITS:
         return listed_split(index, *TRIAL_SPLITS[next(iter(names))])
     if n_train is None:

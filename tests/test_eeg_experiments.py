@@ -15,7 +15,8 @@ from experiments.tasks.eeg import prepare
 from preprocessing.eeg_features import DEAP_BANDS, differential_entropy
 from rawdata.synth import generate
 
-NEW = ("dgcnn/seed_iv", "pgcn/seed_iv", "tann/seed_iv", "gmss/seed_iv", "dgcnn/deap", "dgcnn-arousal/deap")
+NEW = ("dgcnn/seed_iv", "dgcnn-loso/seed_iv", "dgcnn-cross_session/seed_iv", "pgcn/seed_iv", "tann/seed_iv",
+       "gmss/seed_iv", "dgcnn/deap", "dgcnn-arousal/deap")
 
 
 class _Spec:

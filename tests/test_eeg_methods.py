@@ -136,6 +136,32 @@ def test_pgcn_rejects_coarse_groups_that_do_not_partition_the_classes():
         build("pgcn", "model.coarse_groups=[[0],[0,2]]")
 
 
+def test_pgcn_readouts_pool_over_or_keep_the_electrodes_and_both_learn():
+    """``model.readout`` (chosen on inner validation, benchmarks/pgcn_readout.py): ``pool`` feeds the heads a
+    width independent of the electrode count (mean and max over electrodes: permuting the node features leaves it
+    unchanged), ``flatten`` one feature block per electrode; both learn the toy problem; a typo is a ConfigError."""
+    torch.manual_seed(0)
+    pool, _ = build("pgcn", "model.readout=pool", "model.dropout=0.0")
+    flat, cfg = build("pgcn", "model.readout=flatten")
+    assert pool.network.coarse_head.in_features == 4 * int(cfg.model.hidden)
+    assert flat.network.coarse_head.in_features == 62 * int(cfg.model.pointwise)
+    h = torch.randn(4, 62, 2 * int(cfg.model.hidden))
+    readout = lambda f: torch.cat([f.mean(1), f.amax(1)], dim=-1)  # noqa: E731 - what forward() pools
+    assert torch.allclose(readout(h), readout(h[:, torch.randperm(62)]), atol=1e-6)
+    train, test = toy_batch(192, seed=1), toy_batch(96, seed=2)
+    optimiser = torch.optim.Adam(pool.parameters(), lr=3e-3)
+    pool.train()
+    for _ in range(60):
+        optimiser.zero_grad()
+        torch.stack(list(pool.compute(train)[1].values())).sum().backward()
+        optimiser.step()
+    pool.eval()
+    with torch.no_grad():
+        assert (pool.compute(test)[0]["scores"].argmax(1) == test["y"]).float().mean() > 0.7  # chance 1/3
+    with pytest.raises(Exception, match="readout"):
+        build("pgcn", "model.readout=mean")
+
+
 # -- data ------------------------------------------------------------------------------------------------------------
 
 

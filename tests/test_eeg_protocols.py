@@ -65,6 +65,23 @@ def test_fold_counts_and_the_9_6_split(index):
     assert set(PROTOCOLS) == {n for n, _ in OPTIONS}
 
 
+def test_last_trial_splits_the_training_trials_only(index):
+    """Inner validation (``last_trial`` = the outer n_train): both sides lie in the outer training trials 1-9."""
+    trial_number = dict(zip(index["sample_id"], index["trial"], strict=True))
+    outer = eeg_folds(index, "subject_dependent")
+    inner = eeg_folds(index, "subject_dependent", n_train=6, last_trial=9)
+    assert [f.name for f in inner] == [f.name for f in outer]
+    for o, i in zip(outer, inner, strict=True):
+        assert {trial_number[trial_of(w)] for w in i.train} == set(range(1, 7))
+        assert {trial_number[trial_of(w)] for w in i.test} == {7, 8, 9}
+        assert set(i.train) | set(i.test) == set(o.train)  # exactly the outer training windows
+        assert set(i.test).isdisjoint(o.test)
+    with pytest.raises(ConfigError, match="last_trial"):
+        eeg_folds(index, "subject_dependent", last_trial=9)
+    with pytest.raises(ConfigError, match="n_train=9"):
+        eeg_folds(index, "subject_dependent", n_train=9, last_trial=9)
+
+
 def test_bad_protocol_options_are_config_errors(index):
     with pytest.raises(ConfigError, match="unknown EEG protocol"):
         eeg_folds(index, "random_windows")

@@ -32,7 +32,7 @@ from datamodules.eeg import CrossDatasetEEGSource, EEGSource
 from datamodules.eeg_protocols import CROSS_DATASET_PROTOCOLS, LEAKY, eeg_folds
 from experiments.tasks import folds as fold_loop
 
-OPTIONS = {"subject_dependent": ("n_train",), "loso": ("sessions",), "cross_session": (),
+OPTIONS = {"subject_dependent": ("n_train", "last_trial"), "loso": ("sessions",), "cross_session": (),
            "trial_kfold": ("n_folds",), "subject_kfold": ("n_folds", "stratified", "validation_subjects"),
            "cross_dataset": ("source", "target")}
 

@@ -19,16 +19,26 @@ the widths, the coarse classes of SEED (the paper uses SEED-IV / MPED), nor the 
 arousal-like split; [[0], [1, 2]] = negative vs non-negative is the alternative), ``hidden`` 32, ``order`` 2,
 ``embedding`` 16, ``pointwise`` 16, ``coarse_weight`` 0.5, ``dropout`` 0.5.
 
-Recorded change (not a selection among variants): the first version pooled the node features over electrodes
-(mean and max), which discards which electrode carries what; on the SEED stand-in it scored 46.4 +- 9.3 % against
-DGCNN's 82.8 (benchmarks/eeg_methods.py, default stand-in; that version is not kept). It was replaced by the
-per-electrode reduction and flattening above (as DGCNN does) because pooling cannot express electrode-specific
-patterns at all, a design defect of our reading rather than a tuned knob; no other variant was tried.
+Readout (``readout``), chosen on inner validation: the first version pooled the node features over electrodes
+(mean and max, ``pool``); after a TEST-fold score of the SEED stand-in had been seen (46.4 +- 9.3 % against DGCNN's
+82.8) it was replaced by the per-electrode reduction and flattening above (``flatten``). Because that change was
+made after seeing a test score, the choice was made again, on validation data only
+(benchmarks/pgcn_readout.py -> benchmarks/results/pgcn_readout.json): the two candidates and the rule were
+written down and committed before the runs (higher mean over three settings of subject-averaged validation
+accuracy; ties under 0.005 to ``pool``); the settings are an inner split of the TRAINING trials of the SEED and
+SEED-IV stand-ins (``protocol.last_trial``: SEED trials 1-6 train / 7-9 validate, SEED-IV 1-11 / 12-16; the outer
+test trials never read) and leave-one-subject-out on the first 5 subjects of a calibration draw of the SEED
+stand-in (generator seed 100; none of its subjects is in a reported run). Validation accuracy ``flatten`` /
+``pool``: 0.786 / 0.415 (SEED trials), 0.505 / 0.103 (SEED-IV trials: a lopsided split, SEED-IV's label lists put
+no neutral trial among session 3's trials 1-11 but two among 12-16, and session 1's most frequent training class,
+neutral, is absent from its 12-16; below-chance scores follow from that, for both candidates alike), 0.754 / 0.598
+(calibration subjects); mean 0.682 / 0.372: the default stays ``flatten``, now chosen by that rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -53,23 +63,36 @@ def coarse_map(groups: Sequence[Sequence[int]], n_classes: int) -> torch.Tensor:
     return mapping
 
 
+READOUTS = ("flatten", "pool")
+
+
 class PGCN(nn.Module):
     def __init__(self, channels: Sequence[str], n_bands: int, n_classes: int,
                  coarse_groups: Sequence[Sequence[int]] = ((1,), (0, 2)), hidden: int = 32, order: int = 2,
-                 embedding: int = 16, pointwise: int = 16, dropout: float = 0.5):
+                 embedding: int = 16, pointwise: int = 16, dropout: float = 0.5,
+                 readout: Literal["flatten", "pool"] = "flatten"):
         super().__init__()
-        self.order = order
+        self.order, self.readout = order, readout
         static = torch.as_tensor(proximity_adjacency(channels), dtype=torch.float32)
         self.register_buffer("static_basis", chebyshev_basis(normalized_laplacian(static), order))
         self.register_buffer("coarse_of", coarse_map(coarse_groups, n_classes))
         self.static_conv = ChebConv(n_bands, hidden, order)
         self.embed = nn.Linear(n_bands, embedding)
         self.dynamic_conv = ChebConv(n_bands, hidden, order)
-        self.pointwise = nn.Linear(2 * hidden, pointwise)
         self.dropout = nn.Dropout(dropout)
-        n_coarse, width = len(coarse_groups), len(channels) * pointwise
-        self.coarse_head = nn.Linear(width, n_coarse)
-        self.fine_head = nn.Linear(width + n_coarse, n_classes)
+        n_coarse = len(coarse_groups)
+        if readout == "flatten":  # per-electrode reduction, flattened in electrode order; linear heads
+            self.pointwise = nn.Linear(2 * hidden, pointwise)
+            width = len(channels) * pointwise
+            self.coarse_head = nn.Linear(width, n_coarse)
+            self.fine_head = nn.Linear(width + n_coarse, n_classes)
+        elif readout == "pool":  # mean and max over electrodes (the first version); a one-hidden-layer fine head
+            width = 4 * hidden
+            self.coarse_head = nn.Linear(width, n_coarse)
+            self.fine_head = nn.Sequential(nn.Linear(width + n_coarse, hidden), nn.ReLU(), nn.Dropout(dropout),
+                                           nn.Linear(hidden, n_classes))
+        else:
+            raise ValueError(f"readout={readout!r}: expected one of {READOUTS}")
 
     def functional_graph(self, x: torch.Tensor) -> torch.Tensor:
         e = torch.tanh(self.embed(x))
@@ -81,7 +104,10 @@ class PGCN(nn.Module):
         dynamic_basis = chebyshev_basis(normalized_laplacian(a), self.order)
         h = torch.cat([F.relu(self.static_conv(x, self.static_basis)), F.relu(self.dynamic_conv(x, dynamic_basis))],
                       dim=-1)
-        pooled = self.dropout(F.relu(self.pointwise(h)).flatten(1))
+        if self.readout == "flatten":
+            pooled = self.dropout(F.relu(self.pointwise(h)).flatten(1))
+        else:
+            pooled = self.dropout(torch.cat([h.mean(1), h.amax(1)], dim=-1))
         coarse = self.coarse_head(pooled)
         fine = self.fine_head(torch.cat([pooled, coarse.softmax(-1)], dim=-1))
         return {"fine": fine, "coarse": coarse}
