@@ -198,4 +198,5 @@ if __name__ == "__main__":
     parser.add_argument("overrides", nargs="*", help="config overrides of both runs (smoke tests only, e.g. "
                         "trainer.max_epochs=1; the recorded figures use the experiment's defaults)")
     args = parser.parse_args()
-    print(json.dumps(main(args.before, args.after, args.folds, args.scratch, tuple(args.overrides), args.out), indent=1))
+    result = main(args.before, args.after, args.folds, args.scratch, tuple(args.overrides), args.out)
+    print(json.dumps(result, indent=1))
