@@ -16,9 +16,9 @@ Runs follow a plan, in priority order (default: RRRN clean, then every method on
 the clean rows of the other methods; the issue's order). The results file is merged, not overwritten: a row already
 there is kept (``--rerun`` trains it again). With ``--deadline HH:MM`` (UTC) no run starts after the deadline and a
 run still going then is stopped: its finished folds (the runner keeps each under checkpoints/) are scored as a
-partial row (``complete: false``, ``folds_done`` of ``n_folds``, and the other methods' UF1 on the same folds when
-their predictions are in the scratch folder), and ``--resume`` continues it later from those folds. Rows the plan
-could not reach are listed under ``not_run``.
+partial row (``complete: false``, ``folds_done``, and the other methods' UF1 on the same folds when their
+predictions are in the scratch folder), and ``--resume`` continues it later from those folds. Every row of the
+default methods that the table lacks or holds in part is listed under ``not_run`` (per protocol).
 
 Each row: UF1, UAR, folds, samples, wall and CPU seconds (the child's and its reaped fold workers'), the 1-min load
 average when it started, the commit of the code. Also: the majority-class UF1 floor (UF1 of always predicting the
@@ -289,13 +289,11 @@ def main(scratch: Path, plan: list[str], compute_only: bool = False, source: Pat
     table = results.setdefault(TABLES[protocol], {})
     classes = list(load_experiment("rrrn/composite", profile="default").data.classes)
     roots: dict[str, Path] = {}
-    not_run = []
     for item in plan:
         condition, method = item.split("/")
         if done(table, item) and not rerun:
             continue  # already in the table (an earlier call of this script)
         if deadline is not None and time.time() > deadline - 30:
-            not_run.append(item)
             continue
         if condition not in roots:
             if condition == "clean" and stages_fresh(source, params):
@@ -308,16 +306,25 @@ def main(scratch: Path, plan: list[str], compute_only: bool = False, source: Pat
         row = train_run(method, roots[condition], scratch, protocol, condition, deadline, resume, overrides)
         row["data_identity"] = identity
         table.setdefault(condition, {})[method] = row
-        if not row.get("complete"):
-            row["same_folds_uf1"] = same_folds(table, condition, method, classes) if row.get("folds") else {}
-            if "error" not in row:
-                not_run.append(f"{item} (partial: {row.get('folds_done', 0)} folds)")
-        later = [p for p in plan[plan.index(item) + 1:] if not done(table, p)]
-        results["not_run"] = {"protocol": protocol, "rows": not_run + later, "note": "run in progress"}
+        if not row.get("complete") and row.get("folds"):
+            row["same_folds_uf1"] = same_folds(table, condition, method, classes)
+        results.setdefault("not_run", {})[TABLES[protocol]] = missing(table)
         write_json(out_path, results)
-    results["not_run"] = {"protocol": protocol, "rows": not_run}
+    results.setdefault("not_run", {})[TABLES[protocol]] = missing(table)
     write_json(out_path, results)
     return results
+
+
+def missing(table: dict) -> list[str]:
+    """Every condition/method row of the default methods that the table lacks or holds only in part."""
+    rows = []
+    for condition in CONDITIONS:
+        for method in DEFAULT_METHODS:
+            row = table.get(condition, {}).get(method)
+            if not done(table, f"{condition}/{method}"):
+                partial = row and row.get("folds_done") and "error" not in row
+                rows.append(f"{condition}/{method}" + (f" (partial: {row['folds_done']} folds)" if partial else ""))
+    return rows
 
 
 if __name__ == "__main__":

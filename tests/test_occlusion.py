@@ -150,3 +150,6 @@ def test_benchmark_plan_follows_the_issue_priority_and_merges(monkeypatch):
     moment = dt.datetime(2030, 1, 2, 3, 4, tzinfo=dt.UTC)
     assert bench.parse_deadline("2030-01-02T03:04") == moment.timestamp()
     assert bench.parse_deadline(None) is None
+    missing = bench.missing(table)
+    assert "clean/ststnet" not in missing and "clean/rrrn (partial: 3 folds)" in missing and "mask/rrrn" in missing
+    assert len(missing) == len(bench.CONDITIONS) * len(bench.DEFAULT_METHODS) - 1
