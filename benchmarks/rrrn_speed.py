@@ -15,7 +15,10 @@ scratch folder, put first on the child's PYTHONPATH; configs come from AFFECT_RO
   counted from its index).
 
 Equality: both runs' predictions.csv are compared (largest score difference, predictions that differ); the
-unit-level proof is tests/test_rrrn.py::test_fast_path_trains_as_before.
+unit-level proof is tests/test_rrrn.py::test_fast_path_trains_as_before. Over a fold's 420 Adam steps rounding
+differences grow (a conv bias that a BatchNorm follows has a zero true gradient, so Adam turns its rounding-level
+gradient into steps of about lr), so :func:`divergence` measures how far `after` drifts from `before` next to how
+far `before` drifts from itself when its input moves by one float32 ulp.
 
 Needs data/processed/{casme2,samm,smic} with the flow and landmarks stages (AFFECT_ROOT's project). Writes
 benchmarks/results/rrrn_speed.json. Run:
@@ -68,9 +71,7 @@ def export(rev: str, folder: Path) -> tuple[Path, str]:
 
 def step_timing(code: Path, repeats: int = 5, steps: int = 4) -> dict:
     """CPU ms of one training step of the network at ``code`` (batch 32, 128 px flow, one thread)."""
-    spec = importlib.util.spec_from_file_location(f"rrrn_{code.name}", code / "lightning_modules/rrrn/network.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_network(code)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
@@ -110,6 +111,58 @@ def step_timing(code: Path, repeats: int = 5, steps: int = 4) -> dict:
                      "self_cpu_ms": round(e.self_cpu_time_total / 1e3 / steps, 1)} for e in heaviest]}
     finally:
         torch.use_deterministic_algorithms(False)
+        torch.set_num_threads(threads)
+
+
+def load_network(code: Path):
+    spec = importlib.util.spec_from_file_location(f"rrrn_{code.name}", code / "lightning_modules/rrrn/network.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def divergence(before_code: Path, after_code: Path, steps: int = 120, checkpoints=(1, 10, 30, 60, 120)) -> dict:
+    """How far training drifts apart through float rounding alone. Three copies of one initialisation train on the
+    same batches (same dropout masks, Adam, 4 batches of 16 in turn, 64 px flow with a class-dependent motion, one
+    thread): `before` (the code before the fast path), `after`, and `before` on a flow moved by one float32 ulp (a
+    change of rounding size to the old code itself). The largest eval-mode softmax difference to `before` on 16
+    held-out samples is recorded at a few step counts: when `after`
+    drifts like the one-ulp copy, the before/after gap of a whole fold is rounding, amplified by training."""
+    old, new = load_network(before_code), load_network(after_code)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(0)
+        reference = old.RRRN(n_classes=3)
+        nets = {"before": reference, "after": new.RRRN(n_classes=3), "before_one_ulp": old.RRRN(n_classes=3)}
+        for net in nets.values():
+            net.load_state_dict(reference.state_dict())
+        generator = torch.Generator().manual_seed(0)
+        flow = torch.randn(80, 2, 64, 64, generator=generator)  # 4 training batches of 16, 16 held-out samples
+        y = torch.randint(0, 3, (80,), generator=generator)
+        flow[:, 1, 40:56, 16:48] += (y == 1).float()[:, None, None] - (y == 2).float()[:, None, None]
+        flows = {"before": flow, "after": flow, "before_one_ulp": torch.nextafter(flow, torch.tensor(float("inf")))}
+        t = torch.linspace(0, 1, 68)
+        landmarks = torch.stack([12 + 40 * t, 12 + 40 * ((t * 7) % 1)], -1)[None].repeat(16, 1, 1)
+        landmarks[:, 0], landmarks[:, 16] = torch.tensor([8.0, 30.0]), torch.tensor([56.0, 30.0])
+        optimisers = {name: torch.optim.Adam(net.parameters(), lr=1e-3) for name, net in nets.items()}
+        out = {"after": {}, "before_one_ulp": {}}
+        for step in range(1, steps + 1):
+            batch = slice(16 * (step % 4), 16 * (step % 4) + 16)
+            for name, net in nets.items():
+                net.train()
+                torch.manual_seed(step)
+                optimisers[name].zero_grad()
+                torch.nn.functional.cross_entropy(net(flows[name][batch], landmarks), y[batch]).backward()
+                optimisers[name].step()
+            if step in checkpoints:
+                with torch.no_grad():
+                    scores = {name: net.eval()(flow[64:], landmarks).softmax(-1) for name, net in nets.items()}
+                for name in out:
+                    out[name][str(step)] = float((scores[name] - scores["before"]).abs().max())
+        return {"max_abs_softmax_difference_to_before": out, "setting": "4 batches of 16 in turn, 16 held out, 64 px, "
+                "Adam lr 1e-3, one thread"}
+    finally:
         torch.set_num_threads(threads)
 
 
@@ -183,6 +236,7 @@ def main(before: str, after: str, folds: int, scratch: Path, overrides: tuple[st
                       "fold_seconds": round(b["run"]["mean_fold_seconds"] / a["run"]["mean_fold_seconds"], 2),
                       "run_cpu_seconds": round(b["run"]["cpu_seconds"] / a["run"]["cpu_seconds"], 2)}
     out["equality"] = compare(Path(b["run"]["predictions"]), Path(a["run"]["predictions"]))
+    out["equality"]["divergence"] = divergence(export(before, scratch / "code")[0], export(after, scratch / "code")[0])
     write_json(out_path, out)
     return out
 
@@ -197,6 +251,16 @@ if __name__ == "__main__":
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("overrides", nargs="*", help="config overrides of both runs (smoke tests only, e.g. "
                         "trainer.max_epochs=1; the recorded figures use the experiment's defaults)")
+    parser.add_argument("--divergence-only", action="store_true", help="only add the rounding-drift check to an "
+                        "existing results file")
     args = parser.parse_args()
+    if args.divergence_only:
+        recorded = json.loads(args.out.read_text())
+        before_code = export(recorded["variants"]["before"]["commit"], args.scratch / "code")[0]
+        after_code = export(recorded["variants"]["after"]["commit"], args.scratch / "code")[0]
+        recorded["equality"]["divergence"] = divergence(before_code, after_code)
+        write_json(args.out, recorded)
+        print(json.dumps(recorded["equality"], indent=1))
+        sys.exit(0)
     result = main(args.before, args.after, args.folds, args.scratch, tuple(args.overrides), args.out)
     print(json.dumps(result, indent=1))
