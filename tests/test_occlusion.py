@@ -90,3 +90,66 @@ def test_occlude_dataset_copy(tmp_path):
     assert out["frames"][0, 82, 64, 0] == 200 and out["frames"][0, 40, 44, 0] == 100
     assert np.array_equal(out["frame_numbers"], np.arange(4))
     assert (tmp_path / "d-occ-mask" / "landmarks" / "c1.npy").is_file()
+
+
+def _benchmark(monkeypatch):
+    """benchmarks/occlusion.py, loaded by path (benchmarks/ is a script folder, not a package on sys.path)."""
+    import importlib.util
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+    monkeypatch.syspath_prepend(str(folder))  # its own imports (timed_runs)
+    spec = importlib.util.spec_from_file_location("occlusion_benchmark", folder / "occlusion.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_scores_a_stopped_run_on_its_finished_folds(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from core import metrics as M
+
+    bench = _benchmark(monkeypatch)
+    folds = tmp_path / "folds"
+    (folds / "valid").mkdir(parents=True)  # validation tables live one level down and are not test folds
+    a = pd.DataFrame({"fold": "subject=a", "y_true": [0, 1, 2], "y_pred": [0, 1, 1]})
+    b = pd.DataFrame({"fold": "subject=b", "y_true": [2, 2], "y_pred": [2, 0]})
+    a.to_csv(folds / "000.csv", index=False)
+    b.to_csv(folds / "001.csv", index=False)
+    pd.DataFrame({"fold": "x", "y_true": [0], "y_pred": [1]}).to_csv(folds / "valid" / "000.csv", index=False)
+    row = bench.partial_scores(folds, "rrrn")
+    pooled = pd.concat([a, b])
+    assert row["complete"] is False and row["folds_done"] == 2 and row["n_samples"] == 5
+    assert row["partial_uf1"] == round(M.uf1(pooled["y_true"], pooled["y_pred"], 3), 4)
+    assert row["folds"] == ["subject=a", "subject=b"]
+    other = pd.concat([a.assign(y_pred=[0, 1, 2]), b, pd.DataFrame({"fold": "subject=c", "y_true": [1],
+                                                                       "y_pred": [0]})])
+    other.to_csv(tmp_path / "predictions.csv", index=False)
+    table = {"clean": {"preprocess_seconds": {"casme2/flow": 1.0}, "rrrn": row,
+                       "lbptop_svm": {"complete": True, "predictions": str(tmp_path / "predictions.csv")},
+                       "ststnet": {"complete": False, "predictions": str(tmp_path / "predictions.csv")}}}
+    same = bench.same_folds(table, "clean", "rrrn", ["n", "p", "s"])
+    kept = other[other["fold"] != "subject=c"]
+    assert same == {"lbptop_svm": round(M.uf1(kept["y_true"], kept["y_pred"], 3), 4)}
+    assert bench.partial_scores(tmp_path / "absent", "rrrn") == {"complete": False, "folds_done": 0}
+
+
+def test_benchmark_plan_follows_the_issue_priority_and_merges(monkeypatch):
+    import datetime as dt
+
+    bench = _benchmark(monkeypatch)
+    plan = bench.default_plan()
+    assert plan[0] == "clean/rrrn" and plan[1:4] == ["mask/lbptop_svm", "mask/ststnet", "mask/rrrn"]
+    assert sorted(plan) == sorted(f"{c}/{m}" for c in bench.CONDITIONS for m in bench.DEFAULT_METHODS)
+    table = {"clean": {"ststnet": {"uf1": 0.6}, "rrrn": {"complete": False, "folds_done": 3}},
+             "mask": {"rrrn": {"complete": False, "error": "boom"}}}
+    assert bench.done(table, "clean/ststnet")  # a row of an earlier version (no `complete`) is kept
+    assert not bench.done(table, "clean/rrrn") and not bench.done(table, "mask/rrrn")
+    assert not bench.done(table, "block/rrrn")
+    moment = dt.datetime(2030, 1, 2, 3, 4, tzinfo=dt.UTC)
+    assert bench.parse_deadline("2030-01-02T03:04") == moment.timestamp()
+    assert bench.parse_deadline(None) is None
+    missing = bench.missing(table)
+    assert "clean/ststnet" not in missing and "clean/rrrn (partial: 3 folds)" in missing and "mask/rrrn" in missing
+    assert len(missing) == len(bench.CONDITIONS) * len(bench.DEFAULT_METHODS) - 1

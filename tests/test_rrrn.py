@@ -1,4 +1,7 @@
-"""RRRN: shapes, gradient, learning on a tiny fixture, attention follows regions; MEGC2018 objective classes."""
+"""RRRN: shapes, gradient, learning on a tiny fixture, attention follows regions; MEGC2018 objective classes; the
+fast path (channels-last backbone, hypot magnitude) computes what the plain one did."""
+
+import copy
 
 import numpy as np
 import pandas as pd
@@ -7,7 +10,8 @@ import torch
 
 from core.errors import DatasetError
 from datamodules.micro_expression import _label_source
-from lightning_modules.rrrn.network import REGIONS, RRRN
+from lightning_modules.rrrn import network
+from lightning_modules.rrrn.network import REGIONS, RRRN, flow_channels
 
 
 def _landmarks(b):
@@ -86,3 +90,64 @@ def test_megc2018_config_maps_five_classes():
     assert list(cfg.data.sources) == ["casme2", "samm"] and cfg.data.label_from == "objective_class"
     for name in cfg.data.sources:
         assert sorted(cfg.data.label_map[name].values()) == list(cfg.data.classes)
+
+
+def _norm_channels(flow, memory_format=torch.contiguous_format):
+    """flow_channels as it was before the speed-up (benchmarks/rrrn_speed.py): the magnitude from ``norm``."""
+    return torch.cat([flow, flow.norm(dim=1, keepdim=True)], dim=1).contiguous(memory_format=memory_format)
+
+
+def test_flow_magnitude_is_the_norm():
+    flow = torch.randn(4, 2, 16, 16) * 3
+    flow[0, :, :4] = 0  # an occluder: no motion
+    reference = _norm_channels(flow)
+    fast = flow_channels(flow)
+    ulp = torch.nextafter(reference, torch.tensor(float("inf"))) - reference
+    assert ((fast - reference).abs() <= ulp).all()  # hypot and norm round differently, by at most one ulp
+    nhwc = flow_channels(flow, torch.channels_last)
+    assert nhwc.is_contiguous(memory_format=torch.channels_last) and torch.equal(nhwc, fast)
+    assert torch.equal(flow_channels(flow.permute(0, 2, 3, 1)), fast)
+    differentiated = flow.clone().requires_grad_()
+    flow_channels(differentiated)[:, 2].sum().backward()  # the norm's subgradient: finite at zero flow
+    assert torch.isfinite(differentiated.grad).all() and differentiated.grad[0, :, :4].abs().sum() == 0
+
+
+def test_fast_path_trains_as_before(monkeypatch):
+    """Same seed, same batches: the channels-last network with the hypot magnitude and the NCHW network with the
+    norm (the computation before benchmarks/rrrn_speed.py's speed-up) give the same training logits at every Adam
+    step up to float rounding. The one place rounding grows: a conv bias that a BatchNorm follows has a zero true
+    gradient, Adam scales its rounding-level gradient to steps of about lr in either layout (as it would between
+    two thread counts), and in eval mode the running mean carries that bias, so eval logits agree to ~1e-3."""
+    torch.manual_seed(0)
+    fast = RRRN(n_classes=3)
+    slow = copy.deepcopy(fast).use_memory_format(torch.contiguous_format)
+    assert fast.backbone[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert slow.backbone[0].weight.is_contiguous() and torch.equal(fast.backbone[0].weight, slow.backbone[0].weight)
+    generator = torch.Generator().manual_seed(1)
+    flow = torch.randn(8, 2, 64, 64, generator=generator)
+    y = torch.arange(8) % 3
+    lm = _landmarks(8)
+    optimisers = {net: torch.optim.Adam(net.parameters(), lr=1e-3) for net in (fast, slow)}
+    for step in range(4):
+        logits = {}
+        for net, opt in optimisers.items():
+            with monkeypatch.context() as patch:
+                if net is slow:
+                    patch.setattr(network, "flow_channels", _norm_channels)
+                torch.manual_seed(step)  # the same dropout mask
+                opt.zero_grad()
+                logits[net] = net(flow, lm)
+                torch.nn.functional.cross_entropy(logits[net], y).backward()
+                opt.step()
+        assert torch.allclose(logits[fast], logits[slow], rtol=1e-4, atol=1e-5), step
+    before_bn = {f"backbone.{i}.bias" for i, layer in enumerate(fast.backbone) if isinstance(layer, torch.nn.Conv2d)}
+    slow_params = dict(slow.named_parameters())
+    for name, value in fast.named_parameters():
+        if name not in before_bn:
+            assert torch.allclose(value, slow_params[name], atol=1e-4), name
+    fast.eval(), slow.eval()
+    with monkeypatch.context() as patch:
+        patch.setattr(network, "flow_channels", _norm_channels)
+        before = slow(flow, lm)
+    after = fast(flow, lm)
+    assert torch.allclose(after, before, atol=1e-3) and torch.equal(after.argmax(1), before.argmax(1))

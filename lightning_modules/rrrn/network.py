@@ -51,16 +51,32 @@ REGIONS: dict[str, tuple[int, ...]] = {
 }
 
 
-def flow_channels(flow: torch.Tensor) -> torch.Tensor:
-    """(B, 2, H, W) or (B, H, W, 2) flow -> (B, 3, H, W): u, v and magnitude."""
+def flow_channels(flow: torch.Tensor, memory_format: torch.memory_format = torch.contiguous_format) -> torch.Tensor:
+    """(B, 2, H, W) or (B, H, W, 2) flow -> (B, 3, H, W): u, v and magnitude, stored in ``memory_format``.
+
+    The magnitude is ``hypot(u, v)``, the value ``flow.norm(dim=1)`` gives up to one float32 ulp; that strided
+    two-element reduction took ~50 ms of a ~380 ms training step (batch 32, 128 px, one thread). When the flow
+    itself is differentiated (saliency) ``norm`` is used: its gradient at zero flow (an occluder does not move) is
+    0, hypot's is NaN."""
     if flow.ndim != 4 or 2 not in (flow.shape[1], flow.shape[-1]):
         raise ValueError(f"RRRN expects a (B, H, W, 2) flow, got {tuple(flow.shape)}")
     if flow.shape[-1] == 2 and flow.shape[1] != 2:
         flow = flow.permute(0, 3, 1, 2)
-    return torch.cat([flow, flow.norm(dim=1, keepdim=True)], dim=1)
+    u, v = flow[:, 0], flow[:, 1]
+    magnitude = flow.norm(dim=1) if flow.requires_grad else torch.hypot(u, v)
+    if memory_format == torch.channels_last:  # written straight into NHWC storage (one pass, no reorder after)
+        return torch.stack([u, v, magnitude], -1).permute(0, 3, 1, 2)
+    return torch.stack([u, v, magnitude], 1).contiguous(memory_format=memory_format)
 
 
 class RRRN(nn.Module):
+    memory_format = torch.channels_last
+    """How the backbone stores its weights and activations: channels-last (NHWC) is the same arithmetic as NCHW
+    (results equal up to float rounding, tests/test_rrrn.py) in the layout oneDNN's CPU convolutions want, with no
+    reorder around each convolution. With the hypot magnitude a training step (batch 32, 128 px, one thread) takes
+    280 instead of 487 CPU ms and a LOSO fold 1.5x less time (benchmarks/results/rrrn_speed.json).
+    :meth:`use_memory_format` switches it."""
+
     def __init__(self, n_classes: int, regions: Sequence[str] = tuple(REGIONS), channels: Sequence[int] = (16, 32, 64),
                  region_size: int = 3, region_scale: float = 0.3, hidden: int = 64, gcn_layers: int = 2,
                  global_node: bool = True, dropout: float = 0.2, use_ri: bool = True, use_rr: bool = True):
@@ -76,7 +92,7 @@ class RRRN(nn.Module):
             layers += [nn.Conv2d(c_in, c, 3, stride=1 if i == 0 else 2, padding=1), nn.BatchNorm2d(c),
                        nn.ReLU(inplace=True)]
             c_in = c
-        self.backbone = nn.Sequential(*layers)
+        self.backbone = nn.Sequential(*layers).to(memory_format=self.memory_format)
         self.embed = nn.Sequential(nn.Linear(c_in * self.region_size ** 2, hidden), nn.ReLU(inplace=True))
         self.global_embed = nn.Sequential(nn.Linear(c_in, hidden), nn.ReLU(inplace=True))
         self.attention = nn.Sequential(nn.Linear(hidden, hidden // 2), nn.ReLU(inplace=True), nn.Linear(hidden // 2, 1))
@@ -90,6 +106,12 @@ class RRRN(nn.Module):
         for r, idx in enumerate(groups):
             membership[r, list(idx)] = 1.0 / len(idx)
         self.register_buffer("membership", membership, persistent=False)
+
+    def use_memory_format(self, memory_format: torch.memory_format) -> RRRN:
+        """Store and run the backbone in ``memory_format`` (torch.contiguous_format: the plain NCHW path)."""
+        self.memory_format = memory_format
+        self.backbone.to(memory_format=memory_format)
+        return self
 
     def region_grids(self, landmarks: torch.Tensor, height: int, width: int) -> torch.Tensor:
         """Sampling grids (B, R, k, k, 2) in [-1, 1] of the region patches of (B, 68, 2) pixel landmarks."""
@@ -112,7 +134,7 @@ class RRRN(nn.Module):
             landmarks = landmarks[:, 0]
         if landmarks.ndim != 3 or landmarks.shape[1:] != (68, 2):
             raise ValueError(f"RRRN expects (B, 68, 2) landmarks, got {tuple(landmarks.shape)}")
-        x = flow_channels(flow)
+        x = flow_channels(flow, self.memory_format)
         height, width = x.shape[-2:]
         maps = self.backbone(x)  # (B, C, h, w)
         b, c = maps.shape[:2]
