@@ -298,7 +298,7 @@ def compute_section(bench_dir: Path) -> list:
         methods = data.get("methods") if isinstance(data, dict) else None
         if not isinstance(methods, dict):
             continue
-        machine = data.get("machine", {})
+        machine = data.get("machine") if isinstance(data.get("machine"), dict) else {}  # some write a platform string
         where = f"{path.name}, {data.get('threads', machine.get('threads', '?'))} thread(s)"
         for name, m in methods.items():
             if isinstance(m, dict) and "parameters" in m and "flops_per_sample" in m:

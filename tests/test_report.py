@@ -578,6 +578,8 @@ def test_compute_section_reads_the_benchmark_methods(tmp_path):
                     "cpu_ms_per_sample_batch32": 0.18, "input": [3, 28, 28]},
         "geograph": {"parameters": 14877, "flops_per_sample": 9598400, "input": [8, 68, 2]}}}))
     (tmp_path / "synth.json").write_text(json.dumps({"figures": {}}))
+    # a benchmark that records its machine as a platform string and its methods without compute figures
+    (tmp_path / "sma_stn.json").write_text(json.dumps({"machine": "Linux-x86_64", "methods": {"sma_stn": {"uf1": .3}}}))
     table = next(b for b in compute_section(tmp_path) if isinstance(b, Table))
     assert [r[0].text for r in table.rows] == ["ststnet", "geograph"]
     assert table.rows[0][1].text == "2,485" and table.rows[1][2].text == "9.60" and table.rows[1][3].text == "?"

@@ -112,12 +112,25 @@ def test_flow_magnitude_is_the_norm():
     assert torch.isfinite(differentiated.grad).all() and differentiated.grad[0, :, :4].abs().sum() == 0
 
 
-def test_fast_path_trains_as_before(monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fast_path_trains_as_before(monkeypatch, threads):
     """Same seed, same batches: the channels-last network with the hypot magnitude and the NCHW network with the
-    norm (the computation before benchmarks/rrrn_speed.py's speed-up) give the same training logits at every Adam
-    step up to float rounding. The one place rounding grows: a conv bias that a BatchNorm follows has a zero true
-    gradient, Adam scales its rounding-level gradient to steps of about lr in either layout (as it would between
-    two thread counts), and in eval mode the running mean carries that bias, so eval logits agree to ~1e-3."""
+    norm (the computation before benchmarks/rrrn_speed.py's speed-up) give the same logits before any step up to
+    float rounding (1e-5) and stay within 1e-2 over three Adam steps. Rounding grows there: a conv bias that a
+    BatchNorm follows has a zero true gradient, and Adam scales its rounding-level gradient to steps of about lr in
+    either layout (as it would between two thread counts): measured at most 2.8e-3 after three steps on one thread,
+    1e-6 on two, while swapping the two flow channels moves the logits by 0.1 from the first forward on. In eval
+    mode the running mean carries that bias: eval logits measured within 6e-4 (one thread), 2.3e-2 with the channels
+    swapped, hence 5e-3 and the same argmax; parameters within 2.7e-3 (a sanity bound, 5e-3)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        _fast_path_trains_as_before(monkeypatch)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _fast_path_trains_as_before(monkeypatch):
     torch.manual_seed(0)
     fast = RRRN(n_classes=3)
     slow = copy.deepcopy(fast).use_memory_format(torch.contiguous_format)
@@ -139,15 +152,15 @@ def test_fast_path_trains_as_before(monkeypatch):
                 logits[net] = net(flow, lm)
                 torch.nn.functional.cross_entropy(logits[net], y).backward()
                 opt.step()
-        assert torch.allclose(logits[fast], logits[slow], rtol=1e-4, atol=1e-5), step
+        assert torch.allclose(logits[fast], logits[slow], rtol=1e-4, atol=1e-5 if step == 0 else 1e-2), step
     before_bn = {f"backbone.{i}.bias" for i, layer in enumerate(fast.backbone) if isinstance(layer, torch.nn.Conv2d)}
     slow_params = dict(slow.named_parameters())
     for name, value in fast.named_parameters():
         if name not in before_bn:
-            assert torch.allclose(value, slow_params[name], atol=1e-4), name
+            assert torch.allclose(value, slow_params[name], atol=5e-3), name
     fast.eval(), slow.eval()
     with monkeypatch.context() as patch:
         patch.setattr(network, "flow_channels", _norm_channels)
         before = slow(flow, lm)
     after = fast(flow, lm)
-    assert torch.allclose(after, before, atol=1e-3) and torch.equal(after.argmax(1), before.argmax(1))
+    assert torch.allclose(after, before, atol=5e-3) and torch.equal(after.argmax(1), before.argmax(1))
