@@ -6,9 +6,9 @@ stage's wall time is the time from its "Running stage" line to the next one. Als
 average before and after (the figure is only meaningful on an idle machine), and the CPU time of the whole run.
 
 Usage: ``python benchmarks/pipeline_time.py [--keep DIR] [--params FILE]``; a DIR that already holds a clone is
-moved to this HEAD and keeps its environment (the pipeline still starts from nothing: no dvc.lock, data or
-results are kept only if that clone made them, so pass a new DIR for a cold run). Writes
-benchmarks/results/pipeline_time.json (or ``--out``).
+moved to this HEAD and keeps its environment and its dvc.lock (data and results are kept only if that clone made
+them, and `dvc repro` re-runs a stage there only when its code, params or inputs changed since; pass a new DIR for
+a cold run). Writes benchmarks/results/pipeline_time.json (or ``--out``).
 
 ``--accumulate`` measures a run too long for one sitting (the full profile, params-full.yaml: hours on 2 cores)
 over several: the JSON is rewritten after every finished stage (a run that is killed keeps what it measured),
@@ -20,12 +20,14 @@ recorded; the upstream stages they need (stand-ins, preprocessing) run again, ar
 time recorded is kept) and their re-run seconds are listed under the sitting's ``rerun_upstream``. The report
 stage, which depends on every result, runs alone (``--single-item``) once everything else is recorded: on such
 a machine it reports the results computed there only, so its time is then a slight underestimate (said in
-the sitting's ``report_note``).
+the sitting's ``report_note``). ``--defer GLOB ...`` leaves the matching stages to a later sitting (one that has
+to stop at a set time spends it on stages it can finish; listed under the sitting's ``deferred``).
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import re
@@ -76,12 +78,20 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "pipeline_time.json")
     parser.add_argument("--accumulate", action="store_true",
                         help="write after every stage; add to the stages an earlier call recorded in --out")
+    parser.add_argument("--defer", nargs="+", default=[], metavar="GLOB",
+                        help="--accumulate: leave the stages matching these globs to a later sitting (e.g. "
+                             "'train@rrrn*': a sitting that must stop at a set time spends it on stages it can "
+                             "finish; `dvc repro` runs its targets in its own order, so they cannot just go last)")
     args = parser.parse_args(argv)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="affect-repro-"))
     if (folder / ".git").is_dir():  # a clone kept from an earlier run: move it to this HEAD, keep its .venv
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+        lock = folder / "dvc.lock"
+        computed = lock.read_text() if lock.is_file() else None
         subprocess.run(["git", "fetch", "-q", str(REPO), head], cwd=folder, check=True)
         subprocess.run(["git", "reset", "-q", "--hard", head], cwd=folder, check=True)
+        if computed is not None:  # its own record of what it computed: only stages whose inputs changed re-run
+            lock.write_text(computed)
     else:
         subprocess.run(["git", "clone", "-q", str(REPO), str(folder)], check=True)
     if args.params:
@@ -142,7 +152,7 @@ def accumulate(folder: Path, env: dict, args, env_seconds: float, load_before) -
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1) + "\n")
 
-    command = repro_command(folder, env, recorded, sitting)
+    command = repro_command(folder, env, recorded, sitting, tuple(args.defer))
     first = set(recorded)  # recorded by an earlier sitting: a re-run of one of these is not counted again
 
     def finished(name: str, seconds: float) -> None:
@@ -183,14 +193,20 @@ def all_stages(folder: Path, env: dict) -> list[str]:
     return [name for name in listed if name]
 
 
-def repro_command(folder: Path, env: dict, recorded: dict[str, float], sitting: dict) -> list[str]:
+def repro_command(folder: Path, env: dict, recorded: dict[str, float], sitting: dict,
+                  defer: tuple[str, ...] = ()) -> list[str]:
     """`dvc repro` for what is not yet recorded (module docstring); plain `dvc repro` on a first sitting."""
     if not recorded:
         return ["dvc", "repro"]
     stages = all_stages(folder, env)
     missing = [name for name in stages if name not in recorded and name != "report"]
     if missing:
-        return ["dvc", "repro", *missing]
+        later = [name for name in missing if any(fnmatch.fnmatch(name, glob) for glob in defer)]
+        if len(later) == len(missing):  # nothing else is left: deferring would skip to the report
+            later = []
+        if later:
+            sitting["deferred"] = later
+        return ["dvc", "repro", *[name for name in missing if name not in later]]
     trained = [name for name in stages if name.startswith("train")]
     here = len(list((folder / "results").glob("**/metrics.json")))
     if here < len(trained):

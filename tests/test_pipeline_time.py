@@ -43,3 +43,15 @@ def test_the_report_runs_alone_last_and_says_when_it_saw_only_some_results(timin
     sitting = {}
     timing.repro_command(tmp_path, {}, recorded, sitting)
     assert "report_note" not in sitting  # every result is here: a full report
+
+
+def test_deferred_stages_are_left_to_a_later_sitting_until_nothing_else_is_left(timing, tmp_path, monkeypatch):
+    monkeypatch.setattr(timing, "all_stages", lambda folder, env: STAGES)
+    recorded = {"synth@casme2": 50.0, "faces@casme2": 90.0}
+    sitting = {}
+    assert timing.repro_command(tmp_path, {}, recorded, sitting, ("train@a*",)) == ["dvc", "repro", "train@b--casme2"]
+    assert sitting["deferred"] == ["train@a--casme2"]
+    recorded["train@b--casme2"] = 10.0
+    sitting = {}  # only the deferred stage is left: it runs (never straight to the report)
+    assert timing.repro_command(tmp_path, {}, recorded, sitting, ("train@a*",)) == ["dvc", "repro", "train@a--casme2"]
+    assert "deferred" not in sitting
