@@ -22,7 +22,8 @@ fields on ~640 cortical-like sources seen through an MNE sphere-model forward so
   pattern, so sessions of one subject differ as re-capped recordings do.
 
 Session shift (version 2; before it, a subject's 3 sessions differed in nothing but noise, so cross-session scored
-like within-session, while on SEED cross-session is much harder). Per (subject, session) the model becomes
+like within-session, while on SEED cross-session is much harder; the SEED-IV stand-in has the same shift from its
+first version on, :func:`generate_seed_iv`). Per (subject, session) the model becomes
 
     de = base + subject_offset + session_offset
          + gain_s * gain_ss * (pattern_session + trial_nuisance + drift(t)) + window_noise
