@@ -42,8 +42,8 @@ CLASSIFIERS = {
 }
 
 
-def window_matrix(root: Path) -> tuple[dict[str, int], np.ndarray, np.ndarray, object]:
-    index = parse("seed", root).index
+def window_matrix(root: Path, kind: str = "seed") -> tuple[dict[str, int], np.ndarray, np.ndarray, object]:
+    index = parse(kind, root).index  # seed or seed_iv (the same de_LDS keys)
     trials = load_trials(index, "de_LDS")
     x = np.concatenate([trials[s].reshape(len(trials[s]), -1) for s in index["sample_id"]])
     labels = dict(zip(index["sample_id"], index["label"], strict=True))

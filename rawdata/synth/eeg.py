@@ -22,7 +22,8 @@ fields on ~640 cortical-like sources seen through an MNE sphere-model forward so
   pattern, so sessions of one subject differ as re-capped recordings do.
 
 Session shift (version 2; before it, a subject's 3 sessions differed in nothing but noise, so cross-session scored
-like within-session, while on SEED cross-session is much harder). Per (subject, session) the model becomes
+like within-session, while on SEED cross-session is much harder; the SEED-IV stand-in has the same shift from its
+first version on, :func:`generate_seed_iv`). Per (subject, session) the model becomes
 
     de = base + subject_offset + session_offset
          + gain_s * gain_ss * (pattern_session + trial_nuisance + drift(t)) + window_noise
@@ -288,7 +289,8 @@ def generate_seed(out: Path, subjects: int | None = None, seed: int = 0, **optio
 # -- SEED-IV twin ---------------------------------------------------------------------------------------------------
 
 GENERATOR_IV = "affect synth seed_iv"
-VERSION_IV = 3  # 3: family patterns drawn in SEED's class order (the negative / positive swap of version 2 fixed)
+VERSION_IV = 3  # 3: family patterns drawn in SEED's class order (the negative / positive swap of version 2 fixed);
+# 2 (the first): SEED's session shift included (generate_seed_iv's docstring)
 
 
 def generate_seed_iv(out: Path, subjects: int | None = None, seed: int = 0, **options) -> dict:
@@ -303,6 +305,24 @@ def generate_seed_iv(out: Path, subjects: int | None = None, seed: int = 0, **op
     (datamodules/eeg_protocols.py) has something transferable to find; this is a property of the stand-in, not
     a claim about the datasets. SEED-IV's windows are 4 s in the release; the stand-in's trial lengths are in
     windows like SEED's (``windows``).
+
+    Session shift: SEED's (module doc), with the same knob values (``session_offset_sd`` 0.25, ``session_gain_sd``
+    0.125, ``session_rotation`` 0.2, the :class:`EEGSynthParams` defaults) and the same a-priori argument (electrode
+    contact and cap re-placement between recording days, day-to-day reliability of band power; no method score
+    looked at), drawn by :class:`SessionShift` from its own random stream, so setting the three knobs to 0 removes
+    the shift and changes no other draw (tested: the offset alone moves each (session, channel) of the files by one
+    constant and by nothing else). SEED-IV has had it from its first version
+    (version 2, the version that gave SEED its shift); version 3 left it unchanged. Measured on 2-subject draws
+    (tests/test_eeg_session_shift.py): a subject's per-session channel means differ by about 0.27 per session
+    (0.07 without the knobs: window noise), and LDA tells a subject's sessions apart (1.0 against 0.26 without; chance
+    1/3). As on SEED the physically sized shift is small next to what a model learns from more trials: a SEED-IV
+    cross-session fold trains on a subject's 48 trials of two sessions, a subject-dependent one on 16 of one session,
+    so cross-session is not harder than subject-dependent here either. What else makes real sessions differ (mood,
+    habituation) has no size we could source and is not modelled. Note: the session stream is seeded from
+    ``seed`` exactly as SEED's, so a SEED and a SEED-IV stand-in made with one seed
+    draw the same electrode offset and gain for subject 1's first session (after that the streams part: SEED-IV
+    rotates four class patterns, SEED three); they are different simulated people, so this is a coincidence of the
+    stand-ins, left as it is because changing it would change version 3's files.
 
     Version 3 (``VERSION_IV``; SEED's stand-in stays version 2, its files unchanged): the ``family`` patterns are
     drawn in :data:`SEED_CLASSES` order, the order in which :func:`generate_seed` draws its class patterns from the
