@@ -97,6 +97,19 @@ EXCLUDED = {
     "dere_grl-no_rrm": "ablation of dere_grl (no relation reasoning module)",
     "rrrn-lodo": "rrrn/composite under protocol lodo: the run `--protocol lodo` makes of rrrn",
 }
+# what occlusion reaches of a method's inputs, where it is not plain (every method reads the occluded faces/ or a
+# stage computed from them; none needs an input the occluder cannot reach, and all run under both protocols)
+REACH = {
+    "geograph": "landmarks (re-detected on the occluded frames); its AU loss also reads the clips' AU annotations, "
+                "labels that no occluder touches",
+    "dere_grl": "landmarks (re-detected on the occluded frames)",
+    "rrrn": "flow of the occluded frames; its 12 regions are placed at the (re-detected) landmarks",
+    "mpt": "the flow stage's motion image of the occluded frames; the apex frame only with a checkpoint "
+           "(model.use_frame null; the suite has none, so the ViT is randomly initialised and reads motion only)",
+    "ltr3o": "the occluded clip itself (faces/)",
+    "sma_stn": "the occluded clip itself (faces/)",
+}
+UNSUPPORTED: dict[str, str] = {}  # method -> why it cannot be scored here (none at present)
 TABLES = {"loso": "conditions", "lodo": "holdout_database"}
 LANDMARK_MODES = ("detect", "copy")
 COPIED = "_copied_landmarks"  # table-key suffix of rows whose occluded clips carry the clean clips' landmarks
@@ -364,8 +377,9 @@ def method_table() -> dict:
     from experiments import registry
 
     out = {m: {"inputs": list(registry.method(m).inputs), "stages": ["faces", *stages],
-               "reads_landmarks": "landmarks" in stages} for m, stages in METHODS.items()}
-    return {"methods": out, "excluded": EXCLUDED}
+               "reads_landmarks": "landmarks" in stages, **({"occlusion_reaches": REACH[m]} if m in REACH else {})}
+           for m, stages in METHODS.items()}
+    return {"benchmarked_methods": out, "excluded_experiments": EXCLUDED, "unsupported_methods": UNSUPPORTED}
 
 
 def main(scratch: Path, plan: list[str], compute_only: bool = False, source: Path | None = None,
