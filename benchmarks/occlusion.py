@@ -150,8 +150,9 @@ def reuse_clean(table: dict, copied: dict, method: str, identity: str) -> bool:
     row = copied.get("clean", {}).get(method)
     if not done(copied, f"clean/{method}") or row.get("data_identity") != identity:
         return False
-    table.setdefault("clean", {})[method] = {**row, "landmarks": "clean", "reused_from": "clean rows do not depend "
-                                             "on the landmark mode: this row was measured for the copied table"}
+    table.setdefault("clean", {})[method] = {**row, "landmarks": "clean", "reads_landmarks": "landmarks" in
+                                             METHODS[method], "reused_from": "clean rows do not depend on the "
+                                             "landmark mode: this row was measured for the copied table"}
     return True
 
 
@@ -201,7 +202,7 @@ def build_root(source: Path, root: Path, condition: str, params, landmarks: str 
                jobs: int | None = None) -> dict:
     """A processed root for `condition`: clean links the sources' faces/landmarks, the others occlude them and
     re-detect (`landmarks="detect"`) or copy their landmarks; then the downstream stages of every method run on it.
-    Returns the seconds spent per step."""
+    Returns the seconds spent per step (`<dataset>/occlude` includes the landmark re-detection of a new copy)."""
     from preprocessing.occlusion import copy_landmarks, occlude_dataset
     from preprocessing.stages import run_stage
 
