@@ -249,9 +249,10 @@ def data_identity(root: Path) -> str:
 
 
 def git_commit() -> str:
+    """HEAD, with `+dirty` when tracked files other than benchmark results (this script's own output) differ."""
     done = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True,
-                           text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":(exclude)benchmarks/results"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     return done.stdout.strip() + ("+dirty" if dirty else "")
 
 
