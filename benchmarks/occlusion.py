@@ -1,24 +1,34 @@
 """Occluded micro-expression recognition (RRRN paper's setting): UF1/UAR clean vs mask / glasses / block.
 
-For each condition a processed root is used: `clean` is the source itself when its flow / magnify / features
-outputs are fresh for this code and params (their stage fingerprints match; read only, nothing is written there),
-else a scratch root linking its index, faces and landmarks; each occluded condition writes an occluded copy of
-faces/ (preprocessing/occlusion.py: the occluder is drawn from the first frame's landmarks and is the same on every
-frame; the landmarks are the clean clip's, copied). The downstream stages the methods read (flow for STSTNet and
-RRRN, magnify + features for LBP-TOP and LBP-SDG) then run on it with the params file's knobs. Each
+Methods: every micro-expression method of the suite with a `<method>/composite` experiment (METHODS, cheapest
+first, each with the preprocessing stages it reads besides the faces; EXCLUDED names the other composite
+experiments, ablations of these, and why). For each condition a processed root is used: `clean` is the source itself
+when its landmarks / magnify / flow / features outputs are fresh for this code and params (their stage
+fingerprints match; read only, nothing is written there), else a scratch root linking its index, faces and
+landmarks; each occluded condition writes an occluded copy of faces/ (preprocessing/occlusion.py: the occluder is
+placed from the clean first frame's landmarks and is the same on every frame). Its landmarks are re-detected on the
+occluded frames (`--landmarks detect`, the default: the `landmarks` stage runs on the copy) or copied from the clean
+clips (`--landmarks copy`, the earlier setting, which shows RRRN, GEO-Graph and DeRE-GRL the points under the
+occluder). The downstream stages the methods read (flow for STSTNet, RRRN and MPT, magnify + features for LBP-TOP
+and LBP-SDG) then run on it with the params file's knobs. Each row records `landmarks` (`clean`, or the mode of its
+root read from the landmark folders' fingerprints: `redetected` / `copied`) and `reads_landmarks` (whether the
+method reads them at all: a method that does not scores the same in both modes). Rows of copied landmarks go to
+their own tables (``<table>_copied_landmarks``; a results file of an earlier version, whose rows carry no
+`landmarks`, is moved there on load), never mixed with re-detected ones; a clean row does not depend on the mode and
+is reused from the copied table when the re-detected table lacks it (`reused_from`). Each
 `<method>/composite` experiment (the experiments' own defaults; `--protocol loso`: leave one subject out of the
 composite, the table under ``conditions``; `--protocol lodo`: the holdout-database protocol, train on two of CASME II
 / SAMM / SMIC and test on the third, under ``holdout_database``) is trained as a child process
 (``python -m experiments.cli train``) with ``data.processed_root`` pointed at that root and its results,
 checkpoints and MLflow store in the scratch folder.
 
-Runs follow a plan, in priority order (default: RRRN clean, then every method on mask, then glasses, block, then
-the clean rows of the other methods; the issue's order). The results file is merged, not overwritten: a row already
+Runs follow a plan, in priority order (default: method by method, cheapest first, each clean, mask, glasses,
+block: a deadline leaves whole methods measured). The results file is merged, not overwritten: a row already
 there is kept (``--rerun`` trains it again). With ``--deadline HH:MM`` (UTC) no run starts after the deadline and a
 run still going then is stopped: its finished folds (the runner keeps each under checkpoints/) are scored as a
 partial row (``complete: false``, ``folds_done``, and the other methods' UF1 on the same folds when their
 predictions are in the scratch folder), and ``--resume`` continues it later from those folds. Every row of the
-default methods that the table lacks or holds in part is listed under ``not_run`` (per protocol).
+methods that the table lacks or holds in part is listed under ``not_run`` (per table).
 
 Each row: UF1, UAR, folds, samples, wall and CPU seconds (the child's and its reaped fold workers'), the 1-min load
 average when it started, the commit of the code. Also: the majority-class UF1 floor (UF1 of always predicting the
@@ -28,7 +38,8 @@ matmuls and convolutions, 2 FLOPs per MAC), and per condition the preprocessing 
 Needs data/processed/{casme2,samm,smic} with the faces and landmarks stages (`affect preprocess landmarks <d>`).
 Writes benchmarks/results/occlusion.json. Run:
 ``.venv/bin/python benchmarks/occlusion.py [--scratch DIR] [--plan clean/rrrn mask/ststnet ...] [--deadline 23:55]
-[--resume] [--rerun] [--protocol loso|lodo] [--compute-only]``.
+[--resume] [--rerun] [--protocol loso|lodo] [--landmarks detect|copy] [--jobs N] [--compute-only]
+[trainer.fold_workers=1 trainer.num_threads=1]`` (overrides go to every run and are recorded in its row).
 """
 
 from __future__ import annotations
@@ -63,18 +74,86 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "occlusion.json"
 DATASETS = ("casme2", "samm", "smic")
 CONDITIONS = ("clean", "mask", "glasses", "block")
-METHODS = {"lbptop_svm": ("magnify", "features"), "ststnet": ("flow",), "rrrn": ("flow",),
-           "lbp_sdg": ("magnify", "features")}
-DEFAULT_METHODS = ("lbptop_svm", "ststnet", "rrrn")
+# method -> the preprocessing stages it reads besides faces/ (its MethodSpec inputs through the datamodule's
+# INPUT_STAGES, with features' upstream magnify); cheapest first (CPU seconds of a holdout-database run)
+METHODS = {
+    "lbptop_svm": ("magnify", "features"),
+    "lbp_sdg": ("magnify", "features"),
+    "ststnet": ("flow",),
+    "geograph": ("landmarks",),
+    "dere_grl": ("landmarks",),
+    "ltr3o": (),  # frames: the faces stage's clip itself
+    "sma_stn": (),  # frames
+    "rrrn": ("flow", "landmarks"),
+    "mpt": ("flow",),  # image28 + the apex frame of faces/
+}
+DEFAULT_METHODS = tuple(METHODS)
+# the other `<name>/composite` experiments: not methods of their own
+EXCLUDED = {
+    **{f"lbp_sdg-{d}": "ablation of lbp_sdg (one fixed SDG direction instead of the one chosen on inner validation)"
+       for d in ("all", "horizontal", "oblique", "temporal", "vertical")},
+    "geograph-no_au_loss": "ablation of geograph (no AU loss)",
+    "geograph-no_semantic_adj": "ablation of geograph (no semantic adjacency)",
+    "dere_grl-no_rrm": "ablation of dere_grl (no relation reasoning module)",
+    "rrrn-lodo": "rrrn/composite under protocol lodo: the run `--protocol lodo` makes of rrrn",
+}
+# what occlusion reaches of a method's inputs, where it is not plain (every method reads the occluded faces/ or a
+# stage computed from them; none needs an input the occluder cannot reach, and all run under both protocols)
+REACH = {
+    "geograph": "landmarks (re-detected on the occluded frames); its AU loss also reads the clips' AU annotations, "
+                "labels that no occluder touches",
+    "dere_grl": "landmarks (re-detected on the occluded frames)",
+    "rrrn": "flow of the occluded frames; its 12 regions are placed at the (re-detected) landmarks",
+    "mpt": "the flow stage's motion image of the occluded frames; the apex frame only with a checkpoint "
+           "(model.use_frame null; the suite has none, so the ViT is randomly initialised and reads motion only)",
+    "ltr3o": "the occluded clip itself (faces/)",
+    "sma_stn": "the occluded clip itself (faces/)",
+}
+UNSUPPORTED: dict[str, str] = {}  # method -> why it cannot be scored here (none at present)
 TABLES = {"loso": "conditions", "lodo": "holdout_database"}
+LANDMARK_MODES = ("detect", "copy")
+COPIED = "_copied_landmarks"  # table-key suffix of rows whose occluded clips carry the clean clips' landmarks
+
+
+def table_key(protocol: str, landmarks: str = "detect") -> str:
+    """The results table of a protocol and landmark mode: re-detected and copied landmarks never share one."""
+    return TABLES[protocol] + ("" if landmarks == "detect" else COPIED)
 
 
 def default_plan(methods=DEFAULT_METHODS) -> list[str]:
-    """The issue's priority: RRRN clean, then every method on mask, then the other occlusions, then clean rows."""
-    plan = ["clean/rrrn"] if "rrrn" in methods else []
-    for condition in ("mask", "glasses", "block"):
-        plan += [f"{condition}/{m}" for m in methods]
-    return plan + [f"clean/{m}" for m in methods if m != "rrrn"]
+    """Method by method in METHODS' order (cheapest first), each clean, mask, glasses, block."""
+    return [f"{condition}/{m}" for m in methods for condition in CONDITIONS]
+
+
+def label_legacy(results: dict) -> dict:
+    """Move the tables of an earlier version (rows without `landmarks`: measured with the clean clips' landmarks
+    copied into the occluded copies) to their `_copied_landmarks` keys, each row labelled. Returns `results`."""
+    for key in TABLES.values():
+        table = results.get(key)
+        rows = [(c, m, r) for c, t in (table or {}).items() for m, r in t.items() if m in METHODS]
+        if not rows or all("landmarks" in r for _, _, r in rows):
+            continue
+        if key + COPIED in results:
+            raise ValueError(f"{key} holds unlabelled rows and {key + COPIED} exists: cannot move them")
+        for condition, _, row in rows:
+            row.setdefault("landmarks", "clean" if condition == "clean" else "copied")
+        results[key + COPIED] = results.pop(key)
+        not_run = results.get("not_run", {})
+        if key in not_run:
+            not_run[key + COPIED] = not_run.pop(key)
+    return results
+
+
+def reuse_clean(table: dict, copied: dict, method: str, identity: str) -> bool:
+    """Copy `method`'s clean row of the copied-landmarks table into `table` (a clean row does not depend on the
+    landmark mode) when it is complete and was scored on the same data. Returns whether it did."""
+    row = copied.get("clean", {}).get(method)
+    if not done(copied, f"clean/{method}") or row.get("data_identity") != identity:
+        return False
+    table.setdefault("clean", {})[method] = {**row, "landmarks": "clean", "reads_landmarks": "landmarks" in
+                                             METHODS[method], "reused_from": "clean rows do not depend on the "
+                                             "landmark mode: this row was measured for the copied table"}
+    return True
 
 
 def rrrn_compute(dataset: str = "composite") -> dict:
@@ -103,7 +182,7 @@ def stages_fresh(source: Path, params) -> bool:
     from preprocessing.stages import STAGES, read_fingerprint, stage_fingerprint, stage_params, upstream_of
 
     for name in DATASETS:
-        for stage in dict.fromkeys(s for stages in METHODS.values() for s in stages):
+        for stage in method_stages():
             knobs = stage_params(params, stage, name)
             folder = source / name / STAGES[stage].folder
             expected = stage_fingerprint(stage, knobs, source / name, upstream_of(stage, knobs))
@@ -112,10 +191,19 @@ def stages_fresh(source: Path, params) -> bool:
     return True
 
 
-def build_root(source: Path, root: Path, condition: str, params) -> dict:
-    """A processed root for `condition`: clean links the sources' faces/landmarks, the others occlude them; then
-    the downstream stages of every method run on it. Returns the seconds spent per step."""
-    from preprocessing.occlusion import occlude_dataset
+def method_stages() -> list[str]:
+    """Every stage some method reads, in the pipeline's order."""
+    from preprocessing.stages import ORDER
+
+    return [s for s in ORDER if any(s in stages for stages in METHODS.values())]
+
+
+def build_root(source: Path, root: Path, condition: str, params, landmarks: str = "detect",
+               jobs: int | None = None) -> dict:
+    """A processed root for `condition`: clean links the sources' faces/landmarks, the others occlude them and
+    re-detect (`landmarks="detect"`) or copy their landmarks; then the downstream stages of every method run on it.
+    Returns the seconds spent per step (`<dataset>/occlude` includes the landmark re-detection of a new copy)."""
+    from preprocessing.occlusion import copy_landmarks, occlude_dataset
     from preprocessing.stages import run_stage
 
     seconds = {}
@@ -128,13 +216,28 @@ def build_root(source: Path, root: Path, condition: str, params) -> dict:
                 link = target / part
                 if (source / name / part).exists() and not link.exists():
                     link.symlink_to((source / name / part).resolve())
-        elif not (target / "occlude.json").is_file():  # an occluded copy of an earlier call is reused
-            occlude_dataset(source / name, target, condition)
+        elif not (target / "occlude.json").is_file():
+            occlude_dataset(source / name, target, condition, landmarks=landmarks, params=params, jobs=jobs)
+        elif landmarks == "copy":  # an occluded copy of an earlier call is reused; its landmarks follow the mode
+            copy_landmarks(source / name, target)
         seconds[f"{name}/occlude"] = round(time.perf_counter() - start, 1)
-        for stage in dict.fromkeys(s for stages in METHODS.values() for s in stages):
-            summary = run_stage(stage, name, params, root, progress=False)
+        for stage in method_stages():
+            if stage == "landmarks" and (condition == "clean" or landmarks == "copy"):
+                continue  # linked or copied: never written here (a clean root's folder is the source's)
+            summary = run_stage(stage, name, params, root, jobs=jobs, progress=False)
             seconds[f"{name}/{stage}"] = summary["seconds"]
     return seconds
+
+
+def root_landmarks(source: Path, root: Path, condition: str) -> str:
+    """`clean`, or how the occluded root's landmarks were made (occlusion.landmark_mode, the same for every
+    dataset, else each dataset's)."""
+    from preprocessing.occlusion import landmark_mode
+
+    if condition == "clean":
+        return "clean"
+    modes = {name: landmark_mode(source / name, root / name) for name in DATASETS}
+    return next(iter(modes.values())) if len(set(modes.values())) == 1 else json.dumps(modes)
 
 
 def data_identity(root: Path) -> str:
@@ -146,9 +249,10 @@ def data_identity(root: Path) -> str:
 
 
 def git_commit() -> str:
+    """HEAD, with `+dirty` when tracked files other than benchmark results (this script's own output) differ."""
     done = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True,
-                           text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":(exclude)benchmarks/results"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     return done.stdout.strip() + ("+dirty" if dirty else "")
 
 
@@ -269,13 +373,26 @@ def parse_deadline(text: str | None) -> float | None:
     return moment.timestamp()
 
 
+def method_table() -> dict:
+    """Per method: the batch keys it reads (its MethodSpec), the stages the benchmark builds for it and whether it
+    reads landmarks; plus the excluded composite experiments."""
+    from experiments import registry
+
+    out = {m: {"inputs": list(registry.method(m).inputs), "stages": ["faces", *stages],
+               "reads_landmarks": "landmarks" in stages, **({"occlusion_reaches": REACH[m]} if m in REACH else {})}
+           for m, stages in METHODS.items()}
+    return {"benchmarked_methods": out, "excluded_experiments": EXCLUDED, "unsupported_methods": UNSUPPORTED}
+
+
 def main(scratch: Path, plan: list[str], compute_only: bool = False, source: Path | None = None,
          params_file: Path | None = None, protocol: str = "loso", deadline: float | None = None,
-         resume: bool = False, rerun: bool = False, out_path: Path = RESULTS, overrides: tuple[str, ...] = ()) -> dict:
+         resume: bool = False, rerun: bool = False, out_path: Path = RESULTS, overrides: tuple[str, ...] = (),
+         landmarks: str = "detect", jobs: int | None = None) -> dict:
     from core.config import load_params, project_root
     from experiments.config import load_experiment
 
-    results = json.loads(out_path.read_text()) if out_path.is_file() else {}
+    results = label_legacy(json.loads(out_path.read_text()) if out_path.is_file() else {})
+    results.update(method_table())
     results["rrrn_compute"] = rrrn_compute()
     results["machine"] = {"python": platform.python_version(), "torch": torch.__version__, "cpus": os.cpu_count(),
                           "load_average_1min": round(os.getloadavg()[0], 2)}
@@ -286,13 +403,19 @@ def main(scratch: Path, plan: list[str], compute_only: bool = False, source: Pat
     params = load_params(params_file or project_root() / "params.yaml")
     identity = data_identity(source)
     results.update({"source": str(source), "data_identity": identity, "majority_uf1": majority_uf1(source)})
-    table = results.setdefault(TABLES[protocol], {})
+    key = table_key(protocol, landmarks)
+    table = results.setdefault(key, {})
+    copied = results.get(table_key(protocol, "copy"), {}) if landmarks == "detect" else {}
     classes = list(load_experiment("rrrn/composite", profile="default").data.classes)
     roots: dict[str, Path] = {}
+    runs = scratch if landmarks == "detect" else scratch / "copied_landmarks"  # results of the modes kept apart
     for item in plan:
         condition, method = item.split("/")
         if done(table, item) and not rerun:
             continue  # already in the table (an earlier call of this script)
+        if condition == "clean" and not rerun and reuse_clean(table, copied, method, identity):
+            write_json(out_path, results)
+            continue
         if deadline is not None and time.time() > deadline - 30:
             continue
         if condition not in roots:
@@ -301,25 +424,26 @@ def main(scratch: Path, plan: list[str], compute_only: bool = False, source: Pat
                 table.setdefault(condition, {})["preprocess_seconds"] = "none: the source's stage outputs are fresh"
             else:
                 roots[condition] = scratch / "roots" / condition
-                seconds = build_root(source, roots[condition], condition, params)
+                seconds = build_root(source, roots[condition], condition, params, landmarks, jobs)
                 table.setdefault(condition, {})["preprocess_seconds"] = seconds
-        row = train_run(method, roots[condition], scratch, protocol, condition, deadline, resume, overrides)
-        row["data_identity"] = identity
+        row = train_run(method, roots[condition], runs, protocol, condition, deadline, resume, overrides)
+        row.update({"data_identity": identity, "landmarks": root_landmarks(source, roots[condition], condition),
+                    "reads_landmarks": "landmarks" in METHODS[method]})
         table.setdefault(condition, {})[method] = row
         if not row.get("complete") and row.get("folds"):
             row["same_folds_uf1"] = same_folds(table, condition, method, classes)
-        results.setdefault("not_run", {})[TABLES[protocol]] = missing(table)
+        results.setdefault("not_run", {})[key] = missing(table)
         write_json(out_path, results)
-    results.setdefault("not_run", {})[TABLES[protocol]] = missing(table)
+    results.setdefault("not_run", {})[key] = missing(table)
     write_json(out_path, results)
     return results
 
 
 def missing(table: dict) -> list[str]:
-    """Every condition/method row of the default methods that the table lacks or holds only in part."""
+    """Every condition/method row of the methods that the table lacks or holds only in part."""
     rows = []
-    for condition in CONDITIONS:
-        for method in DEFAULT_METHODS:
+    for method in METHODS:
+        for condition in CONDITIONS:
             row = table.get(condition, {}).get(method)
             if not done(table, f"{condition}/{method}"):
                 partial = row and row.get("folds_done") and "error" not in row
@@ -337,6 +461,10 @@ if __name__ == "__main__":
     parser.add_argument("--methods", nargs="+", default=None, choices=sorted(METHODS),
                         help=f"methods of the default plan (default: {' '.join(DEFAULT_METHODS)})")
     parser.add_argument("--protocol", default="loso", choices=sorted(TABLES))
+    parser.add_argument("--landmarks", default="detect", choices=LANDMARK_MODES, help="landmarks of the occluded "
+                        "clips: re-detected on the occluded frames (default) or copied from the clean clips")
+    parser.add_argument("--jobs", type=int, default=None, help="worker processes of the preprocessing stages "
+                        "(default: preprocess.n_jobs of the params file)")
     parser.add_argument("--deadline", default=None, help="HH:MM (UTC) or ISO time: no run starts after it and a "
                         "running one is stopped and scored on its finished folds")
     parser.add_argument("--resume", action="store_true", help="continue stopped runs from their finished folds")
@@ -346,8 +474,9 @@ if __name__ == "__main__":
     parser.add_argument("--params", type=Path, default=None, help="params file (default: params.yaml)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--compute-only", action="store_true", help="only RRRN's parameters and FLOPs")
-    parser.add_argument("overrides", nargs="*", help="config overrides of every run (smoke tests only, e.g. "
-                        "trainer.max_epochs=1; each row records them)")
+    parser.add_argument("overrides", nargs="*", help="config overrides of every run (each row records them): "
+                        "speed only (trainer.fold_workers=1 trainer.num_threads=1 on a shared machine) or smoke tests "
+                        "(trainer.max_epochs=1)")
     args = parser.parse_args()
     rows = args.plan or default_plan(tuple(args.methods or DEFAULT_METHODS))
     for row in rows:
@@ -357,5 +486,6 @@ if __name__ == "__main__":
     rows = [r for r in rows if r.split("/")[0] in args.conditions]
     torch.set_num_threads(1)
     print(json.dumps(main(args.scratch, rows, args.compute_only, args.source, args.params, args.protocol,
-                          parse_deadline(args.deadline), args.resume, args.rerun, args.out, tuple(args.overrides)),
+                          parse_deadline(args.deadline), args.resume, args.rerun, args.out, tuple(args.overrides),
+                          args.landmarks, args.jobs),
                      indent=1))

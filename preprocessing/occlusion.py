@@ -19,6 +19,14 @@ Choices (the authors paste PNG images of 10 masks / 10 glasses; we draw shapes, 
 - `glasses` are two filled ellipses (lenses, each filling its half of the box) joined by a bridge bar, `fill`
   and `opacity` (1 = opaque sunglasses).
 - block positions come from `seed` and the clip's sample_id (a stable hash), so a copy is reproducible.
+
+Landmarks of the occluded copy (`landmarks=`): `detect` (default) runs the `landmarks` stage on the occluded frames
+(dlib on the first frame from the faces stage's `face_box`, then Lucas-Kanade tracking), so every landmark-based
+method (RRRN's regions, the landmark graphs of GEO-Graph and DeRE-GRL) sees what a landmark detector finds on an
+occluded face; `copy` keeps the clean clip's landmarks (the earlier setting: it hands those methods the points
+under the occluder). Either way the occluder itself is PLACED from the clean first frame's landmarks (it models
+where a real mask or pair of glasses sits), and the face box is the clean detection's (the faces stage, which
+finds the face and aligns the clip, is not re-run; the occluder is drawn on the aligned crop).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import numpy as np
 from core.errors import AffectError
 
 KINDS = ("block", "glasses", "mask")
+LANDMARK_MODES = ("detect", "copy")
 WIDTH_RATIO = 1.2
 DEFAULTS = {
     "block": {"ratio": 0.2, "fill": 0, "seed": 0},
@@ -144,9 +153,12 @@ def occluded_name(dataset: str, kind: str) -> str:
     return f"{dataset}-occ-{kind}"
 
 
-def occlude_dataset(source_dir, target_dir, kind: str, **knobs) -> dict:
-    """Write an occluded copy of a processed dataset: index.csv, landmarks/ (as is) and faces/ (occluded).
+def occlude_dataset(source_dir, target_dir, kind: str, landmarks: str = "detect", params=None, jobs=None,
+                    **knobs) -> dict:
+    """Write an occluded copy of a processed dataset: index.csv, faces/ (occluded) and landmarks/.
 
+    `landmarks="detect"` runs the `landmarks` stage on the occluded frames (it needs `params`, the params.yaml
+    whose `preprocess.landmarks` knobs it uses; `jobs` worker processes); `"copy"` copies the clean clip's.
     The downstream stages (magnify, flow, features) then run on the copy with `affect preprocess <stage>
     <dataset>-occ-<kind>`, so every method of the suite reads occluded clips through its usual inputs. The copy's
     faces/ fingerprint hashes the source fingerprints with the occlusion knobs, so a changed knob recomputes the
@@ -162,6 +174,11 @@ def occlude_dataset(source_dir, target_dir, kind: str, **knobs) -> dict:
     source_dir, target_dir = Path(source_dir), Path(target_dir)
     if kind not in KINDS:
         raise AffectError(f"unknown occlusion kind {kind!r}", hint=f"one of {', '.join(KINDS)}")
+    if landmarks not in LANDMARK_MODES:
+        raise AffectError(f"unknown landmark mode {landmarks!r} of the occluded copy",
+                          hint=f"one of {', '.join(LANDMARK_MODES)}")
+    if landmarks == "detect" and params is None:
+        raise AffectError("occlusion with landmarks='detect' needs the params (preprocess.landmarks knobs)")
     for needed in ("index.csv", "faces", "landmarks"):
         if not (source_dir / needed).exists():
             raise AffectError(f"occlusion needs the {needed} output of the processed dataset",
@@ -177,12 +194,10 @@ def occlude_dataset(source_dir, target_dir, kind: str, **knobs) -> dict:
     code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
     fingerprint = hashlib.sha256(json.dumps([kind, settings, fingerprints, code], sort_keys=True,
                                             default=str).encode()).hexdigest()
-    for stage in ("faces", "landmarks"):
-        folder = target_dir / stage
-        if folder.is_dir() and _fingerprint(folder) != (fingerprint if stage == "faces" else fingerprints[stage]):
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-    target_dir.mkdir(parents=True, exist_ok=True)
+    folder = target_dir / "faces"
+    if folder.is_dir() and _fingerprint(folder) != fingerprint:
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source_dir / "index.csv", target_dir / "index.csv")
     done, skipped = 0, {}
     for landmark_file in sorted((source_dir / "landmarks").glob("*.npy")):
@@ -198,15 +213,55 @@ def occlude_dataset(source_dir, target_dir, kind: str, **knobs) -> dict:
                 arrays = {key: clip[key] for key in clip.files}
             arrays["frames"] = occlude_clip(arrays["frames"], points, kind, sample_id, **knobs)
             write_npz(out, **arrays)
-            shutil.copyfile(landmark_file, target_dir / "landmarks" / landmark_file.name)
         done += 1
     write_json(target_dir / "faces" / ".fingerprint.json", {"fingerprint": fingerprint, "stage": "faces"})
-    write_json(target_dir / "landmarks" / ".fingerprint.json",
-               {"fingerprint": fingerprints["landmarks"], "stage": "landmarks"})
     summary = {"stage": "occlude", "source": str(source_dir), "kind": kind, "params": settings, "n_done": done,
-               "n_skipped": len(skipped), "skipped": skipped, "seconds": round(time.perf_counter() - start, 3)}
+               "n_skipped": len(skipped), "skipped": skipped, "landmarks": landmarks,
+               "seconds": round(time.perf_counter() - start, 3)}
+    if landmarks == "copy":
+        summary["landmarks_copied"] = copy_landmarks(source_dir, target_dir)
+    else:
+        from preprocessing.stages import run_stage
+
+        stage = run_stage("landmarks", target_dir.name, params, target_dir.parent, jobs=jobs, progress=False)
+        summary["landmarks_stage"] = {k: stage[k] for k in ("n_done", "n_skipped", "seconds", "cpu_seconds")}
     write_json(target_dir / "occlude.json", summary)
     return summary
+
+
+def copy_landmarks(source_dir, target_dir) -> int:
+    """Copy the clean clips' landmarks into an occluded copy (`landmarks="copy"`), replacing re-detected ones.
+
+    The folder keeps the source's fingerprint, so `landmark_mode` tells copied from re-detected landmarks.
+    Returns the number of files copied (0 when the copy is already there)."""
+    import shutil
+    from pathlib import Path
+
+    from core.io import write_json
+
+    source, target = Path(source_dir) / "landmarks", Path(target_dir) / "landmarks"
+    fingerprint = _fingerprint(source) or "unknown"
+    if target.is_dir() and _fingerprint(target) != fingerprint:
+        shutil.rmtree(target)
+    target.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    for path in sorted(source.glob("*.npy")):
+        if not (target / path.name).is_file() and (Path(target_dir) / "faces" / f"{path.stem}.npz").is_file():
+            shutil.copyfile(path, target / path.name)
+            copied += 1
+    write_json(target / ".fingerprint.json", {"fingerprint": fingerprint, "stage": "landmarks"})
+    return copied
+
+
+def landmark_mode(source_dir, target_dir) -> str:
+    """How the landmarks of an occluded copy were made, read from the folders' fingerprints: `copied` (the
+    source's fingerprint), `redetected` (another one: the landmarks stage ran on the copy's faces) or `missing`."""
+    from pathlib import Path
+
+    target = _fingerprint(Path(target_dir) / "landmarks")
+    if target is None:
+        return "missing"
+    return "copied" if target == _fingerprint(Path(source_dir) / "landmarks") else "redetected"
 
 
 def _fingerprint(folder) -> str | None:

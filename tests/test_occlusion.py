@@ -84,12 +84,70 @@ def test_occlude_dataset_copy(tmp_path):
     frames = np.full((4, 128, 128, 3), 100, np.uint8)
     np.savez(src / "faces" / "c1.npz", frames=frames, frame_numbers=np.arange(4))
     np.save(src / "landmarks" / "c1.npy", np.stack([_face()] * 4))
-    summary = occlude_dataset(src, tmp_path / "d-occ-mask", "mask")
-    assert summary["n_done"] == 1
+    with pytest.raises(AffectError, match="needs the params"):
+        occlude_dataset(src, tmp_path / "d-occ-mask", "mask")  # re-detection (the default) needs the knobs
+    with pytest.raises(AffectError, match="landmark mode"):
+        occlude_dataset(src, tmp_path / "d-occ-mask", "mask", landmarks="clean")
+    summary = occlude_dataset(src, tmp_path / "d-occ-mask", "mask", landmarks="copy")
+    assert summary["n_done"] == 1 and summary["landmarks"] == "copy"
     out = np.load(tmp_path / "d-occ-mask" / "faces" / "c1.npz")
     assert out["frames"][0, 82, 64, 0] == 200 and out["frames"][0, 40, 44, 0] == 100
     assert np.array_equal(out["frame_numbers"], np.arange(4))
-    assert (tmp_path / "d-occ-mask" / "landmarks" / "c1.npy").is_file()
+    copied = np.load(tmp_path / "d-occ-mask" / "landmarks" / "c1.npy")
+    assert np.array_equal(copied, np.load(src / "landmarks" / "c1.npy"))
+
+
+@pytest.fixture(scope="module")
+def face_clip(tmp_path_factory):
+    """A processed dataset of one real face clip (skimage's astronaut, 3 frames, aligned by the faces stage's
+    function) whose clean landmarks the landmarks stage computed; and the params of that stage."""
+    import pandas as pd
+    import skimage.data
+    from omegaconf import OmegaConf
+
+    from core.io import write_npz
+    from preprocessing import faces
+    from preprocessing.stages import run_stage
+    from rawdata.index import COLUMNS, save_index
+
+    root = tmp_path_factory.mktemp("processed")
+    image = np.ascontiguousarray(skimage.data.astronaut()[0:320, 80:400])
+    aligned = faces.align_clip(np.stack([image] * 3), crop_size=128, upsample=(0,))
+    write_npz(root / "d" / "faces" / "c1.npz", **aligned, frame_numbers=np.arange(1, 4))
+    row = {c: "" for c in COLUMNS} | {"sample_id": "c1", "dataset": "d", "subject": "1", "clip": "c1", "onset": 1,
+                                      "apex": 2, "offset": 3, "frames": ["1.jpg", "2.jpg", "3.jpg"],
+                                      "frame_numbers": [1, 2, 3]}
+    save_index(pd.DataFrame([row]), root / "d" / "index.csv")
+    params = OmegaConf.create({"preprocess": {"crop_size": 128, "n_jobs": 1,
+                                              "landmarks": {"method": "track", "window": 15, "upscale": 2}}})
+    assert run_stage("landmarks", "d", params, root, jobs=1, progress=False)["n_done"] == 1
+    return root, params
+
+
+@pytest.mark.parametrize("kind", ["mask", "glasses"])
+def test_redetected_landmarks_move_where_the_occluder_is(face_clip, kind):
+    """Landmarks re-detected on the occluded frames leave the clean ones mostly under the occluder; the copy mode
+    keeps the clean ones; each copy says which it holds."""
+    from preprocessing.occlusion import landmark_mode
+    from preprocessing.stages import run_stage
+
+    root, params = face_clip
+    clean = np.load(root / "d" / "landmarks" / "c1.npy")
+    again = run_stage("landmarks", "d", params, root, jobs=1, progress=False)
+    assert again["n_resumed"] == 1 and np.array_equal(np.load(root / "d" / "landmarks" / "c1.npy"), clean)
+    summary = occlude_dataset(root / "d", root / f"d-{kind}", kind, landmarks="detect", params=params, jobs=1)
+    assert summary["landmarks"] == "detect" and summary["landmarks_stage"]["n_done"] == 1
+    assert landmark_mode(root / "d", root / f"d-{kind}") == "redetected"
+    found = np.load(root / f"d-{kind}" / "landmarks" / "c1.npy")
+    assert found.shape == clean.shape
+    x, y = np.clip(np.rint(clean[0]).astype(int), 0, 127).T
+    under = occlusion_mask(clean[0], (128, 128), kind, "c1")[y, x] > 0.5
+    moved = np.linalg.norm(found - clean, axis=2).mean(axis=0)
+    assert 5 <= under.sum() <= 60
+    assert moved[under].mean() > 3.0 and moved[under].mean() > 1.5 * moved[~under].mean()
+    occlude_dataset(root / "d", root / f"d-{kind}", kind, landmarks="copy")  # the same copy, switched to copied
+    assert landmark_mode(root / "d", root / f"d-{kind}") == "copied"
+    assert np.array_equal(np.load(root / f"d-{kind}" / "landmarks" / "c1.npy"), clean)
 
 
 def _benchmark(monkeypatch):
@@ -135,13 +193,14 @@ def test_benchmark_scores_a_stopped_run_on_its_finished_folds(tmp_path, monkeypa
     assert bench.partial_scores(tmp_path / "absent", "rrrn") == {"complete": False, "folds_done": 0}
 
 
-def test_benchmark_plan_follows_the_issue_priority_and_merges(monkeypatch):
+def test_benchmark_plan_is_cheapest_method_first_and_merges(monkeypatch):
     import datetime as dt
 
     bench = _benchmark(monkeypatch)
     plan = bench.default_plan()
-    assert plan[0] == "clean/rrrn" and plan[1:4] == ["mask/lbptop_svm", "mask/ststnet", "mask/rrrn"]
-    assert sorted(plan) == sorted(f"{c}/{m}" for c in bench.CONDITIONS for m in bench.DEFAULT_METHODS)
+    assert plan[:5] == ["clean/lbptop_svm", "mask/lbptop_svm", "glasses/lbptop_svm", "block/lbptop_svm",
+                        "clean/lbp_sdg"]
+    assert sorted(plan) == sorted(f"{c}/{m}" for c in bench.CONDITIONS for m in bench.METHODS)
     table = {"clean": {"ststnet": {"uf1": 0.6}, "rrrn": {"complete": False, "folds_done": 3}},
              "mask": {"rrrn": {"complete": False, "error": "boom"}}}
     assert bench.done(table, "clean/ststnet")  # a row of an earlier version (no `complete`) is kept
@@ -152,4 +211,50 @@ def test_benchmark_plan_follows_the_issue_priority_and_merges(monkeypatch):
     assert bench.parse_deadline(None) is None
     missing = bench.missing(table)
     assert "clean/ststnet" not in missing and "clean/rrrn (partial: 3 folds)" in missing and "mask/rrrn" in missing
-    assert len(missing) == len(bench.CONDITIONS) * len(bench.DEFAULT_METHODS) - 1
+    assert len(missing) == len(bench.CONDITIONS) * len(bench.METHODS) - 1
+
+
+def test_benchmark_keeps_copied_landmark_rows_apart(monkeypatch):
+    """Rows of an earlier version (copied landmarks, no `landmarks` field) move to their own labelled table; the
+    re-detected table reuses only complete clean rows of the same data, saying so."""
+    bench = _benchmark(monkeypatch)
+    old = {"holdout_database": {"clean": {"preprocess_seconds": "none", "rrrn": {"uf1": 0.4, "complete": True,
+                                                                                "data_identity": "x"},
+                                          "ststnet": {"complete": False, "folds_done": 1, "data_identity": "x"}},
+                                "mask": {"rrrn": {"uf1": 0.45, "complete": True, "data_identity": "x"}}},
+           "not_run": {"holdout_database": ["block/rrrn"]}}
+    results = bench.label_legacy(old)
+    assert "holdout_database" not in results and results["not_run"] == {"holdout_database_copied_landmarks":
+                                                                        ["block/rrrn"]}
+    copied = results["holdout_database_copied_landmarks"]
+    assert copied["mask"]["rrrn"]["landmarks"] == "copied" and copied["clean"]["rrrn"]["landmarks"] == "clean"
+    assert bench.label_legacy(results) == results  # labelled tables stay where they are
+    assert bench.table_key("lodo") == "holdout_database"
+    assert bench.table_key("lodo", "copy") == "holdout_database_copied_landmarks"
+    table = {}
+    assert bench.reuse_clean(table, copied, "rrrn", "x") and table["clean"]["rrrn"]["uf1"] == 0.4
+    assert "landmark mode" in table["clean"]["rrrn"]["reused_from"]
+    assert not bench.reuse_clean(table, copied, "ststnet", "x")  # partial
+    assert not bench.reuse_clean({}, copied, "rrrn", "other data")
+    results["holdout_database"] = {"mask": {"rrrn": {"uf1": 0.3}}}  # unlabelled rows next to a copied table
+    with pytest.raises(ValueError, match="cannot move"):
+        bench.label_legacy(results)
+
+
+def test_benchmark_covers_every_composite_method_with_the_stages_it_reads(monkeypatch):
+    """Every `<name>/composite` experiment is a benchmarked method or an excluded variant, and each method's
+    stages hold every stage its MethodSpec inputs come from (features read magnify: preprocess.features.source)."""
+    from datamodules.micro_expression import INPUT_STAGES
+    from experiments import registry
+
+    bench = _benchmark(monkeypatch)
+    composite = {e.split("/")[0] for e in registry.experiment_ids() if e.endswith("/composite")}
+    assert composite == set(bench.METHODS) | set(bench.EXCLUDED)
+    assert not set(bench.METHODS) & set(bench.EXCLUDED)
+    for method, stages in bench.METHODS.items():
+        spec = registry.method(method)
+        assert spec.task == "mer"
+        needed = {INPUT_STAGES[key] for key in spec.inputs} - {"faces"}
+        needed |= {"magnify"} if "features" in needed else set()
+        assert needed <= set(stages), method
+        assert ("landmarks" in stages) == bench.method_table()["benchmarked_methods"][method]["reads_landmarks"]

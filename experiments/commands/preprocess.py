@@ -35,6 +35,9 @@ def register(sub):
     p.add_argument("--ratio", type=float, default=None, help="occlude block: share of the face box covered")
     p.add_argument("--fill", type=float, default=None, help="occlude: grey level of the occluder")
     p.add_argument("--seed", type=int, default=None, help="occlude block: placement seed")
+    p.add_argument("--landmarks", choices=("detect", "copy"), default="detect",
+                   help="occlude: re-detect the landmarks on the occluded frames (the landmarks stage; default) or "
+                   "copy the clean clip's (they show landmark-based methods the points under the occluder)")
     p.set_defaults(func=_run)
 
 
@@ -49,9 +52,11 @@ def _run(args) -> int:
 
         knobs = {k: getattr(args, k) for k in ("ratio", "fill", "seed") if getattr(args, k) is not None}
         name = occluded_name(args.dataset, args.kind)
-        summary = occlude_dataset(processed / args.dataset, processed / name, args.kind, **knobs)
+        summary = occlude_dataset(processed / args.dataset, processed / name, args.kind, landmarks=args.landmarks,
+                                  params=params, jobs=args.jobs, **knobs)
+        how = "re-detected" if args.landmarks == "detect" else "copied from the clean clips"
         print(f"occlude {args.dataset} -> {name}: {summary['n_done']} clips, {summary['n_skipped']} skipped, "
-              f"{summary['seconds']:.1f} s (next: affect preprocess flow|magnify|features {name})")
+              f"{summary['seconds']:.1f} s, landmarks {how} (next: affect preprocess flow|magnify|features {name})")
         return 0
     stages = ORDER if args.stage == "all" else (args.stage,)
     for stage in stages:
