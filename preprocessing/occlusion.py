@@ -170,6 +170,7 @@ def occlude_dataset(source_dir, target_dir, kind: str, landmarks: str = "detect"
     from pathlib import Path
 
     from core.io import write_json, write_npz
+    from preprocessing.stages import read_fingerprint
 
     source_dir, target_dir = Path(source_dir), Path(target_dir)
     if kind not in KINDS:
@@ -189,13 +190,12 @@ def occlude_dataset(source_dir, target_dir, kind: str, landmarks: str = "detect"
     settings = {**DEFAULTS[kind], **knobs}
     fingerprints = {}
     for stage in ("faces", "landmarks"):
-        path = source_dir / stage / ".fingerprint.json"
-        fingerprints[stage] = json.loads(path.read_text())["fingerprint"] if path.is_file() else "unknown"
+        fingerprints[stage] = read_fingerprint(source_dir / stage) or "unknown"
     code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
     fingerprint = hashlib.sha256(json.dumps([kind, settings, fingerprints, code], sort_keys=True,
                                             default=str).encode()).hexdigest()
     folder = target_dir / "faces"
-    if folder.is_dir() and _fingerprint(folder) != fingerprint:
+    if folder.is_dir() and read_fingerprint(folder) != fingerprint:
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source_dir / "index.csv", target_dir / "index.csv")
@@ -238,10 +238,11 @@ def copy_landmarks(source_dir, target_dir) -> int:
     from pathlib import Path
 
     from core.io import write_json
+    from preprocessing.stages import read_fingerprint
 
     source, target = Path(source_dir) / "landmarks", Path(target_dir) / "landmarks"
-    fingerprint = _fingerprint(source) or "unknown"
-    if target.is_dir() and _fingerprint(target) != fingerprint:
+    fingerprint = read_fingerprint(source) or "unknown"
+    if target.is_dir() and read_fingerprint(target) != fingerprint:
         shutil.rmtree(target)
     target.mkdir(parents=True, exist_ok=True)
     copied = 0
@@ -258,14 +259,9 @@ def landmark_mode(source_dir, target_dir) -> str:
     source's fingerprint), `redetected` (another one: the landmarks stage ran on the copy's faces) or `missing`."""
     from pathlib import Path
 
-    target = _fingerprint(Path(target_dir) / "landmarks")
+    from preprocessing.stages import read_fingerprint
+
+    target = read_fingerprint(Path(target_dir) / "landmarks")
     if target is None:
         return "missing"
-    return "copied" if target == _fingerprint(Path(source_dir) / "landmarks") else "redetected"
-
-
-def _fingerprint(folder) -> str | None:
-    import json
-
-    path = folder / ".fingerprint.json"
-    return json.loads(path.read_text())["fingerprint"] if path.is_file() else None
+    return "copied" if target == read_fingerprint(Path(source_dir) / "landmarks") else "redetected"
