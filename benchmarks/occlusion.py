@@ -68,6 +68,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from core import metrics as M
 from core.io import write_json
+from core.provenance import git_commit
 from core.results import read_run_metrics
 
 REPO = Path(__file__).resolve().parents[1]
@@ -248,14 +249,6 @@ def data_identity(root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def git_commit() -> str:
-    """HEAD, with `+dirty` when tracked files other than benchmark results (this script's own output) differ."""
-    done = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                            ":(exclude)benchmarks/results"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-    return done.stdout.strip() + ("+dirty" if dirty else "")
-
-
 def train_run(method: str, root: Path, scratch: Path, protocol: str, condition: str, deadline: float | None,
               resume: bool, overrides: tuple[str, ...] = ()) -> dict:
     """`<method>/composite` on `root` in a child process; stopped at `deadline` (time.time()), then scored on its
@@ -283,7 +276,8 @@ def train_run(method: str, root: Path, scratch: Path, protocol: str, condition: 
             os.killpg(child.pid, signal.SIGKILL)
             _, stderr = child.communicate()
     row = {"wall_seconds": round(time.perf_counter() - start, 1), "cpu_seconds": round(child_cpu_seconds() - cpu, 1),
-           "load_average_1min_at_start": round(load, 2), "commit": git_commit(), "protocol": protocol,
+           "load_average_1min_at_start": round(load, 2), "protocol": protocol,
+           "commit": git_commit(REPO, exclude=("benchmarks/results",)),  # its own output does not count as dirty
            **({"overrides": list(overrides)} if overrides else {}),
            "predictions": str(results / method / "composite" / "predictions.csv")}
     if stopped:

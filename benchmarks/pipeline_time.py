@@ -52,6 +52,11 @@ def timed_lines(command: list[str], cwd: Path, env: dict) -> tuple[list[tuple[fl
     return lines, proc.returncode
 
 
+def head(folder: Path) -> str:
+    """The commit checked out in ``folder`` (no ``-dirty`` mark: a timed clone always has its params file swapped)."""
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True).stdout.strip()
+
+
 def stage_seconds(lines: list[tuple[float, str]], total: float) -> dict[str, float]:
     marks = [(t, m.group(1)) for t, line in lines if (m := STAGE.search(line))]
     out = {}
@@ -85,11 +90,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="affect-repro-"))
     if (folder / ".git").is_dir():  # a clone kept from an earlier run: move it to this HEAD, keep its .venv
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+        commit = head(REPO)
         lock = folder / "dvc.lock"
         computed = lock.read_text() if lock.is_file() else None
-        subprocess.run(["git", "fetch", "-q", str(REPO), head], cwd=folder, check=True)
-        subprocess.run(["git", "reset", "-q", "--hard", head], cwd=folder, check=True)
+        subprocess.run(["git", "fetch", "-q", str(REPO), commit], cwd=folder, check=True)
+        subprocess.run(["git", "reset", "-q", "--hard", commit], cwd=folder, check=True)
         if computed is not None:  # its own record of what it computed: only stages whose inputs changed re-run
             lock.write_text(computed)
     else:
@@ -116,8 +121,7 @@ def main(argv=None) -> int:
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     stages = stage_seconds(lines, total)
     result = {
-        "commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
-                                 text=True).stdout.strip(),
+        "commit": head(folder),
         "params": str(args.params or "params.yaml"), "returncode": code, "env_build_seconds": round(env_seconds, 1),
         "repro_seconds": round(total, 1),
         "repro_cpu_seconds": round((cpu_after.ru_utime - cpu_before.ru_utime)
@@ -141,7 +145,7 @@ def accumulate(folder: Path, env: dict, args, env_seconds: float, load_before) -
     sitting = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "load_average_before": load_before,
                "env_build_seconds": env_seconds, "stages": 0}
     sittings.append(sitting)
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True).stdout.strip()
+    commit = head(folder)
     sitting["commit"] = commit  # sittings may run different commits: the top-level one is the last sitting's
 
     def save(complete: bool, code: int | None) -> None:

@@ -11,11 +11,15 @@ PACKAGES = ("torch", "lightning", "torchmetrics", "numpy", "opencv-contrib-pytho
             "torch-geometric", "mlflow", "dvc", "scikit-learn", "omegaconf", "pandas")
 
 
-def git_commit(root: Path) -> str:
-    """HEAD of the repository at ``root`` (``-dirty`` when tracked files changed), or ``unknown``."""
+def git_commit(root: Path, exclude: tuple[str, ...] = ()) -> str:
+    """HEAD of the repository at ``root`` (``-dirty`` when tracked files changed), or ``unknown``.
+
+    ``exclude``: paths (relative to ``root``) whose changes do not count as dirty, e.g. a benchmark's own results
+    folder, which the benchmark rewrites as it runs."""
+    pathspec = ["--", ".", *(f":(exclude){path}" for path in exclude)] if exclude else []
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", *pathspec], cwd=root,
                                capture_output=True, text=True, timeout=10).stdout.strip()
         return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else "unknown"
     except (OSError, subprocess.TimeoutExpired):
