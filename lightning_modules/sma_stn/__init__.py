@@ -22,8 +22,9 @@ METHOD = MethodSpec(
     "between-class distance: all our choices (network.py, module.py). Results are on the suite's synthetic "
     "stand-ins only.",
     defaults_chosen="Fixed a priori (no test-fold selection): 3 segments + global over the onset->offset span at "
-    "seq_len 12, grey 64 px input, width 16, depth 3, dropout 0.3, DE attenuation 0.5, balanced CE, Adam lr 3e-3 "
-    "cosine, 20 epochs. The DE weight, 1.0, was chosen on inner validation on training subjects (candidates 0, 0.1, "
-    "1.0 declared before any run; held-out UF1 .311 / .305 / .375, 5 splits at 32 px; "
+    "seq_len 12, grey 32 px input (64 px scored .352 against .371 at 32 px on 2 inner-validation splits of "
+    "training subjects, at 4x the compute), width 16, depth 3, dropout 0.3, DE attenuation 0.5, balanced CE, Adam "
+    "lr 3e-3 cosine, 20 epochs. The DE weight, 1.0, was chosen on inner validation on training subjects "
+    "(candidates 0, 0.1, 1.0 declared before any run; held-out UF1 .311 / .305 / .375, 5 splits at 32 px; "
     "benchmarks/results/sma_stn.json inner_selection; experiments/_defaults/methods/sma_stn.yaml).",
 )
