@@ -1,5 +1,6 @@
 """The pipeline's parameter files: params.yaml (the default run), params-full.yaml (every experiment) and the quick
-pipeline's overlay (experiments/quick_pipeline.yaml) stay consistent with the experiments and with each other."""
+pipeline's overlays (experiments/quick_pipeline.yaml, quick_pipeline_extended.yaml) stay consistent with the
+experiments and with each other."""
 
 import re
 from pathlib import Path
@@ -12,7 +13,8 @@ from rawdata.datasets import DATASETS
 
 REPO = Path(__file__).resolve().parents[1]
 FILES = {"default": REPO / "params.yaml", "full": REPO / "params-full.yaml",
-         "quick": REPO / "experiments" / "quick_pipeline.yaml"}
+         "quick": REPO / "experiments" / "quick_pipeline.yaml",
+         "extended": REPO / "experiments" / "quick_pipeline_extended.yaml"}
 
 
 def _load(name):

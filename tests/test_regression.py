@@ -40,6 +40,45 @@ def test_quick_pipeline_stays_inside_its_bands_and_a_permuted_label_control_leav
     assert "every experiment DROP" in control
 
 
+def test_the_extended_set_adds_to_the_quick_set_and_brings_the_data_it_reads():
+    overlays = {name: yaml.safe_load((REPO / "experiments" / f"{name}.yaml").read_text())
+                for name in ("quick_pipeline", "quick_pipeline_extended")}
+    ids = {name: {e["id"] for g in ("experiments", "rec_experiments") for e in o[g].values()}
+           for name, o in overlays.items()}
+    assert not ids["quick_pipeline"] & ids["quick_pipeline_extended"]
+    extended = overlays["quick_pipeline_extended"]
+    for group in ("experiments", "rec_experiments"):
+        for key, entry in extended[group].items():
+            parts = Path(entry["data"]).parts  # data/raw/<stand-in>, data/processed[/<dataset>] or data/raw (pairs)
+            if parts[:2] == ("data", "raw") and len(parts) > 2:
+                assert parts[2] in extended["standins"], key
+            elif len(parts) > 2:
+                assert parts[2] in extended["datasets"] and parts[2] in extended["standins"], key
+    for name, dataset in extended["datasets"].items():
+        assert name in extended["standins"] and dataset["root"] == f"data/raw/{name}", name
+
+
+def test_refresh_writes_the_bands_of_the_set_it_was_given(tmp_path, monkeypatch):
+    from experiments import quick_pipeline
+
+    calls = []
+
+    def fake_run(command, cwd, check=True):
+        calls.append(command)
+        target = Path(command[command.index("--baselines") + 1])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps({"profile": "default", "seeds": [0, 1], "experiments": {}}))
+
+    monkeypatch.setattr(quick_pipeline, "_run", fake_run)
+    out = tmp_path / "repo" / "baselines_extended.json"
+    out.parent.mkdir()
+    quick_pipeline.refresh(tmp_path / "project", [0, 1], baselines=out, profile="default")
+    command = calls[0]
+    assert command[command.index("--profile") + 1] == "default"
+    assert command[command.index("--baselines") + 1] == str(tmp_path / "project" / "reports" / out.name)
+    assert json.loads(out.read_text())["profile"] == "default"
+
+
 def test_partial_refresh_replaces_only_the_named_bands_and_refuses_other_seeds():
     import pytest
 
