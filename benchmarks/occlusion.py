@@ -1,4 +1,8 @@
-"""Occluded micro-expression recognition (RRRN paper's setting): UF1/UAR clean vs mask / glasses / block.
+"""Occluded micro-expression recognition (RRRN paper's setting): UF1/UAR clean vs mask / glasses / block; and, with
+``--study lowres``, the low-resolution study of every MER method: UF1/UAR clean vs faces degraded by a factor
+(2 / 4 / 8: 64 / 32 / 16 px) and restored by bicubic, Lanczos, SRCNN or ESPCN (conditions ``x<factor>-<method>``;
+preprocessing/low_resolution.py builds each copy, learned networks trained here with a subject cross-fit; results in
+benchmarks/results/low_resolution_methods.json). Everything below about occluded copies holds for restored ones.
 
 Methods: every micro-expression method of the suite with a `<method>/composite` experiment (METHODS, cheapest
 first, each with the preprocessing stages it reads besides the faces; EXCLUDED names the other composite
@@ -75,6 +79,13 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "occlusion.json"
 DATASETS = ("casme2", "samm", "smic")
 CONDITIONS = ("clean", "mask", "glasses", "block")
+# the low-resolution study (`--study lowres`): the faces degraded by a factor and restored by a super-resolution
+# method (preprocessing/low_resolution.py), condition `x<factor>-<method>`; same harness, its own results file
+LOWRES_FACTORS = (2, 4, 8)
+LOWRES_SR = ("bicubic", "lanczos", "srcnn", "espcn")
+LOWRES_CONDITIONS = ("clean", *(f"x{f}-{sr}" for sr in LOWRES_SR for f in LOWRES_FACTORS))
+STUDIES = {"occlusion": (CONDITIONS, RESULTS),
+           "lowres": (LOWRES_CONDITIONS, REPO / "benchmarks" / "results" / "low_resolution_methods.json")}
 # method -> the preprocessing stages it reads besides faces/ (its MethodSpec inputs through the datamodule's
 # INPUT_STAGES, with features' upstream magnify); cheapest first (CPU seconds of a holdout-database run)
 METHODS = {
@@ -121,9 +132,17 @@ def table_key(protocol: str, landmarks: str = "detect") -> str:
     return TABLES[protocol] + ("" if landmarks == "detect" else COPIED)
 
 
-def default_plan(methods=DEFAULT_METHODS) -> list[str]:
-    """Method by method in METHODS' order (cheapest first), each clean, mask, glasses, block."""
-    return [f"{condition}/{m}" for m in methods for condition in CONDITIONS]
+def default_plan(methods=DEFAULT_METHODS, conditions=CONDITIONS) -> list[str]:
+    """Method by method in METHODS' order (cheapest first), each under every condition (clean first)."""
+    return [f"{condition}/{m}" for m in methods for condition in conditions]
+
+
+def parse_lowres(condition: str) -> tuple[int, str] | None:
+    """`x<factor>-<sr method>` -> (factor, method); None for any other condition."""
+    head, _, sr = condition.partition("-")
+    if head.startswith("x") and head[1:].isdigit() and sr:
+        return int(head[1:]), sr
+    return None
 
 
 def label_legacy(results: dict) -> dict:
@@ -204,6 +223,7 @@ def build_root(source: Path, root: Path, condition: str, params, landmarks: str 
     """A processed root for `condition`: clean links the sources' faces/landmarks, the others occlude them and
     re-detect (`landmarks="detect"`) or copy their landmarks; then the downstream stages of every method run on it.
     Returns the seconds spent per step (`<dataset>/occlude` includes the landmark re-detection of a new copy)."""
+    from preprocessing.low_resolution import degrade_dataset
     from preprocessing.occlusion import copy_landmarks, occlude_dataset
     from preprocessing.stages import run_stage
 
@@ -217,8 +237,12 @@ def build_root(source: Path, root: Path, condition: str, params, landmarks: str 
                 link = target / part
                 if (source / name / part).exists() and not link.exists():
                     link.symlink_to((source / name / part).resolve())
-        elif not (target / "occlude.json").is_file():
-            occlude_dataset(source / name, target, condition, landmarks=landmarks, params=params, jobs=jobs)
+        elif not (target / "occlude.json").is_file() and not (target / "degrade.json").is_file():
+            if (lowres := parse_lowres(condition)) is not None:
+                degrade_dataset(source / name, target, lowres[0], lowres[1], landmarks=landmarks, params=params,
+                                jobs=jobs)
+            else:
+                occlude_dataset(source / name, target, condition, landmarks=landmarks, params=params, jobs=jobs)
         elif landmarks == "copy":  # an occluded copy of an earlier call is reused; its landmarks follow the mode
             copy_landmarks(source / name, target)
         seconds[f"{name}/occlude"] = round(time.perf_counter() - start, 1)
@@ -381,7 +405,7 @@ def method_table() -> dict:
 def main(scratch: Path, plan: list[str], compute_only: bool = False, source: Path | None = None,
          params_file: Path | None = None, protocol: str = "loso", deadline: float | None = None,
          resume: bool = False, rerun: bool = False, out_path: Path = RESULTS, overrides: tuple[str, ...] = (),
-         landmarks: str = "detect", jobs: int | None = None) -> dict:
+         landmarks: str = "detect", jobs: int | None = None, conditions: tuple[str, ...] = CONDITIONS) -> dict:
     from core.config import load_params, project_root
     from experiments.config import load_experiment
 
@@ -396,7 +420,8 @@ def main(scratch: Path, plan: list[str], compute_only: bool = False, source: Pat
     source = (source or project_root() / "data" / "processed").resolve()
     params = load_params(params_file or project_root() / "params.yaml")
     identity = data_identity(source)
-    results.update({"source": str(source), "data_identity": identity, "majority_uf1": majority_uf1(source)})
+    results.update({"source": str(source), "data_identity": identity, "majority_uf1": majority_uf1(source),
+                    "crop_size": int(params.preprocess.crop_size)})
     key = table_key(protocol, landmarks)
     table = results.setdefault(key, {})
     copied = results.get(table_key(protocol, "copy"), {}) if landmarks == "detect" else {}
@@ -426,18 +451,18 @@ def main(scratch: Path, plan: list[str], compute_only: bool = False, source: Pat
         table.setdefault(condition, {})[method] = row
         if not row.get("complete") and row.get("folds"):
             row["same_folds_uf1"] = same_folds(table, condition, method, classes)
-        results.setdefault("not_run", {})[key] = missing(table)
+        results.setdefault("not_run", {})[key] = missing(table, conditions)
         write_json(out_path, results)
-    results.setdefault("not_run", {})[key] = missing(table)
+    results.setdefault("not_run", {})[key] = missing(table, conditions)
     write_json(out_path, results)
     return results
 
 
-def missing(table: dict) -> list[str]:
+def missing(table: dict, conditions: tuple[str, ...] = CONDITIONS) -> list[str]:
     """Every condition/method row of the methods that the table lacks or holds only in part."""
     rows = []
     for method in METHODS:
-        for condition in CONDITIONS:
+        for condition in conditions:
             row = table.get(condition, {}).get(method)
             if not done(table, f"{condition}/{method}"):
                 partial = row and row.get("folds_done") and "error" not in row
@@ -447,11 +472,16 @@ def missing(table: dict) -> list[str]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scratch", type=Path, default=Path("/tmp/occl"))
+    parser.add_argument("--scratch", type=Path, default=None,
+                        help="roots, runs and MLflow store (default: /tmp/occl, or /tmp/lowres for --study lowres)")
+    parser.add_argument("--study", default="occlusion", choices=sorted(STUDIES),
+                        help="occlusion (mask / glasses / block) or lowres (x<factor>-<sr method>: degraded faces "
+                        "restored by super-resolution); each has its own results file (--out overrides it)")
     parser.add_argument("--plan", nargs="+", default=None, help="condition/method rows in the order to run "
-                        f"(default: {' '.join(default_plan())})")
-    parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=CONDITIONS,
-                        help="keep only these conditions of the plan")
+                        f"(default: every method under every condition of the study, e.g. {default_plan()[0]})")
+    parser.add_argument("--conditions", nargs="+", default=None,
+                        choices=sorted(set(CONDITIONS) | set(LOWRES_CONDITIONS)),
+                        help="keep only these conditions of the plan (default: the study's)")
     parser.add_argument("--methods", nargs="+", default=None, choices=sorted(METHODS),
                         help=f"methods of the default plan (default: {' '.join(DEFAULT_METHODS)})")
     parser.add_argument("--protocol", default="loso", choices=sorted(TABLES))
@@ -466,20 +496,23 @@ if __name__ == "__main__":
     parser.add_argument("--source", type=Path, default=None, help="processed root of the clean datasets "
                         "(default: data/processed)")
     parser.add_argument("--params", type=Path, default=None, help="params file (default: params.yaml)")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=None, help="results file (default: the study's)")
     parser.add_argument("--compute-only", action="store_true", help="only RRRN's parameters and FLOPs")
     parser.add_argument("overrides", nargs="*", help="config overrides of every run (each row records them): "
                         "speed only (trainer.fold_workers=1 trainer.num_threads=1 on a shared machine) or smoke tests "
                         "(trainer.max_epochs=1)")
     args = parser.parse_args()
-    rows = args.plan or default_plan(tuple(args.methods or DEFAULT_METHODS))
+    study_conditions, study_out = STUDIES[args.study]
+    rows = args.plan or default_plan(tuple(args.methods or DEFAULT_METHODS), study_conditions)
     for row in rows:
         condition, _, method = row.partition("/")
-        if condition not in CONDITIONS or method not in METHODS:
-            parser.error(f"--plan row {row!r}: expected <{'|'.join(CONDITIONS)}>/<{'|'.join(METHODS)}>")
-    rows = [r for r in rows if r.split("/")[0] in args.conditions]
+        if condition not in study_conditions or method not in METHODS:
+            parser.error(f"--plan row {row!r} of --study {args.study}: expected "
+                         f"<{'|'.join(study_conditions)}>/<{'|'.join(METHODS)}>")
+    rows = [r for r in rows if r.split("/")[0] in (args.conditions or study_conditions)]
     torch.set_num_threads(1)
-    print(json.dumps(main(args.scratch, rows, args.compute_only, args.source, args.params, args.protocol,
-                          parse_deadline(args.deadline), args.resume, args.rerun, args.out, tuple(args.overrides),
-                          args.landmarks, args.jobs),
+    scratch = args.scratch or Path("/tmp/occl" if args.study == "occlusion" else "/tmp/lowres")
+    print(json.dumps(main(scratch, rows, args.compute_only, args.source, args.params, args.protocol,
+                          parse_deadline(args.deadline), args.resume, args.rerun, args.out or study_out,
+                          tuple(args.overrides), args.landmarks, args.jobs, study_conditions),
                      indent=1))

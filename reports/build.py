@@ -324,7 +324,10 @@ def low_resolution_section(path: Path, fig_dir: Path) -> list:
     return [Heading("Low-resolution study [stand-in]"),
             Paragraph("Aligned face clips degraded to 64/32/16 px and restored to 128 px by bicubic, Lanczos, SRCNN "
                       "and ESPCN (trained here, subject cross-fit), then LBP-TOP + SVM and STSTNet re-scored LOSO "
-                      "on the synthetic composite stand-in (benchmarks/low_resolution.py). Not real data.",
+                      "on the synthetic composite stand-in (benchmarks/low_resolution.py). Where the figures of "
+                      "every MER method are shown, each method was trained on restored copies of the processed "
+                      "datasets, landmarks re-detected on them (benchmarks/occlusion.py --study lowres); a line "
+                      "stops where a condition was not run. Not real data.",
                       style="note"),
             figures]
 

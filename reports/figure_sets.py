@@ -317,6 +317,38 @@ def low_resolution_panels(path: Path) -> dict[str, dict[str, list[tuple[float, f
     return panels
 
 
+LOWRES_TABLES = {"holdout_database": "holdout-database UF1", "conditions": "composite LOSO UF1"}
+
+
+def lowres_method_panels(path: Path) -> dict[str, dict[str, dict[str, list[tuple[float, float]]]]]:
+    """{table: {restoration: {MER method: [(resolution px, UF1)]}}} from benchmarks/results/
+    low_resolution_methods.json (format: benchmarks/occlusion.py --study lowres; conditions `clean` and
+    `x<factor>-<restoration>`, complete rows only); the clean point starts every line. {} if missing."""
+    data, _ = read_json(path) if path.is_file() else (None, None)
+    if not isinstance(data, dict):
+        return {}
+    size = int(data.get("crop_size", 128))
+    out: dict[str, dict[str, dict[str, list[tuple[float, float]]]]] = {}
+    for table in LOWRES_TABLES:
+        rows = data.get(table)
+        if not isinstance(rows, dict):
+            continue
+        clean = {m: r["uf1"] for m, r in rows.get("clean", {}).items()
+                 if isinstance(r, dict) and r.get("complete", True) and "uf1" in r}
+        panels: dict[str, dict[str, list[tuple[float, float]]]] = {}
+        for condition, by_method in rows.items():
+            head, _, restoration = condition.partition("-")
+            if not (head.startswith("x") and head[1:].isdigit() and restoration and isinstance(by_method, dict)):
+                continue
+            for method, row in by_method.items():
+                if method in clean and isinstance(row, dict) and row.get("complete", True) and "uf1" in row:
+                    line = panels.setdefault(restoration, {}).setdefault(method, [(size, clean[method])])
+                    line.append((size // int(head[1:]), row["uf1"]))
+        if panels:
+            out[table] = panels
+    return out
+
+
 def low_resolution_figures(path: Path, fig_dir: Path) -> FigureSet:
     """UF1 against face resolution per restoration method, LBP-TOP + SVM and STSTNet (stand-in composite)."""
     out = FigureSet(fig_dir, "low_resolution", inputs=(path,))
@@ -324,4 +356,10 @@ def low_resolution_figures(path: Path, fig_dir: Path) -> FigureSet:
     if panels:
         out.add("uf1", "Composite LOSO UF1 against face resolution, per super-resolution method [stand-in]",
                 plots.resolution_figure, panels, "Low-resolution study: UF1 vs face resolution [stand-in]")
+    methods_path = path.with_name("low_resolution_methods.json")
+    for table, panels in lowres_method_panels(methods_path).items():
+        out.add(f"methods_{table}", f"Every MER method: {LOWRES_TABLES[table]} against face resolution, one panel "
+                "per restoration [stand-in]", plots.resolution_figure, panels,
+                f"Low-resolution study, every MER method: {LOWRES_TABLES[table]} vs face resolution [stand-in]",
+                inputs=(methods_path,))
     return out

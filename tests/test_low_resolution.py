@@ -81,3 +81,27 @@ def test_report_figure_only_when_json_exists(tmp_path):
     job = figures.jobs[0]
     assert "stand-in" in job.caption
     assert job.draw(job.path, *job.args).stat().st_size > 0
+
+
+def test_report_draws_every_mer_method_from_the_lowres_study(tmp_path):
+    """benchmarks/occlusion.py --study lowres rows: one panel per restoration, one line per MER method from its
+    clean point; partial rows and other conditions are left out."""
+    import json
+
+    from reports import figure_sets
+
+    table = {"clean": {"ststnet": {"uf1": 0.6, "complete": True}, "rrrn": {"uf1": 0.5, "complete": True},
+                       "preprocess_seconds": {"casme2/flow": 1.0}},
+             "x2-bicubic": {"ststnet": {"uf1": 0.55, "complete": True}, "rrrn": {"complete": False, "folds_done": 1}},
+             "x8-bicubic": {"ststnet": {"uf1": 0.3, "complete": True}},
+             "x4-espcn": {"rrrn": {"uf1": 0.45}}, "mask": {"ststnet": {"uf1": 0.1}}}
+    path = tmp_path / "low_resolution_methods.json"
+    path.write_text(json.dumps({"crop_size": 128, "holdout_database": table}))
+    panels = figure_sets.lowres_method_panels(path)
+    assert set(panels) == {"holdout_database"}
+    assert panels["holdout_database"] == {"bicubic": {"ststnet": [(128, 0.6), (64, 0.55), (16, 0.3)]},
+                                          "espcn": {"rrrn": [(128, 0.5), (32, 0.45)]}}
+    figures = figure_sets.low_resolution_figures(tmp_path / "low_resolution.json", tmp_path)
+    assert [job.caption.split(":")[0] for job in figures.jobs] == ["Every MER method"]
+    job = figures.jobs[0]
+    assert "stand-in" in job.caption and job.draw(job.path, *job.args).stat().st_size > 0

@@ -97,33 +97,6 @@ def test_occlude_dataset_copy(tmp_path):
     assert np.array_equal(copied, np.load(src / "landmarks" / "c1.npy"))
 
 
-@pytest.fixture(scope="module")
-def face_clip(tmp_path_factory):
-    """A processed dataset of one real face clip (skimage's astronaut, 3 frames, aligned by the faces stage's
-    function) whose clean landmarks the landmarks stage computed; and the params of that stage."""
-    import pandas as pd
-    import skimage.data
-    from omegaconf import OmegaConf
-
-    from core.io import write_npz
-    from preprocessing import faces
-    from preprocessing.stages import run_stage
-    from rawdata.index import COLUMNS, save_index
-
-    root = tmp_path_factory.mktemp("processed")
-    image = np.ascontiguousarray(skimage.data.astronaut()[0:320, 80:400])
-    aligned = faces.align_clip(np.stack([image] * 3), crop_size=128, upsample=(0,))
-    write_npz(root / "d" / "faces" / "c1.npz", **aligned, frame_numbers=np.arange(1, 4))
-    row = {c: "" for c in COLUMNS} | {"sample_id": "c1", "dataset": "d", "subject": "1", "clip": "c1", "onset": 1,
-                                      "apex": 2, "offset": 3, "frames": ["1.jpg", "2.jpg", "3.jpg"],
-                                      "frame_numbers": [1, 2, 3]}
-    save_index(pd.DataFrame([row]), root / "d" / "index.csv")
-    params = OmegaConf.create({"preprocess": {"crop_size": 128, "n_jobs": 1,
-                                              "landmarks": {"method": "track", "window": 15, "upscale": 2}}})
-    assert run_stage("landmarks", "d", params, root, jobs=1, progress=False)["n_done"] == 1
-    return root, params
-
-
 @pytest.mark.parametrize("kind", ["mask", "glasses"])
 def test_redetected_landmarks_move_where_the_occluder_is(face_clip, kind):
     """Landmarks re-detected on the occluded frames leave the clean ones mostly under the occluder; the copy mode
@@ -212,6 +185,35 @@ def test_benchmark_plan_is_cheapest_method_first_and_merges(monkeypatch):
     missing = bench.missing(table)
     assert "clean/ststnet" not in missing and "clean/rrrn (partial: 3 folds)" in missing and "mask/rrrn" in missing
     assert len(missing) == len(bench.CONDITIONS) * len(bench.METHODS) - 1
+
+
+def test_lowres_study_builds_restored_roots_with_the_same_harness(tmp_path, monkeypatch):
+    """`--study lowres`: conditions x<factor>-<sr method>, each root a degraded-and-restored copy of every dataset
+    (preprocessing/low_resolution.py), then the methods' stages; an occlusion condition still occludes."""
+    import preprocessing.low_resolution
+    import preprocessing.occlusion
+    import preprocessing.stages
+
+    bench = _benchmark(monkeypatch)
+    conditions, out = bench.STUDIES["lowres"]
+    assert conditions[0] == "clean" and len(conditions) == 1 + len(bench.LOWRES_FACTORS) * len(bench.LOWRES_SR)
+    assert out.name == "low_resolution_methods.json" and bench.STUDIES["occlusion"][1] == bench.RESULTS
+    assert bench.parse_lowres("x4-espcn") == (4, "espcn") and bench.parse_lowres("mask") is None
+    assert bench.parse_lowres("clean") is None
+    assert bench.default_plan(("ststnet",), conditions)[:2] == ["clean/ststnet", "x2-bicubic/ststnet"]
+    assert len(bench.missing({}, conditions)) == len(conditions) * len(bench.METHODS)
+    calls = []
+    monkeypatch.setattr(preprocessing.low_resolution, "degrade_dataset",
+                        lambda src, dst, factor, sr, **kw: calls.append(("degrade", dst.name, factor, sr)))
+    monkeypatch.setattr(preprocessing.occlusion, "occlude_dataset",
+                        lambda src, dst, kind, **kw: calls.append(("occlude", dst.name, kind)))
+    monkeypatch.setattr(preprocessing.stages, "run_stage", lambda stage, name, *a, **kw: {"seconds": 0.0})
+    seconds = bench.build_root(tmp_path / "src", tmp_path / "x8-srcnn", "x8-srcnn", params=None)
+    assert calls == [("degrade", d, 8, "srcnn") for d in bench.DATASETS]
+    assert set(seconds) >= {f"{d}/{s}" for d in bench.DATASETS for s in bench.method_stages()}
+    calls.clear()
+    bench.build_root(tmp_path / "src", tmp_path / "mask", "mask", params=None)
+    assert calls == [("occlude", d, "mask") for d in bench.DATASETS]
 
 
 def test_benchmark_keeps_copied_landmark_rows_apart(monkeypatch):
