@@ -98,7 +98,9 @@ def predict(module, x, device) -> np.ndarray:
 
 def clips_file(cfg) -> str:
     """Methods with the same clip settings and protocol share one cached array."""
-    return f"clips_{cfg.protocol.name}_{cfg.data.span}_{cfg.data.seq_len}_{cfg.data.image_size}.npz"
+    source = cfg.data.get("frames_from", "faces")
+    return (f"clips_{cfg.protocol.name}_{cfg.data.span}_{cfg.data.seq_len}_{cfg.data.image_size}"
+            f"{'' if source == 'faces' else '_' + source}.npz")
 
 
 def build_cache(name: str, overrides: list[str], folder: Path) -> None:

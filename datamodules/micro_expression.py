@@ -43,6 +43,7 @@ INPUT_STAGES = {
     "lbptop": "features",
     "hsdg": "features",
 }
+FRAME_INPUTS = ("apex", "onset", "frames")  # read from faces/, or magnified/ with data.frames_from=magnify
 STAGE_DIRS = {
     "faces": "faces", "landmarks": "landmarks", "magnify": "magnified", "flow": "flow", "features": "features"
 }
@@ -105,7 +106,7 @@ class MicroExpressionSource:
         if bad:
             raise DatasetError(f"label_map of {name!r} maps onto {bad}, which are not in data.classes {classes}")
         index["y"] = index["label"].map({c: i for i, c in enumerate(classes)}).astype(int)
-        for stage in sorted({INPUT_STAGES[k] for k in self.inputs if k in INPUT_STAGES}):
+        for stage in sorted({self._stage_of(k) for k in self.inputs if k in INPUT_STAGES}):
             index = self._drop_skipped(index, folder, stage)
         if self.cfg.data.disguise_classes:
             index = self._disguise_labels(index, folder)
@@ -164,10 +165,19 @@ class MicroExpressionSource:
                 columns[key].append(self._read(key, row, decoded))
         return {key: np.stack(values) for key, values in columns.items()}
 
+    def _stage_of(self, key: str) -> str:
+        """The preprocessing stage an input is read from: the frame inputs follow ``data.frames_from``."""
+        source = str(self.cfg.data.get("frames_from", "faces"))
+        if key in FRAME_INPUTS and source != "faces":
+            if source != "magnify":
+                raise DatasetError(f"data.frames_from={source!r}: expected faces or magnify")
+            return "magnify"
+        return INPUT_STAGES[key]
+
     def _read(self, key: str, row, decoded: dict) -> np.ndarray:
         """One sample's input array; an unreadable file or a NaN/inf value is an error naming the file.
         ``decoded`` holds the sample's files already read (path -> arrays), shared by its inputs."""
-        stage = INPUT_STAGES[key]
+        stage = self._stage_of(key)
         path = self.processed_root / row.dataset / STAGE_DIRS[stage] / f"{row.sample_id}{STAGE_SUFFIX[stage]}"
         array = self._read_array(key, row, path, stage, decoded)
         if not np.isfinite(array).all():
@@ -220,6 +230,8 @@ class MicroExpressionSource:
         return self._truth_cache[folder]
 
     def _frames_input(self, key: str, row, frames: np.ndarray, numbers) -> np.ndarray:
+        if frames.ndim == 3:  # grey frames (the magnify stage's): one channel
+            frames = frames[..., None]
         start, end = self._span(row, len(frames), numbers)
         if key == "apex":
             picked = frames[end]

@@ -190,3 +190,32 @@ def test_composite_real_data_is_filtered_by_the_sample_list(project):
     keys = set(zip(listed["dataset"], listed["subject"], listed["clip"]))
     assert len(source.index) >= 1
     assert all(key in keys for key in zip(source.index["dataset"], source.index["subject"], source.index["clip"]))
+
+
+def test_frame_inputs_can_come_from_the_magnified_clips(project):
+    """data.frames_from=magnify: frames / apex / onset read the magnify stage's grey clips (one channel); a clip the
+    stage lacks is a missing-output error naming the stage; an unknown source is named."""
+    from core.errors import DatasetError
+    from core.io import write_npz
+    from datamodules.micro_expression import MicroExpressionSource
+    from experiments.config import load_experiment
+
+    folder = write_processed(project, subjects=2, clips=3, frames=6, crop=16)
+    ids = [p.stem for p in sorted((folder / "faces").glob("*.npz"))]
+    for k, sid in enumerate(ids):
+        write_npz(folder / "magnified" / f"{sid}.npz", frames=np.full((6, 16, 16), 10 + k, np.uint8))
+    cfg = load_experiment("sma_stn/casme2", ["data.image_size=16"])
+    faces = MicroExpressionSource(cfg, ("frames", "apex"), project)
+    assert faces.arrays["frames"].shape[2] == 3 and faces.arrays["apex"].shape[1] == 3
+    cfg.data.frames_from = "magnify"
+    magnified = MicroExpressionSource(cfg, ("frames", "apex"), project)
+    frames, order = magnified.arrays["frames"], list(magnified.index["sample_id"])
+    assert frames.shape == (len(order), int(cfg.data.seq_len), 1, 16, 16)
+    assert [int(frames[i].max()) for i in range(len(order))] == [10 + ids.index(s) for s in order]
+    assert magnified.arrays["apex"].shape == (len(order), 1, 16, 16)
+    (folder / "magnified" / f"{ids[0]}.npz").unlink()
+    with pytest.raises(MissingStageOutput, match="magnif"):
+        MicroExpressionSource(cfg, ("frames",), project)
+    cfg.data.frames_from = "flow"
+    with pytest.raises(DatasetError, match="frames_from"):
+        MicroExpressionSource(cfg, ("frames",), project)
