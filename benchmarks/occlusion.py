@@ -223,8 +223,9 @@ def build_root(source: Path, root: Path, condition: str, params, landmarks: str 
     """A processed root for `condition`: clean links the sources' faces/landmarks, the others occlude them and
     re-detect (`landmarks="detect"`) or copy their landmarks; then the downstream stages of every method run on it.
     Returns the seconds spent per step (`<dataset>/occlude` includes the landmark re-detection of a new copy)."""
+    from preprocessing.derived_copy import copy_landmarks
     from preprocessing.low_resolution import degrade_dataset
-    from preprocessing.occlusion import copy_landmarks, occlude_dataset
+    from preprocessing.occlusion import occlude_dataset
     from preprocessing.stages import run_stage
 
     seconds = {}
@@ -255,9 +256,9 @@ def build_root(source: Path, root: Path, condition: str, params, landmarks: str 
 
 
 def root_landmarks(source: Path, root: Path, condition: str) -> str:
-    """`clean`, or how the occluded root's landmarks were made (occlusion.landmark_mode, the same for every
+    """`clean`, or how the occluded root's landmarks were made (derived_copy.landmark_mode, the same for every
     dataset, else each dataset's)."""
-    from preprocessing.occlusion import landmark_mode
+    from preprocessing.derived_copy import landmark_mode
 
     if condition == "clean":
         return "clean"

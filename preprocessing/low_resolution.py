@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -30,11 +29,14 @@ import pandas as pd
 
 from core.errors import AffectError
 
-LANDMARK_MODES = ("detect", "copy")
-
 
 def _clip_seed(seed: int, sample_id: str) -> int:
     return int(hashlib.sha256(f"{seed}/{sample_id}".encode()).hexdigest()[:8], 16)
+
+
+def degraded_name(dataset: str, factor: int, sr: str) -> str:
+    """Processed-dataset name of the low-resolution copy: `<dataset>-x<factor>-<sr>`."""
+    return f"{dataset}-x{int(factor)}-{sr}"
 
 
 def subject_halves(index: pd.DataFrame) -> dict[str, int]:
@@ -83,25 +85,14 @@ def degrade_dataset(source_dir, target_dir, factor: int, sr: str = "bicubic", la
     knob recomputes the stages downstream. Returns a summary (also written to ``degrade.json``)."""
     from core.io import write_json, write_npz
     from preprocessing import degrade, super_resolution
+    from preprocessing import derived_copy as copy
     from preprocessing.degrade import low_size
-    from preprocessing.occlusion import copy_landmarks
-    from preprocessing.stages import read_fingerprint
 
     source_dir, target_dir = Path(source_dir), Path(target_dir)
     if sr not in super_resolution.METHODS:
         raise AffectError(f"unknown super-resolution method {sr!r}",
                           hint=f"one of {', '.join(super_resolution.METHODS)}")
-    if landmarks not in LANDMARK_MODES:
-        raise AffectError(f"unknown landmark mode {landmarks!r} of the low-resolution copy",
-                          hint=f"one of {', '.join(LANDMARK_MODES)}")
-    if landmarks == "detect" and params is None:
-        raise AffectError("a low-resolution copy with landmarks='detect' needs the params (preprocess.landmarks knobs)")
-    for needed in ("index.csv", "faces", "landmarks"):
-        if not (source_dir / needed).exists():
-            raise AffectError(f"the low-resolution copy needs the {needed} output of the processed dataset",
-                              path=source_dir / needed, hint="run `affect preprocess landmarks <dataset>` first")
-    if source_dir.resolve() == target_dir.resolve():
-        raise AffectError("the low-resolution copy cannot overwrite its source", path=target_dir)
+    copy.check_request(source_dir, target_dir, landmarks, params, "low-resolution copy")
     index = pd.read_csv(source_dir / "index.csv", dtype={"subject": str})
     missing = [c for c in ("sample_id", "dataset", "subject") if c not in index.columns]
     if missing:
@@ -126,14 +117,9 @@ def degrade_dataset(source_dir, target_dir, factor: int, sr: str = "bicubic", la
                 "seed": int(seed), "sr_steps": int(sr_steps), "frames_per_clip": int(frames_per_clip)}
     code = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (degrade, super_resolution))
                           + Path(__file__).read_bytes()).hexdigest()[:16]
-    sources = {stage: read_fingerprint(source_dir / stage) or "unknown" for stage in ("faces", "landmarks")}
-    fingerprint = hashlib.sha256(json.dumps([settings, sources, code], sort_keys=True,
+    fingerprint = hashlib.sha256(json.dumps([settings, copy.source_fingerprints(source_dir), code], sort_keys=True,
                                             default=str).encode()).hexdigest()
-    folder = target_dir / "faces"
-    if folder.is_dir() and read_fingerprint(folder) != fingerprint:
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source_dir / "index.csv", target_dir / "index.csv")
+    folder = copy.prepare_faces(source_dir, target_dir, fingerprint)
 
     nets, sr_info = {0: None, 1: None}, {}
     if sr in super_resolution.LEARNED:
@@ -158,16 +144,10 @@ def degrade_dataset(source_dir, target_dir, factor: int, sr: str = "bicubic", la
                                        _clip_seed(seed, sid))
             write_npz(out, **arrays)
         done += 1
-    write_json(folder / ".fingerprint.json", {"fingerprint": fingerprint, "stage": "faces"})
+    copy.seal_faces(folder, fingerprint)
     summary = {"stage": "degrade", "source": str(source_dir), "params": settings, "n_done": done,
                "n_skipped": len(skipped), "skipped": skipped, "landmarks": landmarks, "sr_training": sr_info,
                "seconds": round(time.perf_counter() - start, 3)}
-    if landmarks == "copy":
-        summary["landmarks_copied"] = copy_landmarks(source_dir, target_dir)
-    else:
-        from preprocessing.stages import run_stage
-
-        stage = run_stage("landmarks", target_dir.name, params, target_dir.parent, jobs=jobs, progress=False)
-        summary["landmarks_stage"] = {k: stage[k] for k in ("n_done", "n_skipped", "seconds", "cpu_seconds")}
+    summary.update(copy.finish_landmarks(source_dir, target_dir, landmarks, params, jobs))
     write_json(target_dir / "degrade.json", summary)
     return summary

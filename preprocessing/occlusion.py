@@ -40,7 +40,6 @@ import numpy as np
 from core.errors import AffectError
 
 KINDS = ("block", "glasses", "mask")
-LANDMARK_MODES = ("detect", "copy")
 WIDTH_RATIO = 1.2
 DEFAULTS = {
     "block": {"ratio": 0.2, "fill": 0, "seed": 0},
@@ -165,45 +164,27 @@ def occlude_dataset(source_dir, target_dir, kind: str, landmarks: str = "detect"
     stages downstream. Returns a summary (also written to `occlude.json`).
     """
     import json
-    import shutil
     import time
     from pathlib import Path
 
     from core.io import write_json, write_npz
-    from preprocessing.stages import read_fingerprint
+    from preprocessing import derived_copy as copy
 
     source_dir, target_dir = Path(source_dir), Path(target_dir)
     if kind not in KINDS:
         raise AffectError(f"unknown occlusion kind {kind!r}", hint=f"one of {', '.join(KINDS)}")
-    if landmarks not in LANDMARK_MODES:
-        raise AffectError(f"unknown landmark mode {landmarks!r} of the occluded copy",
-                          hint=f"one of {', '.join(LANDMARK_MODES)}")
-    if landmarks == "detect" and params is None:
-        raise AffectError("occlusion with landmarks='detect' needs the params (preprocess.landmarks knobs)")
-    for needed in ("index.csv", "faces", "landmarks"):
-        if not (source_dir / needed).exists():
-            raise AffectError(f"occlusion needs the {needed} output of the processed dataset",
-                              path=source_dir / needed, hint="run `affect preprocess landmarks <dataset>` first")
-    if source_dir.resolve() == target_dir.resolve():
-        raise AffectError("the occluded copy cannot overwrite its source", path=target_dir)
+    copy.check_request(source_dir, target_dir, landmarks, params, "occluded copy")
     start = time.perf_counter()
     settings = {**DEFAULTS[kind], **knobs}
-    fingerprints = {}
-    for stage in ("faces", "landmarks"):
-        fingerprints[stage] = read_fingerprint(source_dir / stage) or "unknown"
     code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-    fingerprint = hashlib.sha256(json.dumps([kind, settings, fingerprints, code], sort_keys=True,
-                                            default=str).encode()).hexdigest()
-    folder = target_dir / "faces"
-    if folder.is_dir() and read_fingerprint(folder) != fingerprint:
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source_dir / "index.csv", target_dir / "index.csv")
+    fingerprint = hashlib.sha256(json.dumps([kind, settings, copy.source_fingerprints(source_dir), code],
+                                            sort_keys=True, default=str).encode()).hexdigest()
+    folder = copy.prepare_faces(source_dir, target_dir, fingerprint)
     done, skipped = 0, {}
     for landmark_file in sorted((source_dir / "landmarks").glob("*.npy")):
         sample_id = landmark_file.stem
         face_file = source_dir / "faces" / f"{sample_id}.npz"
-        out = target_dir / "faces" / f"{sample_id}.npz"
+        out = folder / f"{sample_id}.npz"
         if not face_file.is_file():
             skipped[sample_id] = f"no faces file {face_file}"
             continue
@@ -214,54 +195,10 @@ def occlude_dataset(source_dir, target_dir, kind: str, landmarks: str = "detect"
             arrays["frames"] = occlude_clip(arrays["frames"], points, kind, sample_id, **knobs)
             write_npz(out, **arrays)
         done += 1
-    write_json(target_dir / "faces" / ".fingerprint.json", {"fingerprint": fingerprint, "stage": "faces"})
+    copy.seal_faces(folder, fingerprint)
     summary = {"stage": "occlude", "source": str(source_dir), "kind": kind, "params": settings, "n_done": done,
                "n_skipped": len(skipped), "skipped": skipped, "landmarks": landmarks,
                "seconds": round(time.perf_counter() - start, 3)}
-    if landmarks == "copy":
-        summary["landmarks_copied"] = copy_landmarks(source_dir, target_dir)
-    else:
-        from preprocessing.stages import run_stage
-
-        stage = run_stage("landmarks", target_dir.name, params, target_dir.parent, jobs=jobs, progress=False)
-        summary["landmarks_stage"] = {k: stage[k] for k in ("n_done", "n_skipped", "seconds", "cpu_seconds")}
+    summary.update(copy.finish_landmarks(source_dir, target_dir, landmarks, params, jobs))
     write_json(target_dir / "occlude.json", summary)
     return summary
-
-
-def copy_landmarks(source_dir, target_dir) -> int:
-    """Copy the clean clips' landmarks into an occluded copy (`landmarks="copy"`), replacing re-detected ones.
-
-    The folder keeps the source's fingerprint, so `landmark_mode` tells copied from re-detected landmarks.
-    Returns the number of files copied (0 when the copy is already there)."""
-    import shutil
-    from pathlib import Path
-
-    from core.io import write_json
-    from preprocessing.stages import read_fingerprint
-
-    source, target = Path(source_dir) / "landmarks", Path(target_dir) / "landmarks"
-    fingerprint = read_fingerprint(source) or "unknown"
-    if target.is_dir() and read_fingerprint(target) != fingerprint:
-        shutil.rmtree(target)
-    target.mkdir(parents=True, exist_ok=True)
-    copied = 0
-    for path in sorted(source.glob("*.npy")):
-        if not (target / path.name).is_file() and (Path(target_dir) / "faces" / f"{path.stem}.npz").is_file():
-            shutil.copyfile(path, target / path.name)
-            copied += 1
-    write_json(target / ".fingerprint.json", {"fingerprint": fingerprint, "stage": "landmarks"})
-    return copied
-
-
-def landmark_mode(source_dir, target_dir) -> str:
-    """How the landmarks of an occluded copy were made, read from the folders' fingerprints: `copied` (the
-    source's fingerprint), `redetected` (another one: the landmarks stage ran on the copy's faces) or `missing`."""
-    from pathlib import Path
-
-    from preprocessing.stages import read_fingerprint
-
-    target = read_fingerprint(Path(target_dir) / "landmarks")
-    if target is None:
-        return "missing"
-    return "copied" if target == read_fingerprint(Path(source_dir) / "landmarks") else "redetected"

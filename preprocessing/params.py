@@ -22,7 +22,8 @@ def stage_params(params: DictConfig, stage: str, dataset: str | None = None) -> 
 
     `n_jobs` is deliberately left out: it changes how fast a stage runs, never what it writes. For `magnify`,
     a `datasets.<dataset>.fps` entry overrides `preprocess.magnify.fps` (the frame rate is a property of the
-    recording, the default is CASME II's 200 fps).
+    recording, the default is CASME II's 200 fps); a derived copy `<dataset>-...` (occluded, low-resolution) takes
+    its source dataset's.
     """
     preprocess = params.get("preprocess")
     if preprocess is None or stage not in preprocess:
@@ -31,6 +32,8 @@ def stage_params(params: DictConfig, stage: str, dataset: str | None = None) -> 
     knobs["crop_size"] = int(preprocess.get("crop_size", 128))
     if stage == "magnify" and dataset is not None:
         fps = OmegaConf.select(params, f"datasets.{dataset}.fps", default=None)
+        if fps is None and "-" in dataset:  # a derived copy (<dataset>-occ-<kind>, <dataset>-x<factor>-<sr>)
+            fps = OmegaConf.select(params, f"datasets.{dataset.split('-')[0]}.fps", default=None)  # its source's
         if fps is not None:
             knobs["fps"] = float(fps)
     return knobs

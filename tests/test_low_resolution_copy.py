@@ -99,7 +99,7 @@ def test_degrade_dataset_names_bad_input(tmp_path):
 def test_landmarks_are_redetected_on_the_restored_face(face_clip):
     """On a real face, the landmarks stage runs on the restored frames: near the clean points at factor 2, further
     off at factor 8 (a 16 px face)."""
-    from preprocessing.occlusion import landmark_mode
+    from preprocessing.derived_copy import landmark_mode
 
     root, params = face_clip
     clean = np.load(root / "d" / "landmarks" / "c1.npy")
@@ -113,3 +113,25 @@ def test_landmarks_are_redetected_on_the_restored_face(face_clip):
         assert found.shape == clean.shape
         error[factor] = float(np.linalg.norm(found - clean, axis=2).mean())
     assert error[2] < 1.0 and error[8] > 3 * error[2]  # measured: 0.33 and 1.91 px
+
+
+def test_affect_preprocess_degrade_writes_the_named_copy(project, capsys):
+    from experiments.cli import main
+
+    _dataset(project / "data" / "processed" / "d")
+    assert main(["preprocess", "degrade", "d", "--factor", "2", "--sr", "lanczos", "--landmarks", "copy"]) == 0
+    assert "d -> d-x2-lanczos: 4 clips" in capsys.readouterr().out
+    copy = project / "data" / "processed" / "d-x2-lanczos"
+    assert (copy / "degrade.json").is_file() and len(list((copy / "faces").glob("*.npz"))) == 4
+
+
+def test_a_derived_copy_magnifies_at_its_source_datasets_frame_rate():
+    from omegaconf import OmegaConf
+
+    from preprocessing.params import stage_params
+
+    params = OmegaConf.create({"preprocess": {"magnify": {"fps": 200}}, "datasets": {"smic": {"fps": 100}}})
+    assert stage_params(params, "magnify", "smic")["fps"] == 100
+    assert stage_params(params, "magnify", "smic-x4-bicubic")["fps"] == 100
+    assert stage_params(params, "magnify", "smic-occ-mask")["fps"] == 100
+    assert stage_params(params, "magnify", "casme2-occ-mask")["fps"] == 200  # no entry: the default

@@ -101,7 +101,7 @@ def test_occlude_dataset_copy(tmp_path):
 def test_redetected_landmarks_move_where_the_occluder_is(face_clip, kind):
     """Landmarks re-detected on the occluded frames leave the clean ones mostly under the occluder; the copy mode
     keeps the clean ones; each copy says which it holds."""
-    from preprocessing.occlusion import landmark_mode
+    from preprocessing.derived_copy import landmark_mode
     from preprocessing.stages import run_stage
 
     root, params = face_clip

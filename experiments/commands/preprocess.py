@@ -13,13 +13,14 @@ from pathlib import Path
 from core.config import load_params, load_yaml, project_root
 from experiments.registry import DEFAULTS_DIR
 
-STAGE_CHOICES = ("index", "faces", "landmarks", "magnify", "flow", "features", "all", "occlude")
+STAGE_CHOICES = ("index", "faces", "landmarks", "magnify", "flow", "features", "all", "occlude", "degrade")
 
 
 def register(sub):
     p = sub.add_parser(
         "preprocess",
-        help="run a preprocessing stage (index, faces, landmarks, magnify, flow, features, all) on a dataset",
+        help="run a preprocessing stage (index, faces, landmarks, magnify, flow, features, all) on a dataset, or "
+        "write an occluded (occlude) or low-resolution (degrade) copy of a processed one",
         description=__doc__,
     )
     p.add_argument("stage", choices=STAGE_CHOICES, help="stage to run; `all` runs every stage in order")
@@ -34,10 +35,19 @@ def register(sub):
     p.add_argument("--kind", choices=("block", "glasses", "mask"), default="mask", help="occlude: occluder kind")
     p.add_argument("--ratio", type=float, default=None, help="occlude block: share of the face box covered")
     p.add_argument("--fill", type=float, default=None, help="occlude: grey level of the occluder")
-    p.add_argument("--seed", type=int, default=None, help="occlude block: placement seed")
+    p.add_argument("--seed", type=int, default=None, help="occlude block: placement seed; degrade: noise seed")
     p.add_argument("--landmarks", choices=("detect", "copy"), default="detect",
-                   help="occlude: re-detect the landmarks on the occluded frames (the landmarks stage; default) or "
-                   "copy the clean clip's (they show landmark-based methods the points under the occluder)")
+                   help="occlude / degrade: re-detect the landmarks on the changed frames (the landmarks stage; "
+                   "default) or copy the clean clip's (they show landmark-based methods the points under the "
+                   "occluder, or where a clean face had them)")
+    # `degrade` only (preprocessing/low_resolution.py): writes <processed>/<dataset>-x<factor>-<sr>/
+    p.add_argument("--factor", type=int, default=4, help="degrade: down-sampling factor (128 px faces: 2 -> 64 px)")
+    p.add_argument("--sr", choices=("bicubic", "lanczos", "srcnn", "espcn"), default="bicubic",
+                   help="degrade: the super-resolution method restoring the faces (srcnn / espcn trained here, "
+                   "subject cross-fit)")
+    p.add_argument("--blur", type=float, default=None, help="degrade: anti-alias blur sigma (default 0.3 x factor)")
+    p.add_argument("--noise", type=float, default=0.0, help="degrade: noise std in grey levels at the low size")
+    p.add_argument("--sr-steps", type=int, default=300, help="degrade srcnn / espcn: training steps per network")
     p.set_defaults(func=_run)
 
 
@@ -56,6 +66,17 @@ def _run(args) -> int:
                                   params=params, jobs=args.jobs, **knobs)
         how = "re-detected" if args.landmarks == "detect" else "copied from the clean clips"
         print(f"occlude {args.dataset} -> {name}: {summary['n_done']} clips, {summary['n_skipped']} skipped, "
+              f"{summary['seconds']:.1f} s, landmarks {how} (next: affect preprocess flow|magnify|features {name})")
+        return 0
+    if args.stage == "degrade":
+        from preprocessing.low_resolution import degrade_dataset, degraded_name
+
+        name = degraded_name(args.dataset, args.factor, args.sr)
+        summary = degrade_dataset(processed / args.dataset, processed / name, args.factor, args.sr,
+                                  landmarks=args.landmarks, params=params, jobs=args.jobs, blur_sigma=args.blur,
+                                  noise_std=args.noise, seed=args.seed or 0, sr_steps=args.sr_steps)
+        how = "re-detected" if args.landmarks == "detect" else "copied from the clean clips"
+        print(f"degrade {args.dataset} -> {name}: {summary['n_done']} clips, {summary['n_skipped']} skipped, "
               f"{summary['seconds']:.1f} s, landmarks {how} (next: affect preprocess flow|magnify|features {name})")
         return 0
     stages = ORDER if args.stage == "all" else (args.stage,)
