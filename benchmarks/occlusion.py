@@ -222,7 +222,8 @@ def build_root(source: Path, root: Path, condition: str, params, landmarks: str 
                jobs: int | None = None) -> dict:
     """A processed root for `condition`: clean links the sources' faces/landmarks, the others occlude them and
     re-detect (`landmarks="detect"`) or copy their landmarks; then the downstream stages of every method run on it.
-    Returns the seconds spent per step (`<dataset>/occlude` includes the landmark re-detection of a new copy)."""
+    Returns the seconds spent per step (`<dataset>/occlude` or `/degrade` includes the landmark re-detection of a
+    new copy)."""
     from preprocessing.derived_copy import copy_landmarks
     from preprocessing.low_resolution import degrade_dataset
     from preprocessing.occlusion import occlude_dataset
@@ -246,7 +247,7 @@ def build_root(source: Path, root: Path, condition: str, params, landmarks: str 
                 occlude_dataset(source / name, target, condition, landmarks=landmarks, params=params, jobs=jobs)
         elif landmarks == "copy":  # an occluded copy of an earlier call is reused; its landmarks follow the mode
             copy_landmarks(source / name, target)
-        seconds[f"{name}/occlude"] = round(time.perf_counter() - start, 1)
+        seconds[f"{name}/{'degrade' if parse_lowres(condition) else 'occlude'}"] = round(time.perf_counter() - start, 1)
         for stage in method_stages():
             if stage == "landmarks" and (condition == "clean" or landmarks == "copy"):
                 continue  # linked or copied: never written here (a clean root's folder is the source's)
