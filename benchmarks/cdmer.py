@@ -40,6 +40,11 @@ def run_one(name: str, task: str, root: Path, seed: int, extra: tuple[str, ...] 
     cpu, wall = time.process_time(), time.perf_counter()
     metrics = train(f"{name}/casme2_to_smic", overrides)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return row(name, task, metrics, round(wall, 2), round(cpu, 2))
+
+
+def row(name: str, task: str, metrics: dict, wall: float | None, cpu: float | None) -> dict:
+    """One table row from a run's metrics (train()'s return: the headline and the details together)."""
     selection = metrics.get("selection", {})
     oracle = metrics.get("oracle", {})
     return {
@@ -51,18 +56,42 @@ def run_one(name: str, task: str, root: Path, seed: int, extra: tuple[str, ...] 
         "iwcv_uar": selection.get("iwcv", {}).get("uar"),
         "oracle_uar": oracle.get("uar"), "oracle_selected": oracle.get("params"),
         "oracle_gap_uar": metrics.get("oracle_gap_uar"), "grid_points": len(metrics["grid"]),
-        "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "seconds": metrics["seconds"],
+        "wall_seconds": wall, "cpu_seconds": cpu, "seconds": metrics["seconds"],
     }
 
 
+def harvest(project: Path, names, tasks) -> list[dict]:
+    """Rows of the pipeline's own CDMER runs in ``project`` (results/<name>/<task>/: metrics.json, details.json,
+    run.json), e.g. a `make repro-full` clone: the experiments' own configs and grids, not this script's overrides.
+    Runs that are not there are left out (``main`` lists them under ``not_found``)."""
+    import json
+
+    rows = []
+    for task in tasks:
+        for name in names:
+            folder = project / "results" / name / task
+            if not (folder / "metrics.json").is_file() or not (folder / "details.json").is_file():
+                continue
+            metrics = {**json.loads((folder / "details.json").read_text()),
+                       **json.loads((folder / "metrics.json").read_text())}
+            run = json.loads((folder / "run.json").read_text()) if (folder / "run.json").is_file() else {}
+            rows.append({**row(name, task, metrics, run.get("seconds"), None), "seed": run.get("seed"),
+                         "git_commit": run.get("git_commit"), "profile": run.get("profile")})
+    return rows
+
+
 def summarise(rows: list[dict]) -> dict:
+    def mean(values):
+        values = [v for v in values if v is not None]
+        return float(np.mean(values)) if values else None
+
     by_name = {}
     for name in dict.fromkeys(r["name"] for r in rows):
         part = [r for r in rows if r["name"] == name]
-        by_name[name] = {"mean_uar": float(np.mean([r["uar"] for r in part])),
-                         "mean_oracle_uar": float(np.mean([r["oracle_uar"] for r in part])),
-                         "mean_gap_uar": float(np.mean([r["oracle_gap_uar"] for r in part])),
-                         "mean_wall_seconds": float(np.mean([r["wall_seconds"] for r in part])), "n_tasks": len(part)}
+        by_name[name] = {"mean_uar": mean(r["uar"] for r in part),
+                         "mean_oracle_uar": mean(r["oracle_uar"] for r in part),
+                         "mean_gap_uar": mean(r["oracle_gap_uar"] for r in part),
+                         "mean_wall_seconds": mean(r["wall_seconds"] for r in part), "n_tasks": len(part)}
     return by_name
 
 
@@ -74,7 +103,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--set", nargs="*", default=[], help="extra overrides for every run (e.g. a fixed grid)")
+    parser.add_argument("--from-results", action="store_true",
+                        help="run nothing: read the pipeline's own runs under --root/results (e.g. a `make "
+                        "repro-full` clone; each experiment's own grid) into the table")
     args = parser.parse_args()
+    if args.from_results:
+        rows = harvest(args.root, args.names, args.tasks)
+        found = {(r["task"], r["name"]) for r in rows}
+        missing = [f"{n}/{t}" for t in args.tasks for n in args.names if (t, n) not in found]
+        write_json(args.out, {"runs": rows, "from_results": str(args.root), "not_found": missing,
+                              "by_method": summarise(rows)})
+        print(f"{len(rows)} runs read, {len(missing)} not found -> {args.out}")
+        return
     os.environ["AFFECT_ROOT"] = str(args.root)
     os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{args.root / 'bench_mlflow.db'}")
     rows = []

@@ -1,0 +1,44 @@
+"""benchmarks/cdmer.py --from-results: the pipeline's own CDMER runs read into the task x method table."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("cdmer_benchmark", ROOT / "benchmarks" / "cdmer.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(project, name, task, uar, oracle=None):
+    folder = project / "results" / name / task
+    folder.mkdir(parents=True)
+    (folder / "metrics.json").write_text(json.dumps({"uar": uar, "uf1": uar - 0.01, "n_samples": 71}))
+    details = {"n_source": 164, "selection_rule": "reverse_validation", "selected": {"lam": 1.0}, "war": 0.5,
+               "grid": [{"lam": 1.0}, {"lam": 100.0}], "seconds": {"fit_all_points": 2.0},
+               "selection": {"source_cv": {"uar": 0.3}, "reverse_validation": {"uar": uar}}}
+    if oracle is not None:
+        details |= {"oracle": {"uar": oracle, "params": {"lam": 100.0}}, "oracle_gap_uar": oracle - uar}
+    (folder / "details.json").write_text(json.dumps(details))
+    (folder / "run.json").write_text(json.dumps({"seconds": 12.5, "seed": 0, "git_commit": "abc", "profile": "full"}))
+
+
+def test_harvest_reads_each_run_and_summarises_what_it_has(tmp_path):
+    bench = _bench()
+    _run(tmp_path, "tsrg", "casme2_to_smic", 0.40, oracle=0.45)
+    _run(tmp_path, "tsrg", "smic_to_casme2", 0.50, oracle=0.50)
+    _run(tmp_path, "source_only", "casme2_to_smic", 0.42)
+    rows = bench.harvest(tmp_path, ["tsrg", "source_only", "coral"], ["casme2_to_smic", "smic_to_casme2"])
+    assert [(r["name"], r["task"]) for r in rows] == [("tsrg", "casme2_to_smic"), ("source_only", "casme2_to_smic"),
+                                                      ("tsrg", "smic_to_casme2")]
+    first = rows[0]
+    assert first["uar"] == 0.40 and first["oracle_uar"] == 0.45 and first["source_cv_uar"] == 0.3
+    assert first["grid_points"] == 2 and first["n_target"] == 71 and first["wall_seconds"] == 12.5
+    assert first["profile"] == "full" and first["cpu_seconds"] is None
+    summary = bench.summarise(rows)
+    assert abs(summary["tsrg"]["mean_uar"] - 0.45) < 1e-9 and abs(summary["tsrg"]["mean_gap_uar"] - 0.025) < 1e-9
+    assert summary["source_only"]["mean_oracle_uar"] is None and summary["source_only"]["n_tasks"] == 1
