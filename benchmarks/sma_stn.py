@@ -1,4 +1,5 @@
-"""SMA-STN and LTR3O on the composite stand-in under LOSO: UF1/UAR (pooled over folds) against the majority-class
+"""SMA-STN and LTR3O on the composite stand-in under LOSO (``--dataset casme2|samm|smic``: one database's
+experiment; ``--protocol subject_kfold``: 5 subject folds): UF1/UAR (pooled over folds) against the majority-class
 floor, time per LOSO run, parameters and FLOPs per clip.
 
 Figures (benchmarks/results/sma_stn.json): per method ``uf1``, ``uar``, ``majority_uf1``, ``margin_over_majority``
@@ -55,6 +56,7 @@ from experiments.registry import method as get_method
 RESULTS = Path(__file__).resolve().parent / "results" / "sma_stn.json"
 BAR = 0.15
 PROTOCOL = "loso"  # --protocol subject_kfold: 5 subject-disjoint folds (when LOSO does not fit the time)
+DATASET = "composite"  # --dataset casme2 | samm | smic: one database's experiment instead of the composite's
 SEEDS: list[int] = []  # --seeds
 INNER: dict[str, list[str]] = {}  # --inner candidates
 INNER_SPLITS = 2
@@ -97,10 +99,21 @@ def predict(module, x, device) -> np.ndarray:
 
 
 def clips_file(cfg) -> str:
-    """Methods with the same clip settings and protocol share one cached array."""
+    """Methods with the same clip settings, protocol and dataset share one cached array."""
     source = cfg.data.get("frames_from", "faces")
     return (f"clips_{cfg.protocol.name}_{cfg.data.span}_{cfg.data.seq_len}_{cfg.data.image_size}"
-            f"{'' if source == 'faces' else '_' + source}.npz")
+            f"{'' if source == 'faces' else '_' + source}{'' if DATASET == 'composite' else '_' + DATASET}.npz")
+
+
+def config_file(folder: Path, name: str) -> Path:
+    """The method's resolved config in the cache (one per dataset)."""
+    return folder / (f"{name}.yaml" if DATASET == "composite" else f"{name}_{DATASET}.yaml")
+
+
+def result_key(name: str, run_overrides: list[str]) -> str:
+    """The row's key: the method (with its dataset unless composite) and the overrides it ran with."""
+    head = name if DATASET == "composite" else f"{name}/{DATASET}"
+    return head + (f"[{','.join(run_overrides)}]" if run_overrides else "")
 
 
 def build_cache(name: str, overrides: list[str], folder: Path) -> None:
@@ -110,7 +123,7 @@ def build_cache(name: str, overrides: list[str], folder: Path) -> None:
     from datamodules.micro_expression import MicroExpressionSource
     from datamodules.protocols import make_folds
 
-    cfg = load_experiment(f"{name}/composite", [f"protocol.name={PROTOCOL}", *overrides])
+    cfg = load_experiment(f"{name}/{DATASET}", [f"protocol.name={PROTOCOL}", *overrides])
     source = MicroExpressionSource(cfg, get_method(name).inputs, project_root())
     index = source.index.reset_index(drop=True)
     pos = {sid: i for i, sid in enumerate(index["sample_id"])}
@@ -128,7 +141,7 @@ def build_cache(name: str, overrides: list[str], folder: Path) -> None:
     grey = (source.arrays["frames"].astype(np.float32).mean(2, keepdims=True) / 255.0).astype(np.float16)
     folder.mkdir(parents=True, exist_ok=True)
     np.savez(folder / clips_file(cfg), frames=grey, y=index["y"].to_numpy(), fold=fold_of, inner_role=role)
-    OmegaConf.save(cfg, folder / f"{name}.yaml", resolve=True)
+    OmegaConf.save(cfg, config_file(folder, name), resolve=True)
 
 
 def run_method(name: str, folder: Path, max_folds: int | None, device, overrides=()) -> dict:
@@ -137,7 +150,7 @@ def run_method(name: str, folder: Path, max_folds: int | None, device, overrides
 
     from datamodules.micro_expression import DataInfo
 
-    cfg = OmegaConf.merge(OmegaConf.load(folder / f"{name}.yaml"), OmegaConf.from_dotlist(list(overrides)))
+    cfg = OmegaConf.merge(OmegaConf.load(config_file(folder, name)), OmegaConf.from_dotlist(list(overrides)))
     with np.load(folder / clips_file(cfg)) as cache:
         frames, y_np, fold_of = cache["frames"], cache["y"], cache["fold"]
     y_all = torch.as_tensor(y_np, dtype=torch.long)
@@ -195,7 +208,7 @@ def inner_selection(name: str, folder: Path, candidates: dict[str, list[str]], n
 
     from datamodules.micro_expression import DataInfo
 
-    base = OmegaConf.load(folder / f"{name}.yaml")
+    base = OmegaConf.load(config_file(folder, name))
     with np.load(folder / clips_file(base)) as cache:
         frames, y_np, role = cache["frames"], cache["y"], cache["inner_role"]
     y_all = torch.as_tensor(y_np, dtype=torch.long)
@@ -249,7 +262,7 @@ def main(methods, overrides, max_folds, threads: int, cache: Path, device: str, 
     run_overrides = [o for o in overrides if not o.startswith("data.")]
     for name in methods:
         if not REUSE_CACHE and (only_cache or data_overrides or PROTOCOL != "loso"
-                                or not (cache / f"{name}.yaml").is_file()):
+                                or not config_file(cache, name).is_file()):
             build_cache(name, data_overrides, cache)
     if only_cache:
         return {}
@@ -264,11 +277,11 @@ def main(methods, overrides, max_folds, threads: int, cache: Path, device: str, 
         for name in methods:
             candidates = {cand: [*run_overrides, *keys] for cand, keys in INNER.items()}
             found = inner_selection(name, cache, candidates, INNER_SPLITS, torch.device(device))
-            result.setdefault("inner_selection", {}).setdefault(name, {}).update(found)
+            result.setdefault("inner_selection", {}).setdefault(result_key(name, []), {}).update(found)
             write_json(RESULTS, result)
         return result
     for name in methods:
-        key = name + (f"[{','.join(run_overrides)}]" if run_overrides else "")
+        key = result_key(name, run_overrides)
         if SEEDS:  # rows of earlier invocations with other seeds are kept (one seed per call interleaves methods)
             rows = dict(result.get("seeds", {}).get(key, {}).get("per_seed", {}))
             for seed in SEEDS:
@@ -295,6 +308,9 @@ if __name__ == "__main__":
     parser.add_argument("--build-cache", action="store_true", help="only write the cache (needs data/processed)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--protocol", default="loso", choices=["loso", "subject_kfold"])
+    parser.add_argument("--dataset", default="composite", choices=["composite", "casme2", "samm", "smic"],
+                        help="the <method>/<dataset> experiment (default composite); rows of another dataset are "
+                        "keyed <method>/<dataset>")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--seeds", nargs="*", type=int, default=[],
                         help="run each method once per seed (the settled defaults): per-seed rows, mean and std")
@@ -305,6 +321,7 @@ if __name__ == "__main__":
     args = parser.parse_args()
     RESULTS = args.results
     PROTOCOL = args.protocol
+    DATASET = args.dataset
     SEEDS = args.seeds
     INNER = {item.partition("=")[0]: [k for k in item.partition("=")[2].split(",") if k] for item in args.inner}
     INNER_SPLITS = args.inner_splits
