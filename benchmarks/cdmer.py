@@ -110,7 +110,9 @@ def main() -> None:
     if args.from_results:
         rows = harvest(args.root, args.names, args.tasks)
         found = {(r["task"], r["name"]) for r in rows}
-        missing = [f"{n}/{t}" for t in args.tasks for n in args.names if (t, n) not in found]
+        experiments = Path(__file__).resolve().parents[1] / "experiments"
+        missing = [f"{n}/{t}" for t in args.tasks for n in args.names
+                   if (t, n) not in found and (experiments / n / f"{t}.yaml").is_file()]  # existing experiments only
         write_json(args.out, {"runs": rows, "from_results": str(args.root), "not_found": missing,
                               "by_method": summarise(rows)})
         print(f"{len(rows)} runs read, {len(missing)} not found -> {args.out}")
