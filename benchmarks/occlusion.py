@@ -95,7 +95,7 @@ METHODS = {
     "geograph": ("landmarks",),
     "dere_grl": ("landmarks",),
     "ltr3o": (),  # frames: the faces stage's clip itself
-    "sma_stn": (),  # frames
+    "sma_stn": ("magnify",),  # frames of the magnify stage (sma_stn.yaml data.frames_from)
     "rrrn": ("flow", "landmarks"),
     "mpt": ("flow",),  # image28 + the apex frame of faces/
 }
@@ -119,7 +119,7 @@ REACH = {
     "mpt": "the flow stage's motion image of the occluded frames; the apex frame only with a checkpoint "
            "(model.use_frame null; the suite has none, so the ViT is randomly initialised and reads motion only)",
     "ltr3o": "the occluded clip itself (faces/)",
-    "sma_stn": "the occluded clip itself (faces/)",
+    "sma_stn": "the Euler-magnified occluded clip (the magnify stage run on the occluded faces/)",
 }
 UNSUPPORTED: dict[str, str] = {}  # method -> why it cannot be scored here (none at present)
 TABLES = {"loso": "conditions", "lodo": "holdout_database"}

@@ -253,10 +253,14 @@ def test_benchmark_covers_every_composite_method_with_the_stages_it_reads(monkey
     composite = {e.split("/")[0] for e in registry.experiment_ids() if e.endswith("/composite")}
     assert composite == set(bench.METHODS) | set(bench.EXCLUDED)
     assert not set(bench.METHODS) & set(bench.EXCLUDED)
+    from experiments.config import load_experiment
+
     for method, stages in bench.METHODS.items():
         spec = registry.method(method)
         assert spec.task == "mer"
-        needed = {INPUT_STAGES[key] for key in spec.inputs} - {"faces"}
+        frames_from = load_experiment(f"{method}/composite").data.frames_from  # frame inputs may read magnify
+        needed = {frames_from if key in ("frames", "apex", "onset") else INPUT_STAGES[key]
+                  for key in spec.inputs} - {"faces"}
         needed |= {"magnify"} if "features" in needed else set()
         assert needed <= set(stages), method
         assert ("landmarks" in stages) == bench.method_table()["benchmarked_methods"][method]["reads_landmarks"]
