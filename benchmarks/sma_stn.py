@@ -194,7 +194,7 @@ def run_method(name: str, folder: Path, max_folds: int | None, device, overrides
         "parameters": params, "flops_per_clip": int(counter.get_total_flops()),
         "input_shape": [frames.shape[1], 3, *frames.shape[3:]],
         "settings": {k: OmegaConf.to_container(cfg[k]) for k in ("model", "optim", "trainer")}
-        | {"data": {k: cfg.data[k] for k in ("span", "seq_len", "image_size", "batch_size")}},
+        | {"data": {k: cfg.data.get(k) for k in ("span", "seq_len", "image_size", "batch_size", "frames_from")}},
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),
     }
 
