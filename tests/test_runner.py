@@ -204,7 +204,7 @@ def test_frame_inputs_can_come_from_the_magnified_clips(project):
     ids = [p.stem for p in sorted((folder / "faces").glob("*.npz"))]
     for k, sid in enumerate(ids):
         write_npz(folder / "magnified" / f"{sid}.npz", frames=np.full((6, 16, 16), 10 + k, np.uint8))
-    cfg = load_experiment("sma_stn/casme2", ["data.image_size=16"])
+    cfg = load_experiment("sma_stn/casme2", ["data.image_size=16", "data.frames_from=faces"])
     faces = MicroExpressionSource(cfg, ("frames", "apex"), project)
     assert faces.arrays["frames"].shape[2] == 3 and faces.arrays["apex"].shape[1] == 3
     cfg.data.frames_from = "magnify"
