@@ -74,6 +74,7 @@ from core import metrics as M
 from core.io import write_json
 from core.provenance import git_commit
 from core.results import read_run_metrics
+from preprocessing.derived_copy import LANDMARK_MODES
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "occlusion.json"
@@ -123,7 +124,6 @@ REACH = {
 }
 UNSUPPORTED: dict[str, str] = {}  # method -> why it cannot be scored here (none at present)
 TABLES = {"loso": "conditions", "lodo": "holdout_database"}
-LANDMARK_MODES = ("detect", "copy")
 COPIED = "_copied_landmarks"  # table-key suffix of rows whose occluded clips carry the clean clips' landmarks
 
 
