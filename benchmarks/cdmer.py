@@ -76,7 +76,8 @@ def harvest(project: Path, names, tasks) -> list[dict]:
                        **json.loads((folder / "metrics.json").read_text())}
             run = json.loads((folder / "run.json").read_text()) if (folder / "run.json").is_file() else {}
             rows.append({**row(name, task, metrics, run.get("seconds"), None), "seed": run.get("seed"),
-                         "git_commit": run.get("git_commit"), "profile": run.get("profile")})
+                         "standin": run.get("standin"), "git_commit": run.get("git_commit"),
+                         "profile": run.get("profile")})
     return rows
 
 

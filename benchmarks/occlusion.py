@@ -267,6 +267,11 @@ def root_landmarks(source: Path, root: Path, condition: str) -> str:
     return next(iter(modes.values())) if len(set(modes.values())) == 1 else json.dumps(modes)
 
 
+def standin(root: Path) -> bool:
+    """Whether every clip of the composite comes from a synthetic stand-in (the index's `standin` column)."""
+    return all(bool(pd.read_csv(root / name / "index.csv")["standin"].all()) for name in DATASETS)
+
+
 def data_identity(root: Path) -> str:
     """Hash of the composite's index files: which clips (and labels) a row was scored on."""
     digest = hashlib.sha256()
@@ -423,7 +428,7 @@ def main(scratch: Path, plan: list[str], compute_only: bool = False, source: Pat
     params = load_params(params_file or project_root() / "params.yaml")
     identity = data_identity(source)
     results.update({"source": str(source), "data_identity": identity, "majority_uf1": majority_uf1(source),
-                    "crop_size": int(params.preprocess.crop_size)})
+                    "crop_size": int(params.preprocess.crop_size), "stand_in": standin(source)})
     key = table_key(protocol, landmarks)
     table = results.setdefault(key, {})
     copied = results.get(table_key(protocol, "copy"), {}) if landmarks == "detect" else {}
