@@ -27,3 +27,23 @@ def test_typos_and_types_are_errors(project):
         load_experiment("ststnet/casme2", ["model.batch_norm=3"])
     with pytest.raises(ConfigError, match="key=value"):
         load_experiment("ststnet/casme2", ["trainer.max_epochs"])
+
+
+def test_closed_form_fits_train_one_epoch_under_every_profile(project):
+    """The linear SVM methods fit exactly in one step: a profile that sets epochs for every method (quick: 5) must
+    not make them repeat that fit (it once did: 5 identical fits per fold in the quick pipeline)."""
+    closed_form = [e for e in experiment_ids() if load_experiment(e).method in ("lbptop_svm", "lbp_sdg")]
+    assert "lbp_sdg/composite" in closed_form and "lbptop_svm/casme2" in closed_form
+    for exp in closed_form:
+        for profile in ("default", "quick"):
+            assert load_experiment(exp, profile=profile).trainer.max_epochs == 1, (exp, profile)
+
+
+def test_a_closed_form_fit_refuses_more_than_one_epoch(project):
+    from processed_fixture import write_processed
+
+    from experiments.runner import train
+
+    write_processed(project, subjects=2, clips=3)
+    with pytest.raises(ConfigError, match="trainer.max_epochs=2: the linear SVM"):
+        train("lbptop_svm/casme2", ["trainer.max_epochs=2", "protocol.max_folds=1"])

@@ -61,6 +61,13 @@ class LinearSVMModule(ClassifierModule):
         hinge = (weight * torch.clamp(1.0 - targets * scores, min=0.0).pow(2)).sum()
         return {"scores": scores}, {"svm": self.head.penalty() + float(self.cfg.model.c) * hinge}
 
+    def on_fit_start(self) -> None:
+        epochs = self.trainer.max_epochs
+        if epochs != 1:  # every further epoch would repeat the same exact fit
+            raise ConfigError(f"trainer.max_epochs={epochs}: the linear SVM's fit is exact and takes one step on the "
+                              "whole training fold; set trainer.max_epochs=1 (a profile that sets epochs for every "
+                              "method needs a `profiles:` entry in this method's defaults)")
+
     def training_step(self, batch, batch_idx):
         """The exact fit on the whole training fold (one batch), then the shared step's logging."""
         if batch_idx > 0:
