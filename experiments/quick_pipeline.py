@@ -11,7 +11,8 @@
 
 ``python -m experiments.quick_pipeline refresh [--seeds 0 1 2]`` runs steps 1-3, then ``affect report
 --refresh-baselines`` inside the scratch project (every experiment again under each seed) and writes the new
-bands to reports/baselines.json. Commit that file with a message saying why the numbers moved; never edit it by
+bands to reports/baselines.json (the pipeline's own run is the seed run of params.yaml's ``seed``: it is not trained
+twice). Commit that file with a message saying why the numbers moved; never edit it by
 hand. ``refresh --experiments ID ...`` renews only those bands (for a change that touches only them) and keeps
 the others; the file records each such partial refresh. ``--keep DIR`` keeps the scratch project (its MLflow
 store, results and report) for inspection.
@@ -121,12 +122,46 @@ def run_negative_control(project: Path, mode: str) -> float:
     return run_pipeline(project)
 
 
+def pipeline_seed_runs(project: Path, seeds: list[int], profile: str) -> list[str]:
+    """The scratch pipeline's own result of each experiment as the seed run of params.yaml's ``seed``, when that
+    seed is one of ``seeds``: copied to results/<name>/<dataset>/seeds/<seed>/ so the refresh trains only the
+    other seeds. Sound only in a fresh scratch project: the stage ran ``affect train <id> seed=<seed>`` with the
+    same profile and the same overrides (params.yaml's negative control and the entry's args) that a seed run
+    passes, with this checkout's code, so training it again would reproduce it. Returns the ids reused."""
+    params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
+    seed = params.get("seed")
+    if seed not in seeds:
+        return []
+    reused = []
+    for group in ("experiments", "rec_experiments"):
+        for entry in (params.get(group) or {}).values():
+            name, _, dataset = str(entry["id"]).partition("/")
+            main = project / "results" / name / dataset
+            run = main / "run.json"
+            if not run.is_file():
+                continue
+            record = json.loads(run.read_text(encoding="utf-8"))
+            if record.get("seed") != seed or record.get("profile") != profile:
+                continue
+            target = main / "seeds" / str(seed)
+            target.mkdir(parents=True, exist_ok=True)
+            for item in main.iterdir():
+                if item.is_dir() and item.name != "seeds":
+                    shutil.copytree(item, target / item.name)
+                elif item.is_file():
+                    shutil.copy2(item, target / item.name)
+            reused.append(str(entry["id"]))
+    return reused
+
+
 def refresh(project: Path, seeds: list[int], baselines: Path = BASELINES, only: list[str] | None = None,
             profile: str = "quick") -> None:
-    """New bands for every quick-pipeline experiment, or (``only``) for the named ones, merged into the others."""
+    """New bands for every quick-pipeline experiment, or (``only``) for the named ones, merged into the others.
+    The pipeline's own run counts as one of the seeds (:func:`pipeline_seed_runs`)."""
     target = project / "reports" / baselines.name  # written in the scratch project, then copied here
+    reuse = ["--reuse"] if pipeline_seed_runs(project, seeds, profile) else []
     command = ["affect", "report", "--refresh-baselines", "--baselines", str(target), "--profile", profile,
-               "--seeds", *map(str, seeds)]
+               *reuse, "--seeds", *map(str, seeds)]
     _run(command + (["--experiments", *only] if only else []), project)
     if not only:
         shutil.copy2(target, baselines)
