@@ -202,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"that set's bands (default {BASELINES.relative_to(REPO)}; the extended set's: "
                         f"{EXTENDED_BASELINES.relative_to(REPO)})")
     parser.add_argument("--negative-control", default=None, choices=("permuted_labels", "blank_input"),
-                        help="check: afterwards re-run the experiments with this control and require every one "
-                        "of them to DROP below its band (proof that the bands can fail)")
+                        help="check, or refresh once the new bands are written: afterwards re-run the experiments "
+                        "with this control and require every one of them to DROP below its band (proof that the "
+                        "bands can fail)")
     parser.add_argument("--experiments", nargs="+", default=None, metavar="ID",
                         help="refresh: only these experiments' bands (the others are kept); for a change that "
                         "touches only them")
@@ -219,16 +220,19 @@ def main(argv: list[str] | None = None) -> int:
             profile = yaml.safe_load(args.overlay.read_text(encoding="utf-8")).get("profile", "quick")
             refresh(project, args.seeds, baselines=args.baselines.resolve(), only=args.experiments, profile=profile)
             print(f"wrote {args.baselines}")
-            return 0
-        done = check(project, baselines=args.baselines.resolve())
-        print(done.stdout + done.stderr, end="")
-        if not args.negative_control:
-            return done.returncode
+            if not args.negative_control:
+                return 0
+            done = None
+        else:
+            done = check(project, baselines=args.baselines.resolve())
+            print(done.stdout + done.stderr, end="")
+            if not args.negative_control:
+                return done.returncode
         seconds = run_negative_control(project, args.negative_control)
         print(f"negative control ({args.negative_control}): `dvc repro report` took {seconds:.0f} s")
         control = check(project, baselines=args.baselines.resolve(), expect_drop=True)
         print(control.stdout + control.stderr, end="")
-        return done.returncode or control.returncode
+        return (done.returncode if done else 0) or control.returncode
     except AffectError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -120,3 +120,24 @@ def test_partial_refresh_replaces_only_the_named_bands_and_refuses_other_seeds()
         merge_baselines(old, {**new, "seeds": [0, 1]}, ["a/casme2"])
     with pytest.raises(AffectError, match="no band"):
         merge_baselines(old, new, ["b/casme2"])
+
+
+def test_refresh_with_a_negative_control_writes_the_bands_first_then_proves_they_can_fail(tmp_path, monkeypatch):
+    import subprocess as sp
+
+    from experiments import quick_pipeline
+
+    steps = []
+    monkeypatch.setattr(quick_pipeline, "build_project", lambda project, overlay: steps.append("build"))
+    monkeypatch.setattr(quick_pipeline, "run_pipeline", lambda project: steps.append("pipeline") or 1.0)
+    monkeypatch.setattr(quick_pipeline, "refresh", lambda *a, **k: steps.append("refresh"))
+    monkeypatch.setattr(quick_pipeline, "run_negative_control", lambda project, mode: steps.append(mode) or 1.0)
+
+    def fake_check(project, baselines, expect_drop=False):
+        steps.append(f"check(expect_drop={expect_drop})")
+        return sp.CompletedProcess([], 1, "every experiment DROP: no\n", "")
+
+    monkeypatch.setattr(quick_pipeline, "check", fake_check)
+    code = quick_pipeline.main(["refresh", "--keep", str(tmp_path), "--negative-control", "permuted_labels"])
+    assert steps == ["build", "pipeline", "refresh", "permuted_labels", "check(expect_drop=True)"]
+    assert code == 1  # a control that does not drop every experiment fails the command
