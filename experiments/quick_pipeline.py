@@ -155,19 +155,21 @@ def pipeline_seed_runs(project: Path, seeds: list[int], profile: str) -> list[st
 
 
 def refresh(project: Path, seeds: list[int], baselines: Path = BASELINES, only: list[str] | None = None,
-            profile: str = "quick") -> None:
+            profile: str = "quick", commit: str | None = None) -> None:
     """New bands for every quick-pipeline experiment, or (``only``) for the named ones, merged into the others.
-    The pipeline's own run counts as one of the seeds (:func:`pipeline_seed_runs`)."""
+    The pipeline's own run counts as one of the seeds (:func:`pipeline_seed_runs`). ``commit``: the checkout the
+    scratch project was copied from, taken when it was built (the scratch project has no git history, and the
+    checkout may move on during a long refresh); by default its HEAD now."""
     target = project / "reports" / baselines.name  # written in the scratch project, then copied here
     reuse = ["--reuse"] if pipeline_seed_runs(project, seeds, profile) else []
     command = ["affect", "report", "--refresh-baselines", "--baselines", str(target), "--profile", profile,
                *reuse, "--seeds", *map(str, seeds)]
     _run(command + (["--experiments", *only] if only else []), project)
-    if not only:
-        shutil.copy2(target, baselines)
-        return
     new = json.loads(target.read_text(encoding="utf-8"))
-    new["git_commit"] = git_commit(REPO)  # the scratch project has no git history
+    new["git_commit"] = commit or git_commit(REPO)
+    if not only:
+        write_json(baselines, new)
+        return
     merged = merge_baselines(json.loads(baselines.read_text(encoding="utf-8")), new, only)
     write_json(baselines, merged)
 
@@ -213,12 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     project = args.keep or Path(scratch.name)
     try:
         project.mkdir(parents=True, exist_ok=True)
+        commit = git_commit(REPO)  # what the scratch project is copied from
         build_project(project, overlay=args.overlay.resolve())
         seconds = run_pipeline(project)
         print(f"quick pipeline: `dvc repro report` took {seconds:.0f} s in {project}")
         if args.action == "refresh":
             profile = yaml.safe_load(args.overlay.read_text(encoding="utf-8")).get("profile", "quick")
-            refresh(project, args.seeds, baselines=args.baselines.resolve(), only=args.experiments, profile=profile)
+            refresh(project, args.seeds, baselines=args.baselines.resolve(), only=args.experiments, profile=profile,
+                    commit=commit)
             print(f"wrote {args.baselines}")
             if not args.negative_control:
                 return 0

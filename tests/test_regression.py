@@ -90,7 +90,7 @@ def test_refresh_writes_the_bands_of_the_set_it_was_given(tmp_path, monkeypatch)
         (project / "results" / name / "casme2" / "run.json").write_text(json.dumps(record))
     out = tmp_path / "repo" / "baselines_extended.json"
     out.parent.mkdir()
-    quick_pipeline.refresh(project, [0, 1], baselines=out, profile="default")
+    quick_pipeline.refresh(project, [0, 1], baselines=out, profile="default", commit="abc123")
     command = calls[0]
     # the pipeline's own seed-0 run of the same profile is seed 0's run; the quick-profile one and the missing
     # one are trained again
@@ -99,7 +99,8 @@ def test_refresh_writes_the_bands_of_the_set_it_was_given(tmp_path, monkeypatch)
     assert quick_pipeline.pipeline_seed_runs(project, [1, 2], "default") == []
     assert command[command.index("--profile") + 1] == "default"
     assert command[command.index("--baselines") + 1] == str(project / "reports" / out.name)
-    assert json.loads(out.read_text())["profile"] == "default"
+    written = json.loads(out.read_text())
+    assert written["profile"] == "default" and written["git_commit"] == "abc123"  # the scratch project has no git
 
 
 def test_partial_refresh_replaces_only_the_named_bands_and_refuses_other_seeds():
