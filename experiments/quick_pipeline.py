@@ -141,7 +141,8 @@ def pipeline_seed_runs(project: Path, seeds: list[int], profile: str) -> list[st
             if not run.is_file():
                 continue
             record = json.loads(run.read_text(encoding="utf-8"))
-            if record.get("seed") != seed or record.get("profile") != profile:
+            if record.get("seed") != seed or record.get("profile") != profile \
+                    or record.get("negative_control", "none") != "none":  # a control run is never a band's seed
                 continue
             target = main / "seeds" / str(seed)
             target.mkdir(parents=True, exist_ok=True)

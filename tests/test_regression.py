@@ -85,17 +85,18 @@ def test_refresh_writes_the_bands_of_the_set_it_was_given(tmp_path, monkeypatch)
     entries = {"a--casme2": {"id": "a/casme2"}, "b--casme2": {"id": "b/casme2"}, "c--casme2": {"id": "c/casme2"}}
     (project / "results").mkdir(parents=True)
     (project / "params.yaml").write_text(yaml.safe_dump({"seed": 0, "experiments": entries}))
-    for name, record in (("a", {"seed": 0, "profile": "default"}), ("b", {"seed": 0, "profile": "quick"})):
+    for name, record in (("a", {"seed": 0, "profile": "default"}), ("b", {"seed": 0, "profile": "quick"}),
+                         ("c", {"seed": 0, "profile": "default", "negative_control": "permuted_labels"})):
         (project / "results" / name / "casme2").mkdir(parents=True)
         (project / "results" / name / "casme2" / "run.json").write_text(json.dumps(record))
     out = tmp_path / "repo" / "baselines_extended.json"
     out.parent.mkdir()
     quick_pipeline.refresh(project, [0, 1], baselines=out, profile="default", commit="abc123")
     command = calls[0]
-    # the pipeline's own seed-0 run of the same profile is seed 0's run; the quick-profile one and the missing
-    # one are trained again
+    # the pipeline's own seed-0 run of the same profile is seed 0's run; the quick-profile one and the control
+    # run are trained again
     assert "--reuse" in command and (project / "results/a/casme2/seeds/0/run.json").is_file()
-    assert not (project / "results/b/casme2/seeds").exists()
+    assert not (project / "results/b/casme2/seeds").exists() and not (project / "results/c/casme2/seeds").exists()
     assert quick_pipeline.pipeline_seed_runs(project, [1, 2], "default") == []
     assert command[command.index("--profile") + 1] == "default"
     assert command[command.index("--baselines") + 1] == str(project / "reports" / out.name)
