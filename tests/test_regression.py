@@ -51,6 +51,32 @@ def test_quick_pipeline_stays_inside_its_bands_and_a_permuted_label_control_leav
     assert "every experiment DROP" in control
 
 
+def test_extended_baselines_cover_every_extended_experiment():
+    overlay = yaml.safe_load((REPO / "experiments" / "quick_pipeline_extended.yaml").read_text())
+    wanted = {e["id"] for group in ("experiments", "rec_experiments") for e in overlay[group].values()}
+    baselines = json.loads((REPO / "reports" / "baselines_extended.json").read_text())
+    assert baselines["profile"] == overlay["profile"] == "default"
+    assert set(baselines["experiments"]) == wanted, "refresh the extended set (docs/report.md)"
+    for exp_id, entry in baselines["experiments"].items():
+        assert entry["standin"] is True and len(entry["seeds"]) >= 2, exp_id
+        for metric, band in entry["metrics"].items():
+            assert band["low"] <= band["mean"] <= band["high"], (exp_id, metric)
+        assert entry["evidence"]["status"] == "clear", (exp_id, entry["evidence"])
+
+
+@pytest.mark.slow
+def test_extended_set_stays_inside_its_bands_and_a_permuted_label_control_leaves_them():
+    """The extended set's check and control (tens of minutes on 2 cores: docs/report.md): behind `slow`."""
+    command = [sys.executable, "-m", "experiments.quick_pipeline", "check", "--overlay",
+               "experiments/quick_pipeline_extended.yaml", "--baselines", "reports/baselines_extended.json",
+               "--negative-control", "permuted_labels"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=7200)
+    assert done.returncode == 0, f"extended regression:\n{done.stdout[-8000:]}\n{done.stderr[-3000:]}"
+    check, _, control = done.stdout.partition("negative control (permuted_labels)")
+    assert "regression check: passed" in check and "DROP" not in check and "JUMP" not in check
+    assert "every experiment DROP" in control
+
+
 def test_the_extended_set_adds_to_the_quick_set_and_brings_the_data_it_reads():
     overlays = {name: yaml.safe_load((REPO / "experiments" / f"{name}.yaml").read_text())
                 for name in ("quick_pipeline", "quick_pipeline_extended")}
