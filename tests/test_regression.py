@@ -17,18 +17,23 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_baselines_cover_every_quick_pipeline_experiment():
-    overlay = yaml.safe_load((REPO / "experiments" / "quick_pipeline.yaml").read_text())
+def _assert_bands_cover(overlay_name: str, baselines_name: str, profile: str) -> None:
+    """The set's bands cover exactly its experiments, each from >= 2 stand-in seeds, each clearly above its trivial
+    floor (reports/evidence.py)."""
+    overlay = yaml.safe_load((REPO / "experiments" / f"{overlay_name}.yaml").read_text())
     wanted = {e["id"] for group in ("experiments", "rec_experiments") for e in overlay[group].values()}
-    baselines = json.loads((REPO / "reports" / "baselines.json").read_text())
-    assert baselines["profile"] == overlay["profile"] == "quick"
-    assert set(baselines["experiments"]) == wanted, "refresh with `python -m experiments.quick_pipeline refresh`"
+    baselines = json.loads((REPO / "reports" / baselines_name).read_text())
+    assert baselines["profile"] == overlay["profile"] == profile
+    assert set(baselines["experiments"]) == wanted, "refresh the bands (docs/report.md)"
     for exp_id, entry in baselines["experiments"].items():
         assert entry["standin"] is True and len(entry["seeds"]) >= 2, exp_id
         for metric, band in entry["metrics"].items():
             assert band["low"] <= band["mean"] <= band["high"], (exp_id, metric)
-        # every band sits around a result clearly above its trivial floor (reports/evidence.py)
         assert entry["evidence"]["status"] == "clear", (exp_id, entry["evidence"])
+
+
+def test_baselines_cover_every_quick_pipeline_experiment():
+    _assert_bands_cover("quick_pipeline", "baselines.json", "quick")
 
 
 def test_quick_pipeline_stays_inside_its_bands():
@@ -52,16 +57,7 @@ def test_quick_pipeline_stays_inside_its_bands_and_a_permuted_label_control_leav
 
 
 def test_extended_baselines_cover_every_extended_experiment():
-    overlay = yaml.safe_load((REPO / "experiments" / "quick_pipeline_extended.yaml").read_text())
-    wanted = {e["id"] for group in ("experiments", "rec_experiments") for e in overlay[group].values()}
-    baselines = json.loads((REPO / "reports" / "baselines_extended.json").read_text())
-    assert baselines["profile"] == overlay["profile"] == "default"
-    assert set(baselines["experiments"]) == wanted, "refresh the extended set (docs/report.md)"
-    for exp_id, entry in baselines["experiments"].items():
-        assert entry["standin"] is True and len(entry["seeds"]) >= 2, exp_id
-        for metric, band in entry["metrics"].items():
-            assert band["low"] <= band["mean"] <= band["high"], (exp_id, metric)
-        assert entry["evidence"]["status"] == "clear", (exp_id, entry["evidence"])
+    _assert_bands_cover("quick_pipeline_extended", "baselines_extended.json", "default")
 
 
 @pytest.mark.slow
