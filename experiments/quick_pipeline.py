@@ -144,13 +144,8 @@ def pipeline_seed_runs(project: Path, seeds: list[int], profile: str) -> list[st
             if record.get("seed") != seed or record.get("profile") != profile \
                     or record.get("negative_control", "none") != "none":  # a control run is never a band's seed
                 continue
-            target = main / "seeds" / str(seed)
-            target.mkdir(parents=True, exist_ok=True)
-            for item in main.iterdir():
-                if item.is_dir() and item.name != "seeds":
-                    shutil.copytree(item, target / item.name)
-                elif item.is_file():
-                    shutil.copy2(item, target / item.name)
+            shutil.copytree(main, main / "seeds" / str(seed), ignore=shutil.ignore_patterns("seeds"),
+                            dirs_exist_ok=True)
             reused.append(str(entry["id"]))
     return reused
 
@@ -225,19 +220,18 @@ def main(argv: list[str] | None = None) -> int:
             refresh(project, args.seeds, baselines=args.baselines.resolve(), only=args.experiments, profile=profile,
                     commit=commit)
             print(f"wrote {args.baselines}")
-            if not args.negative_control:
-                return 0
-            done = None
+            returncode = 0
         else:
             done = check(project, baselines=args.baselines.resolve())
             print(done.stdout + done.stderr, end="")
-            if not args.negative_control:
-                return done.returncode
+            returncode = done.returncode
+        if not args.negative_control:
+            return returncode
         seconds = run_negative_control(project, args.negative_control)
         print(f"negative control ({args.negative_control}): `dvc repro report` took {seconds:.0f} s")
         control = check(project, baselines=args.baselines.resolve(), expect_drop=True)
         print(control.stdout + control.stderr, end="")
-        return (done.returncode if done else 0) or control.returncode
+        return returncode or control.returncode
     except AffectError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

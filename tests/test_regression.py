@@ -44,16 +44,22 @@ def test_quick_pipeline_stays_inside_its_bands():
     assert "regression check: passed" in done.stdout and "DROP" not in done.stdout and "JUMP" not in done.stdout
 
 
-@pytest.mark.slow
-def test_quick_pipeline_stays_inside_its_bands_and_a_permuted_label_control_leaves_them():
-    """The regression check, then its power: the same experiments with labels permuted across clips must all DROP.
-    Behind `slow` (`make test-slow`): with the control the default test run passed its 15-minute budget."""
-    command = [sys.executable, "-m", "experiments.quick_pipeline", "check", "--negative-control", "permuted_labels"]
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=1500)
-    assert done.returncode == 0, f"quick pipeline regression:\n{done.stdout[-8000:]}\n{done.stderr[-3000:]}"
+def _check_with_permuted_label_control(*set_args: str, timeout: int) -> None:
+    """The set's regression check, then its power: the same experiments with labels permuted across clips must all
+    DROP below their bands."""
+    command = [sys.executable, "-m", "experiments.quick_pipeline", "check", *set_args,
+               "--negative-control", "permuted_labels"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"regression:\n{done.stdout[-8000:]}\n{done.stderr[-3000:]}"
     check, _, control = done.stdout.partition("negative control (permuted_labels)")
     assert "regression check: passed" in check and "DROP" not in check and "JUMP" not in check
     assert "every experiment DROP" in control
+
+
+@pytest.mark.slow
+def test_quick_pipeline_stays_inside_its_bands_and_a_permuted_label_control_leaves_them():
+    """Behind `slow` (`make test-slow`): with the control the default test run passed its 15-minute budget."""
+    _check_with_permuted_label_control(timeout=1500)
 
 
 def test_extended_baselines_cover_every_extended_experiment():
@@ -63,14 +69,8 @@ def test_extended_baselines_cover_every_extended_experiment():
 @pytest.mark.slow
 def test_extended_set_stays_inside_its_bands_and_a_permuted_label_control_leaves_them():
     """The extended set's check and control (tens of minutes on 2 cores: docs/report.md): behind `slow`."""
-    command = [sys.executable, "-m", "experiments.quick_pipeline", "check", "--overlay",
-               "experiments/quick_pipeline_extended.yaml", "--baselines", "reports/baselines_extended.json",
-               "--negative-control", "permuted_labels"]
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=7200)
-    assert done.returncode == 0, f"extended regression:\n{done.stdout[-8000:]}\n{done.stderr[-3000:]}"
-    check, _, control = done.stdout.partition("negative control (permuted_labels)")
-    assert "regression check: passed" in check and "DROP" not in check and "JUMP" not in check
-    assert "every experiment DROP" in control
+    _check_with_permuted_label_control("--overlay", "experiments/quick_pipeline_extended.yaml", "--baselines",
+                                       "reports/baselines_extended.json", timeout=7200)
 
 
 def test_the_extended_set_adds_to_the_quick_set_and_brings_the_data_it_reads():
