@@ -14,8 +14,9 @@
 bands to reports/baselines.json (the pipeline's own run is the seed run of params.yaml's ``seed``: it is not trained
 twice). Commit that file with a message saying why the numbers moved; never edit it by
 hand. ``refresh --experiments ID ...`` renews only those bands (for a change that touches only them) and keeps
-the others; the file records each such partial refresh. ``--keep DIR`` keeps the scratch project (its MLflow
-store, results and report) for inspection.
+the others; it runs only their training stages (with the data stages they read), and a ``--negative-control``
+after it is checked on them alone; the file records each such partial refresh. ``--keep DIR`` keeps the scratch
+project (its MLflow store, results and report) for inspection.
 
 ``--overlay FILE --baselines FILE`` run another experiment set with its own bands the same way: the extended set
 (experiments/quick_pipeline_extended.yaml, reports/baselines_extended.json) holds the default run's experiments
@@ -99,27 +100,49 @@ def _run(command: list[str], cwd: Path, check: bool = True) -> subprocess.Comple
     return done
 
 
-def run_pipeline(project: Path) -> float:
-    """``dvc repro report`` in the scratch project; returns its wall-clock seconds."""
+def run_pipeline(project: Path, targets: tuple[str, ...] = ("report",)) -> float:
+    """``dvc repro <targets>`` in the scratch project (the whole pipeline up to the report by default); returns its
+    wall-clock seconds."""
     started = time.perf_counter()
-    _run(["dvc", "repro", "report"], project)
+    _run(["dvc", "repro", *targets], project)
     return time.perf_counter() - started
 
 
-def check(project: Path, baselines: Path = BASELINES, expect_drop: bool = False) -> subprocess.CompletedProcess:
-    """`affect report --check-regression` of the scratch results against the repository's baselines."""
+def training_stages(project: Path, experiment_ids: list[str]) -> tuple[str, ...]:
+    """The DVC stages that train these experiments in the scratch project (``train@<key>`` / ``train_rec@<key>``);
+    `dvc repro` of them also runs the stand-in and preprocessing stages they read, and nothing else."""
+    params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
+    stages = {str(entry["id"]): f"{stage}@{key}" for group, stage in (("experiments", "train"),
+                                                                      ("rec_experiments", "train_rec"))
+              for key, entry in (params.get(group) or {}).items()}
+    unknown = [e for e in experiment_ids if e not in stages]
+    if unknown:
+        raise AffectError(f"not in this experiment set: {', '.join(unknown)}", path=project / "params.yaml",
+                          hint=f"one of {', '.join(sorted(stages))}")
+    return tuple(stages[e] for e in experiment_ids)
+
+
+def check(project: Path, baselines: Path = BASELINES, expect_drop: bool = False,
+          only: list[str] | None = None) -> subprocess.CompletedProcess:
+    """`affect report --check-regression` of the scratch results against the repository's baselines (``only``:
+    against these experiments' bands alone, written to a file in the scratch project)."""
+    if only:
+        subset = json.loads(baselines.read_text(encoding="utf-8"))
+        subset["experiments"] = {e: band for e, band in subset["experiments"].items() if e in only}
+        baselines = project / "reports" / f"only-{baselines.name}"
+        write_json(baselines, subset)
     command = ["affect", "report", "--check-regression", "--baselines", str(baselines)]
     return _run(command + (["--expect-drop"] if expect_drop else []), project, check=False)
 
 
-def run_negative_control(project: Path, mode: str) -> float:
+def run_negative_control(project: Path, mode: str, targets: tuple[str, ...] = ("report",)) -> float:
     """The same scratch project again with ``negative_control: mode`` in its params.yaml: the data stages are
-    cached, so only the training stages and the report re-run; returns the seconds that took."""
+    cached, so only the training stages (of ``targets``) and the report re-run; returns the seconds that took."""
     path = project / "params.yaml"
     params = yaml.safe_load(path.read_text(encoding="utf-8"))
     params["negative_control"] = mode
     path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
-    return run_pipeline(project)
+    return run_pipeline(project, targets)
 
 
 def pipeline_seed_runs(project: Path, seeds: list[int], profile: str) -> list[str]:
@@ -204,8 +227,9 @@ def main(argv: list[str] | None = None) -> int:
                         "with this control and require every one of them to DROP below its band (proof that the "
                         "bands can fail)")
     parser.add_argument("--experiments", nargs="+", default=None, metavar="ID",
-                        help="refresh: only these experiments' bands (the others are kept); for a change that "
-                        "touches only them")
+                        help="refresh: only these experiments' bands (the others are kept; only their stages run, "
+                        "and the control, if asked for, is checked on them alone); for a change that touches only "
+                        "them")
     args = parser.parse_args(argv)
     scratch = None if args.keep else tempfile.TemporaryDirectory(prefix="affect-quick-")
     project = args.keep or Path(scratch.name)
@@ -213,8 +237,11 @@ def main(argv: list[str] | None = None) -> int:
         project.mkdir(parents=True, exist_ok=True)
         commit = git_commit(REPO)  # what the scratch project is copied from
         build_project(project, overlay=args.overlay.resolve())
-        seconds = run_pipeline(project)
-        print(f"quick pipeline: `dvc repro report` took {seconds:.0f} s in {project}")
+        # a partial refresh runs only the named experiments' stages (and what they read), not the whole set
+        only = args.experiments if args.action == "refresh" and args.experiments else None
+        targets = training_stages(project, only) if only else ("report",)
+        seconds = run_pipeline(project, targets)
+        print(f"quick pipeline: `dvc repro {' '.join(targets)}` took {seconds:.0f} s in {project}")
         if args.action == "refresh":
             profile = yaml.safe_load(args.overlay.read_text(encoding="utf-8")).get("profile", "quick")
             refresh(project, args.seeds, baselines=args.baselines.resolve(), only=args.experiments, profile=profile,
@@ -227,9 +254,9 @@ def main(argv: list[str] | None = None) -> int:
             returncode = done.returncode
         if not args.negative_control:
             return returncode
-        seconds = run_negative_control(project, args.negative_control)
-        print(f"negative control ({args.negative_control}): `dvc repro report` took {seconds:.0f} s")
-        control = check(project, baselines=args.baselines.resolve(), expect_drop=True)
+        seconds = run_negative_control(project, args.negative_control, targets)
+        print(f"negative control ({args.negative_control}): `dvc repro {' '.join(targets)}` took {seconds:.0f} s")
+        control = check(project, baselines=args.baselines.resolve(), expect_drop=True, only=only)
         print(control.stdout + control.stderr, end="")
         return returncode or control.returncode
     except AffectError as err:

@@ -39,7 +39,6 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
-from scipy.signal import lfilter
 
 from core.errors import ConfigError
 
@@ -133,6 +132,8 @@ def ideal_bandpass(signal: np.ndarray, fps: float, low_hz: float, high_hz: float
 
 def exponential_lowpass(signal: np.ndarray, fps: float, cutoff_hz: float, axis: int = 0) -> np.ndarray:
     """First-order IIR low-pass y[t] = y[t-1] + r (x[t] - y[t-1]), r = 1 - exp(-2 pi f / fps), y[-1] = x[0]."""
+    from scipy.signal import lfilter  # here, not at the top: scipy.signal costs every preprocessing stage ~1.5 s
+
     r = 1.0 - np.exp(-2.0 * np.pi * cutoff_hz / fps)
     first = np.take(signal, [0], axis=axis)
     return lfilter([r], [1.0, r - 1.0], signal, axis=axis, zi=(1.0 - r) * first)[0].astype(signal.dtype)

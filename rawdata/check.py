@@ -144,7 +144,9 @@ def unreadable_images(index: pd.DataFrame, key_only: bool = False) -> list[Probl
         names = [numbers[n] for n in (row.onset, row.apex, row.offset) if n in numbers] if key_only else row.frames
         for name in dict.fromkeys(names):
             path = Path(row.frame_dir) / name
-            if cv2.imread(str(path), cv2.IMREAD_UNCHANGED) is None:
+            # decoded at 1/8 scale (a JPEG's whole stream is still parsed, about 4x faster than a full decode):
+            # what fails here fails the same way in full; the faces stage decodes every frame in full again
+            if cv2.imread(str(path), cv2.IMREAD_REDUCED_GRAYSCALE_8) is None:
                 problems.error(path, "unreadable image")
     return list(problems)
 

@@ -153,15 +153,47 @@ def test_refresh_with_a_negative_control_writes_the_bands_first_then_proves_they
 
     steps = []
     monkeypatch.setattr(quick_pipeline, "build_project", lambda project, overlay: steps.append("build"))
-    monkeypatch.setattr(quick_pipeline, "run_pipeline", lambda project: steps.append("pipeline") or 1.0)
+    monkeypatch.setattr(quick_pipeline, "run_pipeline", lambda project, targets: steps.append(targets) or 1.0)
     monkeypatch.setattr(quick_pipeline, "refresh", lambda *a, **k: steps.append("refresh"))
-    monkeypatch.setattr(quick_pipeline, "run_negative_control", lambda project, mode: steps.append(mode) or 1.0)
+    monkeypatch.setattr(quick_pipeline, "run_negative_control",
+                        lambda project, mode, targets: steps.append((mode, targets)) or 1.0)
+    monkeypatch.setattr(quick_pipeline, "training_stages",
+                        lambda project, ids: tuple(f"train@{i.replace('/', '--')}" for i in ids))
 
-    def fake_check(project, baselines, expect_drop=False):
-        steps.append(f"check(expect_drop={expect_drop})")
+    def fake_check(project, baselines, expect_drop=False, only=None):
+        steps.append(f"check(expect_drop={expect_drop}, only={only})")
         return sp.CompletedProcess([], 1, "every experiment DROP: no\n", "")
 
     monkeypatch.setattr(quick_pipeline, "check", fake_check)
     code = quick_pipeline.main(["refresh", "--keep", str(tmp_path), "--negative-control", "permuted_labels"])
-    assert steps == ["build", "pipeline", "refresh", "permuted_labels", "check(expect_drop=True)"]
+    assert steps == ["build", ("report",), "refresh", ("permuted_labels", ("report",)),
+                     "check(expect_drop=True, only=None)"]
     assert code == 1  # a control that does not drop every experiment fails the command
+    # a partial refresh runs the named experiments' stages only, and holds only them to the control
+    steps.clear()
+    quick_pipeline.main(["refresh", "--keep", str(tmp_path), "--negative-control", "permuted_labels",
+                         "--experiments", "a/casme2"])
+    assert steps == ["build", ("train@a--casme2",), "refresh", ("permuted_labels", ("train@a--casme2",)),
+                     "check(expect_drop=True, only=['a/casme2'])"]
+
+
+def test_partial_refresh_finds_the_training_stages_and_checks_only_their_bands(tmp_path, monkeypatch):
+    from core.errors import AffectError
+    from experiments import quick_pipeline
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "params.yaml").write_text(yaml.safe_dump({
+        "experiments": {"a--casme2": {"id": "a/casme2"}}, "rec_experiments": {"m--recsynth": {"id": "m/recsynth"}}}))
+    assert quick_pipeline.training_stages(project, ["m/recsynth", "a/casme2"]) == ("train_rec@m--recsynth",
+                                                                                   "train@a--casme2")
+    with pytest.raises(AffectError, match="not in this experiment set: z/casme2"):
+        quick_pipeline.training_stages(project, ["z/casme2"])
+    commands = []
+    monkeypatch.setattr(quick_pipeline, "_run", lambda command, cwd, check=True: commands.append(command))
+    baselines = tmp_path / "baselines.json"
+    baselines.write_text(json.dumps({"profile": "quick", "experiments": {"a/casme2": {}, "m/recsynth": {}}}))
+    quick_pipeline.check(project, baselines, expect_drop=True, only=["m/recsynth"])
+    used = Path(commands[0][commands[0].index("--baselines") + 1])
+    assert used.parent == project / "reports" and "--expect-drop" in commands[0]
+    assert set(json.loads(used.read_text())["experiments"]) == {"m/recsynth"}
