@@ -48,3 +48,19 @@ def test_a_closed_form_fit_refuses_more_than_one_epoch(project):
     write_processed(project, subjects=2, clips=3)
     with pytest.raises(ConfigError, match="trainer.max_epochs=2: the linear SVM"):
         train("lbptop_svm/casme2", ["trainer.max_epochs=2", "protocol.max_folds=1"])
+
+
+def test_a_run_of_the_first_folds_says_how_many_folds_its_protocol_has(project):
+    """protocol.max_folds runs only the first folds (smoke and timing runs): the run records the protocol's full
+    fold count beside the folds it ran, so a timing run can be scaled to the whole protocol."""
+    from processed_fixture import write_processed
+
+    from core.results import read_run_metrics
+    from experiments.runner import train
+
+    write_processed(project, subjects=3, clips=2)
+    train("lbptop_svm/casme2", ["protocol.max_folds=1"])
+    details = read_run_metrics(project / "results" / "lbptop_svm" / "casme2")
+    assert details["n_folds"] == 1 and details["n_folds_of_protocol"] == 3  # LOSO over 3 subjects
+    train("lbptop_svm/casme2", [])
+    assert "n_folds_of_protocol" not in read_run_metrics(project / "results" / "lbptop_svm" / "casme2")

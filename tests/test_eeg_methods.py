@@ -277,6 +277,15 @@ def test_train_end_to_end_on_the_standin(project, standin, experiment):
     assert len(predictions) == metrics["n_samples"]
 
 
+def test_a_run_of_the_first_folds_records_the_protocols_fold_count(project, standin):
+    from core.results import read_run_metrics
+    from experiments.runner import train
+
+    train("dgcnn-loso/seed", [f"data.eeg_root={standin}", "trainer.max_epochs=1", "protocol.max_folds=1"])
+    details = read_run_metrics(project / "results" / "dgcnn-loso" / "seed")
+    assert details["n_folds"] == 1 and details["n_folds_of_protocol"] == 3  # LOSO over the stand-in's 3 subjects
+
+
 # -- report ----------------------------------------------------------------------------------------------------------
 
 

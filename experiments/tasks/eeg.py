@@ -47,9 +47,10 @@ def prepare(cfg, spec, root: Path) -> fold_loop.Prepared:
                if OmegaConf.select(cfg, f"protocol.{k}", default=None) is not None}
     folds = eeg_folds(source.trials, name, seed=int(cfg.seed), **options)
     limit = int(OmegaConf.select(cfg, "protocol.max_folds", default=0))
+    total = len(folds) if limit > 0 else None  # the protocol's fold count, when only the first folds run
     if limit > 0:
         folds = folds[:limit]
-    return fold_loop.Prepared(source, folds, bool(source.standin), source.data_files())
+    return fold_loop.Prepared(source, folds, bool(source.standin), source.data_files(), total)
 
 
 def run(prepared: fold_loop.Prepared, ctx) -> dict:

@@ -70,6 +70,15 @@ class Prepared:
     folds: list[Fold]
     standin: bool
     data_files: list[Path]
+    protocol_folds: int | None = None  # the protocol's fold count when ``protocol.max_folds`` ran only the first
+
+
+def protocol_fold_count(cfg, count) -> int | None:
+    """How many folds the protocol has when ``protocol.max_folds`` > 0 kept only the first ones (a smoke run), else
+    None; ``count(protocol)`` builds the folds of a protocol config."""
+    if int(OmegaConf.select(cfg, "protocol.max_folds", default=0)) <= 0:
+        return None
+    return len(count(OmegaConf.merge(cfg.protocol, {"max_folds": 0})))
 
 
 def prepare(cfg, spec, root: Path) -> Prepared:
@@ -79,7 +88,8 @@ def prepare(cfg, spec, root: Path) -> Prepared:
     folds = make_folds(source.index, cfg.protocol, seed=int(cfg.seed))
     if not folds:
         raise AffectError(f"protocol {cfg.protocol.name!r} gives no folds for {cfg.dataset}")
-    return Prepared(source, folds, bool(source.standin), list(source.data_files()))
+    total = protocol_fold_count(cfg, lambda protocol: make_folds(source.index, protocol, seed=int(cfg.seed)))
+    return Prepared(source, folds, bool(source.standin), list(source.data_files()), total)
 
 
 def run(prepared: Prepared, ctx) -> dict:
@@ -106,6 +116,9 @@ def run(prepared: Prepared, ctx) -> dict:
             continue
         pending.append(number)
     workers, threads = fold_workers(cfg, len(pending))
+    if prepared.protocol_folds is not None:
+        log.warning("%s: %d of the protocol's %d folds (protocol.max_folds: a smoke or timing run, not a result)",
+                    cfg.experiment, len(prepared.folds), prepared.protocol_folds)
     progress = tqdm(total=len(pending), desc=cfg.experiment, unit="fold", disable=None, leave=False)  # a terminal
     finished = _in_process(prepared, ctx, pending) if workers <= 1 else _in_workers(prepared, ctx, pending,
                                                                                    workers, threads)
@@ -126,6 +139,8 @@ def run(prepared: Prepared, ctx) -> dict:
     pooled = pd.concat([tables[n] for n in sorted(tables)], ignore_index=True)  # fold order, however they ran
     metrics = score(ctx.spec.task, pooled, prepared.source, cfg)
     metrics["n_folds"] = len(prepared.folds)
+    if prepared.protocol_folds is not None:
+        metrics["n_folds_of_protocol"] = prepared.protocol_folds
     metrics["fold_seconds"] = {prepared.folds[n].name: fold_seconds[prepared.folds[n].name]
                                for n in sorted(tables) if prepared.folds[n].name in fold_seconds}
     metrics["fold_workers"] = workers
