@@ -73,14 +73,6 @@ class Prepared:
     protocol_folds: int | None = None  # the protocol's fold count when ``protocol.max_folds`` ran only the first
 
 
-def protocol_fold_count(cfg, count) -> int | None:
-    """How many folds the protocol has when ``protocol.max_folds`` > 0 kept only the first ones (a smoke run), else
-    None; ``count(protocol)`` builds the folds of a protocol config."""
-    if int(OmegaConf.select(cfg, "protocol.max_folds", default=0)) <= 0:
-        return None
-    return len(count(OmegaConf.merge(cfg.protocol, {"max_folds": 0})))
-
-
 def prepare(cfg, spec, root: Path) -> Prepared:
     module_name, _, cls_name = str(cfg.data.source).partition(":")
     source_cls = getattr(importlib.import_module(module_name), cls_name)
@@ -88,7 +80,9 @@ def prepare(cfg, spec, root: Path) -> Prepared:
     folds = make_folds(source.index, cfg.protocol, seed=int(cfg.seed))
     if not folds:
         raise AffectError(f"protocol {cfg.protocol.name!r} gives no folds for {cfg.dataset}")
-    total = protocol_fold_count(cfg, lambda protocol: make_folds(source.index, protocol, seed=int(cfg.seed)))
+    limited = int(OmegaConf.select(cfg, "protocol.max_folds", default=0)) > 0  # a smoke or timing run
+    total = len(make_folds(source.index, OmegaConf.merge(cfg.protocol, {"max_folds": 0}), seed=int(cfg.seed))) \
+        if limited else None
     return Prepared(source, folds, bool(source.standin), list(source.data_files()), total)
 
 
