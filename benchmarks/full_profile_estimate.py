@@ -42,16 +42,11 @@ from timed_runs import run_experiment  # benchmarks/ is the script folder: on sy
 
 from core.io import write_json
 from core.provenance import git_commit
+from experiments.quick_pipeline import training_stage_entries
 
 REPO = Path(__file__).resolve().parents[1]
 MEASURED = REPO / "benchmarks" / "results" / "pipeline_time_full.json"
 OUT = REPO / "benchmarks" / "results" / "full_profile_estimate.json"
-GROUPS = (("experiments", "train"), ("rec_experiments", "train_rec"))
-
-
-def pipeline_stages(params: dict) -> dict[str, dict]:
-    """``train@<key>`` / ``train_rec@<key>`` -> the params entry (id, args), as dvc.yaml names the stages."""
-    return {f"{stage}@{key}": entry for group, stage in GROUPS for key, entry in (params.get(group) or {}).items()}
 
 
 def fold_rounds(fold_seconds: dict[str, float], workers: int) -> list[float]:
@@ -88,7 +83,7 @@ def main(argv=None) -> int:
     measured = json.loads(MEASURED.read_text(encoding="utf-8"))
     done = json.loads(args.out.read_text(encoding="utf-8")) if args.out.is_file() else {}
     estimated = dict(done.get("stages", {}))
-    stages = pipeline_stages(params)
+    stages = training_stage_entries(params)
     todo = [s for s in stages if s not in measured["stages"] and any(fnmatch.fnmatch(s, g) for g in args.stages)
             and (args.rerun or s not in estimated)]
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="affect-estimate-"))

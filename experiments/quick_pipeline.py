@@ -108,13 +108,18 @@ def run_pipeline(project: Path, targets: tuple[str, ...] = ("report",)) -> float
     return time.perf_counter() - started
 
 
+def training_stage_entries(params: dict) -> dict[str, dict]:
+    """Each training stage of a params dict as dvc.yaml names it (``train@<key>`` / ``train_rec@<key>``) -> its
+    params entry (``id``, ``args``)."""
+    return {f"{stage}@{key}": entry for group, stage in (("experiments", "train"), ("rec_experiments", "train_rec"))
+            for key, entry in (params.get(group) or {}).items()}
+
+
 def training_stages(project: Path, experiment_ids: list[str]) -> tuple[str, ...]:
     """The DVC stages that train these experiments in the scratch project (``train@<key>`` / ``train_rec@<key>``);
     `dvc repro` of them also runs the stand-in and preprocessing stages they read, and nothing else."""
     params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
-    stages = {str(entry["id"]): f"{stage}@{key}" for group, stage in (("experiments", "train"),
-                                                                      ("rec_experiments", "train_rec"))
-              for key, entry in (params.get(group) or {}).items()}
+    stages = {str(entry["id"]): stage for stage, entry in training_stage_entries(params).items()}
     unknown = [e for e in experiment_ids if e not in stages]
     if unknown:
         raise AffectError(f"not in this experiment set: {', '.join(unknown)}", path=project / "params.yaml",
@@ -137,7 +142,8 @@ def check(project: Path, baselines: Path = BASELINES, expect_drop: bool = False,
 
 def run_negative_control(project: Path, mode: str, targets: tuple[str, ...] = ("report",)) -> float:
     """The same scratch project again with ``negative_control: mode`` in its params.yaml: the data stages are
-    cached, so only the training stages (of ``targets``) and the report re-run; returns the seconds that took."""
+    cached, so only the training stages that ``targets`` reach re-run (and the report, when it is a target);
+    returns the seconds that took."""
     path = project / "params.yaml"
     params = yaml.safe_load(path.read_text(encoding="utf-8"))
     params["negative_control"] = mode

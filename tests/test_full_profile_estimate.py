@@ -36,4 +36,4 @@ def test_the_pipeline_stages_are_named_as_dvc_names_them():
     bench = _bench()
     params = {"experiments": {"rrrn--composite": {"id": "rrrn/composite", "args": ""}},
               "rec_experiments": {"mgcn--recsynth": {"id": "mgcn/recsynth", "args": ""}}}
-    assert set(bench.pipeline_stages(params)) == {"train@rrrn--composite", "train_rec@mgcn--recsynth"}
+    assert set(bench.training_stage_entries(params)) == {"train@rrrn--composite", "train_rec@mgcn--recsynth"}
