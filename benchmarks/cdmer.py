@@ -10,6 +10,9 @@ target UAR, the oracle's target UAR (selects on target labels) and the gap, and 
 
     python benchmarks/cdmer.py --root /tmp/cdm/proj --tasks casme2_to_smic --names source_only coral tsrg
     -> benchmarks/results/cdmer.json
+
+``--combine`` runs nothing: it reads tables written on several generator draws (each file's CASME II stand-in seed
+names its draw) and writes each method's and each (task, method) cell's mean +- std over the draws.
 """
 
 from __future__ import annotations
@@ -96,9 +99,52 @@ def summarise(rows: list[dict]) -> dict:
     return by_name
 
 
+def combine_draws(docs: list[dict]) -> dict:
+    """Mean +- std over generator draws of tables written by this script (a draw is a file's ``standin_seed_casme2``;
+    several files of one draw, e.g. one per method, are pooled). Per method: the mean target UAR over the tasks of
+    each draw, then its mean and std over the draws; per (task, method): UAR and oracle UAR over the draws; per
+    method and draw: on how many tasks it beats the source-only SVM."""
+    draws: dict = {}
+    for doc in docs:
+        draws.setdefault(doc.get("standin_seed_casme2"), []).extend(doc["runs"])
+    if None in draws:
+        raise ValueError("a table without standin_seed_casme2: its generator draw is unknown")
+
+    def stats(values):
+        values = [v for v in values if v is not None]
+        return {"mean": float(np.mean(values)), "std": float(np.std(values)), "n": len(values)} if values else None
+
+    names = list(dict.fromkeys(r["name"] for rows in draws.values() for r in rows))
+    tasks = list(dict.fromkeys(r["task"] for rows in draws.values() for r in rows))
+    cell = {(seed, r["task"], r["name"]): r for seed, rows in draws.items() for r in rows}
+    by_method, by_cell = {}, {}
+    for name in names:
+        per_draw = {}
+        for seed in draws:
+            mine = [cell[seed, t, name] for t in tasks if (seed, t, name) in cell]
+            if len(mine) != len(tasks):  # a draw missing a task would bias the mean: leave the draw out, say so
+                continue
+            wins = None if name == "source_only" else sum(
+                r["uar"] > cell[seed, r["task"], "source_only"]["uar"]
+                for r in mine if (seed, r["task"], "source_only") in cell)
+            oracle = stats(r["oracle_uar"] for r in mine)
+            per_draw[str(seed)] = {"mean_uar": float(np.mean([r["uar"] for r in mine])),
+                                   "mean_oracle_uar": oracle["mean"] if oracle else None,
+                                   "tasks_beating_source_only": wins}
+        by_method[name] = {"mean_uar_over_draws": stats(d["mean_uar"] for d in per_draw.values()),
+                           "mean_oracle_uar_over_draws": stats(d["mean_oracle_uar"] for d in per_draw.values()),
+                           "per_draw": per_draw, "draws_complete": len(per_draw)}
+        for task in tasks:
+            runs = [cell[seed, task, name] for seed in draws if (seed, task, name) in cell]
+            by_cell[f"{task}/{name}"] = {"uar": stats(r["uar"] for r in runs),
+                                         "oracle_uar": stats(r["oracle_uar"] for r in runs),
+                                         "uf1": stats(r.get("uf1") for r in runs)}
+    return {"draws": sorted(draws), "tasks": tasks, "by_method": by_method, "by_cell": by_cell}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, required=True, help="project folder with data/processed/")
+    parser.add_argument("--root", type=Path, help="project folder with data/processed/ (all but --combine)")
     parser.add_argument("--tasks", nargs="+", default=[f"{s}_to_{t}" for s, t in cdmer_task_pairs()])
     parser.add_argument("--names", nargs="+", default=list(NAMES))
     parser.add_argument("--seed", type=int, default=0)
@@ -107,7 +153,27 @@ def main() -> None:
     parser.add_argument("--from-results", action="store_true",
                         help="run nothing: read the pipeline's own runs under --root/results (e.g. a `make "
                         "repro-full` clone; each experiment's own grid) into the table")
+    parser.add_argument("--combine", nargs="+", metavar="TABLE[@SEED]",
+                        help="run nothing: mean +- std over the generator draws of these tables (--out); @SEED "
+                        "names the CASME II stand-in seed of a table that does not record it")
     args = parser.parse_args()
+    if args.combine:
+        docs = []
+        for spec in args.combine:  # TABLE or TABLE@SEED: an older table that does not record its draw's seed
+            path, _, seed = str(spec).partition("@")
+            doc = json.loads(Path(path).read_text())
+            if seed and doc.setdefault("standin_seed_casme2", int(seed)) != int(seed):
+                parser.error(f"{path} records CASME II stand-in seed {doc['standin_seed_casme2']}, not {seed}")
+            docs.append(doc)
+        combined = combine_draws(docs)
+        write_json(args.out, {"about": "CDMER task x method table over generator draws (benchmarks/cdmer.py "
+                              "--combine); every figure on stand-ins", "tables": [str(p) for p in args.combine],
+                              **combined})
+        for name, row in combined["by_method"].items():
+            print(name, row["mean_uar_over_draws"])
+        return
+    if args.root is None:
+        parser.error("--root is required (all but --combine)")
     if args.from_results:
         rows = harvest(args.root, args.names, args.tasks)
         found = {(r["task"], r["name"]) for r in rows}

@@ -4,6 +4,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -42,3 +44,36 @@ def test_harvest_reads_each_run_and_summarises_what_it_has(tmp_path):
     summary = bench.summarise(rows)
     assert abs(summary["tsrg"]["mean_uar"] - 0.45) < 1e-9 and abs(summary["tsrg"]["mean_gap_uar"] - 0.025) < 1e-9
     assert summary["source_only"]["mean_oracle_uar"] is None and summary["source_only"]["n_tasks"] == 1
+
+
+def _table(seed, uars, name="rstr"):
+    """A table as the script writes it for one draw: source-only and ``name`` on tasks a, b."""
+    runs = []
+    for task, (mine, base) in uars.items():
+        runs.append({"task": task, "name": "source_only", "uar": base, "oracle_uar": base, "uf1": base})
+        runs.append({"task": task, "name": name, "uar": mine, "oracle_uar": mine + 0.02, "uf1": mine})
+    return {"standin_seed_casme2": seed, "runs": runs}
+
+
+def test_combine_draws_averages_per_draw_means_and_counts_wins():
+    bench = _bench()
+    combined = bench.combine_draws([_table(11, {"a": (0.5, 0.4), "b": (0.3, 0.4)}),
+                                    _table(21, {"a": (0.7, 0.4), "b": (0.5, 0.4)})])
+    rstr = combined["by_method"]["rstr"]
+    assert rstr["draws_complete"] == 2
+    assert abs(rstr["mean_uar_over_draws"]["mean"] - 0.5) < 1e-9  # draw means 0.4 and 0.6
+    assert abs(rstr["mean_uar_over_draws"]["std"] - 0.1) < 1e-9
+    assert rstr["per_draw"]["11"]["tasks_beating_source_only"] == 1
+    assert rstr["per_draw"]["21"]["tasks_beating_source_only"] == 2
+    assert combined["by_method"]["source_only"]["per_draw"]["11"]["tasks_beating_source_only"] is None
+    assert abs(combined["by_cell"]["a/rstr"]["oracle_uar"]["mean"] - 0.62) < 1e-9
+
+
+def test_combine_draws_leaves_out_an_incomplete_draw_and_refuses_an_unknown_one():
+    bench = _bench()
+    partial = _table(21, {"a": (0.7, 0.4)})
+    combined = bench.combine_draws([_table(11, {"a": (0.5, 0.4), "b": (0.3, 0.4)}), partial])
+    assert combined["by_method"]["rstr"]["draws_complete"] == 1  # draw 21 lacks task b
+    assert combined["by_cell"]["a/rstr"]["uar"]["n"] == 2
+    with pytest.raises(ValueError, match="draw is unknown"):
+        bench.combine_draws([{"runs": []}])
