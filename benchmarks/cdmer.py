@@ -84,10 +84,16 @@ def harvest(project: Path, names, tasks) -> list[dict]:
     return rows
 
 
+def stats(values) -> dict | None:
+    """Mean, std and count of the values that are not None (None when there are none)."""
+    values = [v for v in values if v is not None]
+    return {"mean": float(np.mean(values)), "std": float(np.std(values)), "n": len(values)} if values else None
+
+
 def summarise(rows: list[dict]) -> dict:
     def mean(values):
-        values = [v for v in values if v is not None]
-        return float(np.mean(values)) if values else None
+        found = stats(values)
+        return found["mean"] if found else None
 
     by_name = {}
     for name in dict.fromkeys(r["name"] for r in rows):
@@ -109,10 +115,6 @@ def combine_draws(docs: list[dict]) -> dict:
         draws.setdefault(doc.get("standin_seed_casme2"), []).extend(doc["runs"])
     if None in draws:
         raise ValueError("a table without standin_seed_casme2: its generator draw is unknown")
-
-    def stats(values):
-        values = [v for v in values if v is not None]
-        return {"mean": float(np.mean(values)), "std": float(np.std(values)), "n": len(values)} if values else None
 
     names = list(dict.fromkeys(r["name"] for rows in draws.values() for r in rows))
     tasks = list(dict.fromkeys(r["task"] for rows in draws.values() for r in rows))
