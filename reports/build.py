@@ -49,6 +49,7 @@ from reports.dvc_metrics import metrics_diff
 from reports.eeg import eeg_section
 from reports.evidence import RULES, run_floor
 from reports.faithfulness import Catalogue
+from reports.occlusion import occlusion_section
 from reports.reported import Reported, load_reported
 from reports.results import TASK_ORDER, Experiment, discover, read_json
 
@@ -139,6 +140,7 @@ def build_document(experiments: list[Experiment], reported: list[Reported], opti
     doc.add(*cdmer_section(complete))
     doc.add(*eeg_section(complete, reported))
     doc.add(*compute_section(options.root / "benchmarks" / "results"))
+    doc.add(*occlusion_section(options.root / "benchmarks" / "results"))
     doc.add(*low_resolution_section(options.root / "benchmarks" / "results" / "low_resolution.json", fig_dir))
     fresh = render.never_fresh if options.redraw else render.is_fresh
     doc.add(*figures_section(complete, fig_dir, CurveReader() if options.mlflow else None, fresh))

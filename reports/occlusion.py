@@ -1,0 +1,90 @@
+"""The occluded-MER section: every MER method's UF1 / UAR on clean and occluded clips (RRRN's setting).
+
+Reads the benchmark's own result files, not results/: benchmarks/results/occlusion.json (format:
+benchmarks/occlusion.py; one table per protocol and landmark mode, ``table -> condition -> method -> row``) and,
+when present, a permuted-label control of the clean runs (occlusion_permuted_control.json, the same format, rows
+run with ``data.negative_control=permuted_labels``). A row that stopped early (``folds_done < n_folds``) is shown
+as such, never as a result; a cell the file lists under ``not_run`` or does not hold reads "not run".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reports.document import Cell, Heading, Paragraph, Table
+from reports.results import number, read_json
+
+CONDITIONS = ("clean", "mask", "glasses", "block")
+TABLES = {  # key in the file -> what it holds
+    "holdout_database": "holdout-database (train on two of CASME II / SAMM / SMIC, test on the third), landmarks "
+                        "re-detected on the occluded frames",
+    "conditions": "LOSO over the composite, landmarks re-detected on the occluded frames",
+    "holdout_database_copied_landmarks": "holdout-database, the clean clips' landmarks copied into the occluded ones",
+    "conditions_copied_landmarks": "LOSO over the composite, the clean clips' landmarks copied into the occluded ones",
+}
+NAMES = {"lbptop_svm": "LBP-TOP + SVM", "lbp_sdg": "LBP-SDG", "ststnet": "STSTNet", "geograph": "GEO-Graph",
+         "dere_grl": "DeRE-GRL", "ltr3o": "LTR3O", "sma_stn": "SMA-STN", "rrrn": "RRRN", "mpt": "MPT"}
+NOT_RUN = "not run"
+
+
+def score(row: object) -> str:
+    """``UF1 / UAR`` of a finished row; a partial row says how far it got."""
+    if not isinstance(row, dict):
+        return NOT_RUN
+    uf1, uar = number(row.get("uf1")), number(row.get("uar"))
+    done, total = row.get("folds_done"), row.get("n_folds")
+    if row.get("complete") is False or (isinstance(done, int) and isinstance(total, int) and done < total):
+        return f"partial ({done} of {total} folds)"
+    if uf1 is None or uar is None:
+        return NOT_RUN
+    return f"{uf1:.3f} / {uar:.3f}"
+
+
+def occlusion_table(table: dict, methods: list[str], control: dict | None) -> Table:
+    columns = ["Method", *(f"{c} (UF1 / UAR)" for c in CONDITIONS)]
+    if control is not None:
+        columns.append("clean, labels permuted (control)")
+    rows = []
+    for method in methods:
+        cells = [Cell(NAMES.get(method, method))]
+        for condition in CONDITIONS:
+            text = score((table.get(condition) or {}).get(method))
+            cells.append(Cell(text, style="standin" if text[0].isdigit() else ""))
+        if control is not None:
+            cells.append(Cell(score((control.get("clean") or {}).get(method))))
+        rows.append(cells)
+    return Table(columns, rows)
+
+
+def occlusion_section(bench_dir: Path) -> list:
+    """Heading, notes and one table per protocol / landmark mode found (a row per method with at least one cell in
+    it, in the suite's order); nothing when the benchmark never ran."""
+    data, _ = read_json(bench_dir / "occlusion.json")
+    if data is None:
+        return []
+    control_file, _ = read_json(bench_dir / "occlusion_permuted_control.json")
+    blocks: list = [
+        Heading("Occluded micro-expressions [stand-in]"),
+        Paragraph("Every MER method with a composite experiment scored on clean clips and on copies with a synthetic "
+                  "occluder (mask, glasses, block; preprocessing/occlusion.py), one run per cell on the synthetic "
+                  "composite stand-in (benchmarks/occlusion.py). Not real data. "
+                  f"Majority-class UF1: {_floor(data)}. Differences under about 0.05 are within what a seed "
+                  "moves these methods.", style="note"),
+    ]
+    listed = [m for m in data.get("benchmarked_methods", []) if isinstance(m, str)]
+    order = list(NAMES)
+    methods = sorted(listed, key=lambda m: (order.index(m) if m in order else len(order), m))
+    for key, label in TABLES.items():
+        table = data.get(key)
+        if not isinstance(table, dict) or not any(isinstance(table.get(c), dict) and table[c] for c in CONDITIONS):
+            continue
+        control = (control_file or {}).get(key) if key == "holdout_database" else None
+        control = control if isinstance(control, dict) else None
+        ran = [m for m in methods if any(isinstance((table.get(c) or {}).get(m), dict) for c in CONDITIONS)]
+        blocks += [Heading(label[0].upper() + label[1:], 3), occlusion_table(table, ran, control)]
+    return blocks
+
+
+def _floor(data: dict) -> str:
+    value = number(data.get("majority_uf1"))
+    return "unknown" if value is None else f"{value:.3f}"

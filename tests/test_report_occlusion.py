@@ -1,0 +1,52 @@
+"""The report's occlusion section: read from benchmarks/occlusion.py's results file, partial rows never shown as
+results, the permuted-label control in its own column, nothing when the benchmark never ran."""
+
+import json
+
+from reports.document import Heading, Paragraph, Table
+from reports.occlusion import NOT_RUN, occlusion_section
+
+
+def _row(uf1, uar, done=3, total=3):
+    return {"uf1": uf1, "uar": uar, "folds_done": done, "n_folds": total, "complete": done == total}
+
+
+def _write(folder, name, data):
+    (folder / name).write_text(json.dumps(data))
+
+
+def test_no_file_no_section(tmp_path):
+    assert occlusion_section(tmp_path) == []
+
+
+def test_table_cells_partial_rows_and_control(tmp_path):
+    _write(tmp_path, "occlusion.json", {
+        "benchmarked_methods": ["lbptop_svm", "rrrn"], "majority_uf1": 0.2414,
+        "holdout_database": {"clean": {"lbptop_svm": _row(0.6691, 0.6448), "rrrn": _row(0.4281, 0.4241)},
+                             "mask": {"lbptop_svm": _row(0.4595, 0.4581), "rrrn": _row(0.2, 0.2, done=2)}},
+        "not_run": {"holdout_database": ["glasses/rrrn"]}})
+    _write(tmp_path, "occlusion_permuted_control.json",
+           {"holdout_database": {"clean": {"rrrn": _row(0.2989, 0.3263)}}})
+    blocks = occlusion_section(tmp_path)
+    assert isinstance(blocks[0], Heading) and "[stand-in]" in blocks[0].text
+    assert any(isinstance(b, Paragraph) and "Not real data" in b.text and "0.241" in b.text for b in blocks)
+    tables = [b for b in blocks if isinstance(b, Table)]
+    assert len(tables) == 1  # only the table the file holds
+    table = tables[0]
+    assert table.columns[-1] == "clean, labels permuted (control)"
+    cells = {row[0].text: [c.text for c in row[1:]] for row in table.rows}
+    assert cells["LBP-TOP + SVM"] == ["0.669 / 0.645", "0.460 / 0.458", NOT_RUN, NOT_RUN, NOT_RUN]
+    assert cells["RRRN"] == ["0.428 / 0.424", "partial (2 of 3 folds)", NOT_RUN, NOT_RUN, "0.299 / 0.326"]
+    assert table.rows[0][1].style == "standin" and table.rows[1][2].style == ""
+
+
+def test_copied_landmark_table_has_no_control_column_and_only_methods_run_in_it(tmp_path):
+    _write(tmp_path, "occlusion.json", {
+        "benchmarked_methods": ["rrrn", "ststnet"],
+        "conditions_copied_landmarks": {"clean": {"ststnet": _row(0.624, 0.61, done=72, total=72)}}})
+    _write(tmp_path, "occlusion_permuted_control.json", {"holdout_database": {"clean": {"ststnet": _row(0.3, 0.3)}}})
+    blocks = occlusion_section(tmp_path)
+    [table] = [b for b in blocks if isinstance(b, Table)]
+    assert "control" not in table.columns[-1]
+    assert [row[0].text for row in table.rows] == ["STSTNet"]  # a method with no cell in this table has no row
+    assert any(isinstance(b, Heading) and "LOSO" in b.text and "copied" in b.text for b in blocks)
