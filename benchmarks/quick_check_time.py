@@ -39,7 +39,7 @@ from pipeline_time import group, stage_seconds, timed_lines  # benchmarks/ is th
 
 from core.io import write_json
 from core.provenance import git_commit
-from experiments.quick_pipeline import OVERLAY, build_project, training_stage_entries
+from experiments.quick_pipeline import OVERLAY, build_project, stage_environment, training_stage_entries
 
 REPO = Path(__file__).resolve().parents[1]
 PROBES = {
@@ -82,10 +82,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     scratch = None if args.keep else tempfile.TemporaryDirectory(prefix="affect-quick-time-")
     project = args.keep or Path(scratch.name)
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env.pop("AFFECT_ROOT", None)
-    env.pop("MLFLOW_TRACKING_URI", None)
+    env = stage_environment()  # the check's own: this interpreter's bin first, the scratch project's store
     try:
         load_before = os.getloadavg()
         project.mkdir(parents=True, exist_ok=True)

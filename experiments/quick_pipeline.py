@@ -83,7 +83,7 @@ def build_project(dest: Path, repo: Path = REPO, overlay: Path = OVERLAY) -> Pat
     return dest
 
 
-def _environment() -> dict:
+def stage_environment() -> dict:
     """The stage commands call `affect` and `dvc`: this interpreter's bin folder goes first on PATH."""
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
@@ -93,7 +93,7 @@ def _environment() -> dict:
 
 
 def _run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(command, cwd=cwd, env=_environment(), capture_output=True, text=True)
+    done = subprocess.run(command, cwd=cwd, env=stage_environment(), capture_output=True, text=True)
     if check and done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-25:])
         raise AffectError(f"`{' '.join(command)}` failed with exit code {done.returncode}:\n{tail}", path=cwd)
