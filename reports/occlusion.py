@@ -58,11 +58,17 @@ def occlusion_table(table: dict, methods: list[str], control: dict | None) -> Ta
 
 def occlusion_section(bench_dir: Path) -> list:
     """Heading, notes and one table per protocol / landmark mode found (a row per method with at least one cell in
-    it, in the suite's order); nothing when the benchmark never ran."""
-    data, _ = read_json(bench_dir / "occlusion.json")
-    if data is None:
+    it, in the suite's order); nothing when the benchmark never ran, a warning naming the file when it is unreadable."""
+    path = bench_dir / "occlusion.json"
+    if not path.exists():
         return []
-    control_file, _ = read_json(bench_dir / "occlusion_permuted_control.json")
+    data, problem = read_json(path)
+    if data is None:  # there but unreadable: said in the report, not skipped in silence
+        return [Heading("Occluded micro-expressions [stand-in]"),
+                Paragraph(f"Not shown: {problem} (expected the JSON object benchmarks/occlusion.py writes).",
+                          style="warn")]
+    control_path = bench_dir / "occlusion_permuted_control.json"
+    control_file, control_problem = read_json(control_path) if control_path.exists() else (None, None)
     blocks: list = [
         Heading("Occluded micro-expressions [stand-in]"),
         Paragraph("Every MER method with a composite experiment scored on clean clips and on copies with a synthetic "
@@ -71,6 +77,8 @@ def occlusion_section(bench_dir: Path) -> list:
                   f"Majority-class UF1: {_floor(data)}. Differences under about 0.05 are within what a seed "
                   "moves these methods.", style="note"),
     ]
+    if control_problem:
+        blocks.append(Paragraph(f"Control column not shown: {control_problem}.", style="warn"))
     listed = [m for m in data.get("benchmarked_methods", []) if isinstance(m, str)]
     order = list(NAMES)
     methods = sorted(listed, key=lambda m: (order.index(m) if m in order else len(order), m))

@@ -19,6 +19,18 @@ def test_no_file_no_section(tmp_path):
     assert occlusion_section(tmp_path) == []
 
 
+def test_an_unreadable_file_is_a_warning_naming_it(tmp_path):
+    (tmp_path / "occlusion.json").write_text("{not json")
+    blocks = occlusion_section(tmp_path)
+    assert [type(b) for b in blocks] == [Heading, Paragraph]
+    assert blocks[1].style == "warn" and str(tmp_path / "occlusion.json") in blocks[1].text
+    _write(tmp_path, "occlusion.json", {"benchmarked_methods": ["rrrn"],
+                                        "holdout_database": {"clean": {"rrrn": _row(0.43, 0.42)}}})
+    (tmp_path / "occlusion_permuted_control.json").write_text("[1, 2]")
+    warnings = [b.text for b in occlusion_section(tmp_path) if isinstance(b, Paragraph) and b.style == "warn"]
+    assert warnings and "occlusion_permuted_control.json" in warnings[0]
+
+
 def test_table_cells_partial_rows_and_control(tmp_path):
     _write(tmp_path, "occlusion.json", {
         "benchmarked_methods": ["lbptop_svm", "rrrn"], "majority_uf1": 0.2414,
