@@ -16,8 +16,9 @@ The clips, folds and resolved configs are first written to a cache (``--cache``,
 float16 clips, shared by methods with the same clip settings; both methods average the colour channels first, so
 the grey clip is their input unchanged) so a run can also happen on a machine without the processed data
 (``--device cuda``; it needs torch, lightning, torchmetrics and omegaconf there). ``--set data.*`` rebuilds the
-cache; other keys apply on top of the cached config at run time (ablations: ``model.de_weight=0``,
-``model.calibration=none``). Progress (pooled UF1 so far) is printed per fold.
+cache, and so does a run whose data keys differ from the cached config's; other keys apply on top of the cached
+config at run time (ablations: ``model.de_weight=0``, ``model.calibration=none``). A negative control (``--set
+data.negative_control=permuted_labels``) is a row of its own, keyed ``<method>[data.negative_control=...]``. Progress (pooled UF1 so far) is printed per fold.
 
 ``--inner NAME=KEY=VALUE,... [...]`` scores knob candidates on held-out TRAINING subjects (the suite's
 protocol.validation=inner split of each subject fold, ``--inner-splits`` of them; test subjects never used;
@@ -110,10 +111,29 @@ def config_file(folder: Path, name: str) -> Path:
     return folder / (f"{name}.yaml" if DATASET == "composite" else f"{name}_{DATASET}.yaml")
 
 
-def result_key(name: str, run_overrides: list[str]) -> str:
-    """The row's key: the method (with its dataset unless composite) and the overrides it ran with."""
+def result_key(name: str, run_overrides: list[str], data_overrides: list[str] = ()) -> str:
+    """The row's key: the method (with its dataset unless composite) and the overrides it ran with. Of the data
+    overrides only a negative control names the row (``[data.negative_control=permuted_labels]``): a control's
+    score must never take the place of the real run's."""
     head = name if DATASET == "composite" else f"{name}/{DATASET}"
-    return head + (f"[{','.join(run_overrides)}]" if run_overrides else "")
+    named = [*run_overrides, *(o for o in data_overrides
+                               if o.startswith("data.negative_control=") and o.split("=", 1)[1] != "none")]
+    return head + (f"[{','.join(named)}]" if named else "")
+
+
+def cache_matches(name: str, overrides: list[str], folder: Path) -> bool:
+    """Whether the cached config of ``name`` was built for this dataset, protocol and these data overrides (its
+    data and protocol sections equal the experiment's as resolved now). A cache written by a run with other data
+    keys (a negative control, another image size) is rebuilt instead of read as if it were the default one."""
+    from omegaconf import OmegaConf
+
+    path = config_file(folder, name)
+    if not path.is_file():
+        return False
+    cached = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    wanted = OmegaConf.to_container(load_experiment(f"{name}/{DATASET}", [f"protocol.name={PROTOCOL}", *overrides]),
+                                    resolve=True)
+    return all(cached.get(k) == wanted.get(k) for k in ("data", "protocol"))
 
 
 def build_cache(name: str, overrides: list[str], folder: Path) -> None:
@@ -194,7 +214,8 @@ def run_method(name: str, folder: Path, max_folds: int | None, device, overrides
         "parameters": params, "flops_per_clip": int(counter.get_total_flops()),
         "input_shape": [frames.shape[1], 3, *frames.shape[3:]],
         "settings": {k: OmegaConf.to_container(cfg[k]) for k in ("model", "optim", "trainer")}
-        | {"data": {k: cfg.data.get(k) for k in ("span", "seq_len", "image_size", "batch_size", "frames_from")}},
+        | {"data": {k: cfg.data.get(k) for k in ("span", "seq_len", "image_size", "batch_size", "frames_from",
+                                                            "negative_control")}},
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),
     }
 
@@ -262,7 +283,7 @@ def main(methods, overrides, max_folds, threads: int, cache: Path, device: str, 
     run_overrides = [o for o in overrides if not o.startswith("data.")]
     for name in methods:
         if not REUSE_CACHE and (only_cache or data_overrides or PROTOCOL != "loso"
-                                or not config_file(cache, name).is_file()):
+                                or not cache_matches(name, data_overrides, cache)):
             build_cache(name, data_overrides, cache)
     if only_cache:
         return {}
@@ -281,7 +302,7 @@ def main(methods, overrides, max_folds, threads: int, cache: Path, device: str, 
             write_json(RESULTS, result)
         return result
     for name in methods:
-        key = result_key(name, run_overrides)
+        key = result_key(name, run_overrides, data_overrides)
         if SEEDS:  # rows of earlier invocations with other seeds are kept (one seed per call interleaves methods)
             rows = dict(result.get("seeds", {}).get(key, {}).get("per_seed", {}))
             for seed in SEEDS:
