@@ -18,7 +18,8 @@ the grey clip is their input unchanged) so a run can also happen on a machine wi
 (``--device cuda``; it needs torch, lightning, torchmetrics and omegaconf there). ``--set data.*`` rebuilds the
 cache, and so does a run whose data keys differ from the cached config's; other keys apply on top of the cached
 config at run time (ablations: ``model.de_weight=0``, ``model.calibration=none``). A negative control (``--set
-data.negative_control=permuted_labels``) is a row of its own, keyed ``<method>[data.negative_control=...]``. Progress (pooled UF1 so far) is printed per fold.
+data.negative_control=permuted_labels``) is a row of its own, keyed ``<method>[data.negative_control=...]``.
+Progress (pooled UF1 so far) is printed per fold.
 
 ``--inner NAME=KEY=VALUE,... [...]`` scores knob candidates on held-out TRAINING subjects (the suite's
 protocol.validation=inner split of each subject fold, ``--inner-splits`` of them; test subjects never used;
@@ -100,10 +101,11 @@ def predict(module, x, device) -> np.ndarray:
 
 
 def clips_file(cfg) -> str:
-    """Methods with the same clip settings, protocol and dataset share one cached array."""
-    source = cfg.data.get("frames_from", "faces")
+    """Methods with the same clip settings, protocol, dataset and negative control share one cached array."""
+    source, control = cfg.data.get("frames_from", "faces"), cfg.data.get("negative_control", "none")
     return (f"clips_{cfg.protocol.name}_{cfg.data.span}_{cfg.data.seq_len}_{cfg.data.image_size}"
-            f"{'' if source == 'faces' else '_' + source}{'' if DATASET == 'composite' else '_' + DATASET}.npz")
+            f"{'' if source == 'faces' else '_' + source}{'' if DATASET == 'composite' else '_' + DATASET}"
+            f"{'' if control == 'none' else '_' + control}.npz")
 
 
 def config_file(folder: Path, name: str) -> Path:

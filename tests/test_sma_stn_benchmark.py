@@ -51,3 +51,12 @@ def test_a_control_row_is_keyed_apart_from_the_real_row():
     assert bench.result_key("ltr3o", [], ["data.negative_control=none", "data.image_size=64"]) == "ltr3o/casme2"
     assert bench.result_key("ltr3o", ["model.calibration=none"], []) == "ltr3o/casme2[model.calibration=none]"
     assert _bench("composite").result_key("sma_stn", [], []) == "sma_stn"
+
+
+def test_a_control_has_its_own_clips_file():
+    """Methods share a clips file when their clip settings agree; a control's permuted labels must not be one."""
+    bench = _bench("smic")
+    real = bench.load_experiment("ltr3o/smic", ["protocol.name=loso"])
+    control = bench.load_experiment("ltr3o/smic", ["protocol.name=loso", "data.negative_control=permuted_labels"])
+    assert bench.clips_file(real) != bench.clips_file(control)
+    assert bench.clips_file(real) == "clips_loso_onset_offset_12_32_smic.npz"  # the name existing caches carry
