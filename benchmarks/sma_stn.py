@@ -279,6 +279,30 @@ def seeds_summary(rows: dict) -> dict:
     return summary
 
 
+def merge(files: list[Path], into: Path) -> dict:
+    """Fold the per-seed rows of other results files of this script (concurrent invocations, each with its own
+    ``--results``) into ``into``: a key's seeds are united and its mean and std recomputed; the same seed of the
+    same key in two files is an error naming both, never a silent overwrite. Other sections of ``into`` are kept."""
+    result = json.loads(into.read_text()) if into.is_file() else {}
+    origin = {key: {seed: str(into) for seed in row["per_seed"]} for key, row in result.get("seeds", {}).items()}
+    for path in files:
+        try:
+            rows = json.loads(path.read_text()).get("seeds", {})
+        except (OSError, ValueError) as err:
+            raise SystemExit(f"{path}: cannot be read as a results file of benchmarks/sma_stn.py ({err})") from err
+        for key, row in rows.items():
+            have = result.setdefault("seeds", {}).get(key, {"per_seed": {}})["per_seed"]
+            for seed, run in row["per_seed"].items():
+                if seed in have and have[seed] != run:
+                    raise SystemExit(f"{path}: {key} seed {seed} differs from the row already read from "
+                                     f"{origin[key][seed]}; remove one of them")
+                have[seed] = run
+                origin.setdefault(key, {})[seed] = str(path)
+            result["seeds"][key] = {"per_seed": have, **seeds_summary(have)}
+    write_json(into, result)
+    return result
+
+
 def main(methods, overrides, max_folds, threads: int, cache: Path, device: str, only_cache: bool) -> dict:
     torch.set_num_threads(threads)
     data_overrides = [o for o in overrides if o.startswith("data.")]
@@ -341,7 +365,12 @@ if __name__ == "__main__":
                         help="inner-validation candidates (training subjects only; NAME= alone: the defaults)")
     parser.add_argument("--reuse-cache", action="store_true", help="do not rebuild the cache (same data.* keys)")
     parser.add_argument("--inner-splits", type=int, default=2, help="subject folds whose training subjects are split")
+    parser.add_argument("--merge", nargs="+", type=Path, default=[], metavar="FILE",
+                        help="only fold the per-seed rows of these results files into --results (runs nothing)")
     args = parser.parse_args()
+    if args.merge:
+        merge(args.merge, args.results)
+        raise SystemExit(0)
     RESULTS = args.results
     PROTOCOL = args.protocol
     DATASET = args.dataset

@@ -2,8 +2,10 @@
 carries the control in its key."""
 
 import importlib.util
+import json
 from pathlib import Path
 
+import pytest
 from omegaconf import OmegaConf
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,3 +62,33 @@ def test_a_control_has_its_own_clips_file():
     control = bench.load_experiment("ltr3o/smic", ["protocol.name=loso", "data.negative_control=permuted_labels"])
     assert bench.clips_file(real) != bench.clips_file(control)
     assert bench.clips_file(real) == "clips_loso_onset_offset_12_32_smic.npz"  # the name existing caches carry
+
+
+def _row(uf1):
+    return {"uf1": uf1, "uar": uf1, "margin_over_majority": uf1 - 0.2, "loso_wall_seconds": 100.0,
+            "fold_seconds_mean": 6.0, "majority_uf1": 0.2, "protocol": "loso", "folds": 16, "samples": 164,
+            "parameters": 10, "flops_per_clip": 20, "settings": {}, "input_shape": [12, 3, 32, 32], "device": "cpu"}
+
+
+def _results(path, rows):
+    path.write_text(json.dumps({"seeds": {key: {"per_seed": per_seed} for key, per_seed in rows.items()}}))
+    return path
+
+
+def test_merge_unites_seeds_of_concurrent_runs_and_refuses_a_conflict(tmp_path):
+    bench = _bench()
+    into = _results(tmp_path / "into.json", {"ltr3o/smic": {"0": _row(0.3)}})
+    a = _results(tmp_path / "a.json", {"ltr3o/smic": {"1": _row(0.5)}, "sma_stn/smic": {"0": _row(0.4)}})
+    merged = bench.merge([a], into)
+    assert set(merged["seeds"]["ltr3o/smic"]["per_seed"]) == {"0", "1"}
+    assert merged["seeds"]["ltr3o/smic"]["uf1"] == {"mean": 0.4, "std": 0.1414}  # recomputed over both seeds
+    assert json.loads(into.read_text())["seeds"]["sma_stn/smic"]["uf1"]["mean"] == 0.4
+    bench.merge([a], into)  # the same rows again: nothing changes
+    clash = _results(tmp_path / "clash.json", {"ltr3o/smic": {"1": _row(0.9)}})
+    with pytest.raises(SystemExit, match="clash.json: ltr3o/smic seed 1 differs from the row already read from "
+                       ".*into.json"):
+        bench.merge([clash], into)
+    assert json.loads(into.read_text())["seeds"]["ltr3o/smic"]["per_seed"]["1"]["uf1"] == 0.5  # untouched
+    with pytest.raises(SystemExit, match="clash.json: .* already read from .*/a.json"):  # two files of one call
+        bench.merge([a, clash], tmp_path / "fresh.json")
+    assert not (tmp_path / "fresh.json").exists()
