@@ -19,7 +19,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from core.config import load_params, project_root, to_flat_dict
+from core.config import PACKAGE_ROOT, load_params, project_root, to_flat_dict
 from core.io import write_json
 from core.process import route_library_logs
 from core.provenance import file_md5, git_commit, package_versions
@@ -88,9 +88,11 @@ def _train(cfg, spec, params, root: Path, resume: bool) -> dict:
     tags = {
         "method": cfg.method, "name": cfg.name, "dataset": cfg.dataset, "experiment": cfg.experiment,
         "task": spec.task, "protocol": str(cfg.protocol.name) if "protocol" in cfg else "", "data": kind,
-        "profile": cfg.profile, "seed": str(cfg.seed), "git_commit": git_commit(root),
+        "profile": cfg.profile, "seed": str(cfg.seed), "git_commit": git_commit(PACKAGE_ROOT),  # the code that ran
         "negative_control": str(OmegaConf.select(cfg, "data.negative_control", default="none")),
     }
+    if root.resolve() != PACKAGE_ROOT.resolve():  # a project folder of its own (AFFECT_ROOT): its state as well
+        tags["project_git_commit"] = git_commit(root)
     note, note_declared = spec.faithfulness_note(cfg)
     started = time.time()
     with tracker.parent_run(f"{cfg.name} | {cfg.dataset} | seed {cfg.seed}", tags) as run_id:
@@ -117,7 +119,7 @@ def _train(cfg, spec, params, root: Path, resume: bool) -> dict:
             "negative_control": tags["negative_control"], "max_epochs": int(cfg.trainer.max_epochs),
             "validation": str(OmegaConf.select(cfg, "protocol.validation", default="none")),
             "max_folds": int(OmegaConf.select(cfg, "protocol.max_folds", default=0)),
-        }
+        } | ({"project_git_commit": tags["project_git_commit"]} if "project_git_commit" in tags else {})
         write_json(out_dir / "run.json", run_info)
         tracker.log_artifact(metrics_path)
         tracker.log_artifact(details_path)

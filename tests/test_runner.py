@@ -6,7 +6,9 @@ import pytest
 from omegaconf import OmegaConf
 from processed_fixture import write_processed
 
+from core.config import PACKAGE_ROOT
 from core.errors import ConfigError, MissingStageOutput
+from core.provenance import git_commit
 from core.results import read_run_metrics, split_metrics, write_run_metrics
 from experiments import registry
 from experiments.runner import train
@@ -39,6 +41,8 @@ def test_ststnet_loso_end_to_end(project):
     assert metrics["uf1"] > 0.5
     run = json.loads((out / "run.json").read_text())
     assert run["mlflow_run_id"] and run["standin"] is True
+    # the commit is the code's (this checkout), the project folder (AFFECT_ROOT, no git here) is recorded apart
+    assert run["git_commit"] == git_commit(PACKAGE_ROOT) and run["project_git_commit"] == "unknown"
     assert run["negative_control"] == "none" and run["max_epochs"] == 8 and run["validation"] == "none"
     assert run["standin_note"] == DATASETS["casme2"].standin_note and "calibrated" in run["standin_note"]
     assert run["defaults_chosen"] == registry.method("ststnet").defaults_chosen
