@@ -52,6 +52,7 @@ from core import metrics as M
 from core.config import project_root
 from core.io import write_json
 from core.seeding import seed_everything
+from datamodules import controls
 from experiments.config import load_experiment
 from experiments.registry import method as get_method
 
@@ -102,7 +103,7 @@ def predict(module, x, device) -> np.ndarray:
 
 def clips_file(cfg) -> str:
     """Methods with the same clip settings, protocol, dataset and negative control share one cached array."""
-    source, control = cfg.data.get("frames_from", "faces"), cfg.data.get("negative_control", "none")
+    source, control = cfg.data.get("frames_from", "faces"), controls.negative_control(cfg)
     return (f"clips_{cfg.protocol.name}_{cfg.data.span}_{cfg.data.seq_len}_{cfg.data.image_size}"
             f"{'' if source == 'faces' else '_' + source}{'' if DATASET == 'composite' else '_' + DATASET}"
             f"{'' if control == 'none' else '_' + control}.npz")
@@ -113,14 +114,18 @@ def config_file(folder: Path, name: str) -> Path:
     return folder / (f"{name}.yaml" if DATASET == "composite" else f"{name}_{DATASET}.yaml")
 
 
-def result_key(name: str, run_overrides: list[str], data_overrides: list[str] = ()) -> str:
+def result_key(name: str, run_overrides: list[str], control: str = "none") -> str:
     """The row's key: the method (with its dataset unless composite) and the overrides it ran with. Of the data
-    overrides only a negative control names the row (``[data.negative_control=permuted_labels]``): a control's
-    score must never take the place of the real run's."""
+    keys only a negative control (the cached config's ``data.negative_control``) names the row
+    (``[data.negative_control=permuted_labels]``): a control's score must never take the place of the real run's."""
     head = name if DATASET == "composite" else f"{name}/{DATASET}"
-    named = [*run_overrides, *(o for o in data_overrides
-                               if o.startswith("data.negative_control=") and o.split("=", 1)[1] != "none")]
+    named = [*run_overrides, *([f"data.negative_control={control}"] if control != "none" else [])]
     return head + (f"[{','.join(named)}]" if named else "")
+
+
+def cache_config(name: str, overrides: list[str]):
+    """The resolved experiment config a cache of ``name`` is built for: this dataset and protocol, ``overrides``."""
+    return load_experiment(f"{name}/{DATASET}", [f"protocol.name={PROTOCOL}", *overrides])
 
 
 def cache_matches(name: str, overrides: list[str], folder: Path) -> bool:
@@ -133,8 +138,7 @@ def cache_matches(name: str, overrides: list[str], folder: Path) -> bool:
     if not path.is_file():
         return False
     cached = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
-    wanted = OmegaConf.to_container(load_experiment(f"{name}/{DATASET}", [f"protocol.name={PROTOCOL}", *overrides]),
-                                    resolve=True)
+    wanted = OmegaConf.to_container(cache_config(name, overrides), resolve=True)
     return all(cached.get(k) == wanted.get(k) for k in ("data", "protocol"))
 
 
@@ -145,7 +149,7 @@ def build_cache(name: str, overrides: list[str], folder: Path) -> None:
     from datamodules.micro_expression import MicroExpressionSource
     from datamodules.protocols import make_folds
 
-    cfg = load_experiment(f"{name}/{DATASET}", [f"protocol.name={PROTOCOL}", *overrides])
+    cfg = cache_config(name, overrides)
     source = MicroExpressionSource(cfg, get_method(name).inputs, project_root())
     index = source.index.reset_index(drop=True)
     pos = {sid: i for i, sid in enumerate(index["sample_id"])}
@@ -217,7 +221,7 @@ def run_method(name: str, folder: Path, max_folds: int | None, device, overrides
         "input_shape": [frames.shape[1], 3, *frames.shape[3:]],
         "settings": {k: OmegaConf.to_container(cfg[k]) for k in ("model", "optim", "trainer")}
         | {"data": {k: cfg.data.get(k) for k in ("span", "seq_len", "image_size", "batch_size", "frames_from",
-                                                            "negative_control")}},
+                                                 "negative_control")}},
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),
     }
 
@@ -304,6 +308,8 @@ def merge(files: list[Path], into: Path) -> dict:
 
 
 def main(methods, overrides, max_folds, threads: int, cache: Path, device: str, only_cache: bool) -> dict:
+    from omegaconf import OmegaConf
+
     torch.set_num_threads(threads)
     data_overrides = [o for o in overrides if o.startswith("data.")]
     run_overrides = [o for o in overrides if not o.startswith("data.")]
@@ -328,7 +334,7 @@ def main(methods, overrides, max_folds, threads: int, cache: Path, device: str, 
             write_json(RESULTS, result)
         return result
     for name in methods:
-        key = result_key(name, run_overrides, data_overrides)
+        key = result_key(name, run_overrides, controls.negative_control(OmegaConf.load(config_file(cache, name))))
         if SEEDS:  # rows of earlier invocations with other seeds are kept (one seed per call interleaves methods)
             rows = dict(result.get("seeds", {}).get(key, {}).get("per_seed", {}))
             for seed in SEEDS:

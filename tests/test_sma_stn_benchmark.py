@@ -21,7 +21,7 @@ def _bench(dataset="smic"):
 
 def _cache_config(bench, folder, overrides):
     """What build_cache writes as the method's config, without the clips (no processed data needed)."""
-    cfg = bench.load_experiment(f"ltr3o/{bench.DATASET}", [f"protocol.name={bench.PROTOCOL}", *overrides])
+    cfg = bench.cache_config("ltr3o", overrides)
     folder.mkdir(parents=True, exist_ok=True)
     OmegaConf.save(cfg, bench.config_file(folder, "ltr3o"), resolve=True)
 
@@ -48,11 +48,10 @@ def test_a_cache_of_another_dataset_or_protocol_does_not_match(tmp_path):
 
 def test_a_control_row_is_keyed_apart_from_the_real_row():
     bench = _bench("casme2")
-    assert bench.result_key("ltr3o", [], ["data.negative_control=permuted_labels"]) == \
-        "ltr3o/casme2[data.negative_control=permuted_labels]"
-    assert bench.result_key("ltr3o", [], ["data.negative_control=none", "data.image_size=64"]) == "ltr3o/casme2"
-    assert bench.result_key("ltr3o", ["model.calibration=none"], []) == "ltr3o/casme2[model.calibration=none]"
-    assert _bench("composite").result_key("sma_stn", [], []) == "sma_stn"
+    assert bench.result_key("ltr3o", [], "permuted_labels") == "ltr3o/casme2[data.negative_control=permuted_labels]"
+    assert bench.result_key("ltr3o", [], "none") == "ltr3o/casme2"
+    assert bench.result_key("ltr3o", ["model.calibration=none"]) == "ltr3o/casme2[model.calibration=none]"
+    assert _bench("composite").result_key("sma_stn", []) == "sma_stn"
 
 
 def test_a_control_has_its_own_clips_file():
