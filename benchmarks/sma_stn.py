@@ -131,7 +131,8 @@ def cache_config(name: str, overrides: list[str]):
 def cache_matches(name: str, overrides: list[str], folder: Path) -> bool:
     """Whether the cached config of ``name`` was built for this dataset, protocol and these data overrides (its
     data and protocol sections equal the experiment's as resolved now). A cache written by a run with other data
-    keys (a negative control, another image size) is rebuilt instead of read as if it were the default one."""
+    keys (a negative control, another image size) is rebuilt instead of read as if it were the default one, and so
+    is a clips file written before the stand-in label was recorded in it."""
     from omegaconf import OmegaConf
 
     path = config_file(folder, name)
@@ -139,7 +140,13 @@ def cache_matches(name: str, overrides: list[str], folder: Path) -> bool:
         return False
     cached = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
     wanted = OmegaConf.to_container(cache_config(name, overrides), resolve=True)
-    return all(cached.get(k) == wanted.get(k) for k in ("data", "protocol"))
+    if not all(cached.get(k) == wanted.get(k) for k in ("data", "protocol")):
+        return False
+    clips = folder / clips_file(OmegaConf.create(cached))
+    if not clips.is_file():
+        return False
+    with np.load(clips) as cache:
+        return "standin" in cache.files  # caches written before the stand-in label was recorded are rebuilt
 
 
 def build_cache(name: str, overrides: list[str], folder: Path) -> None:
@@ -166,7 +173,8 @@ def build_cache(name: str, overrides: list[str], folder: Path) -> None:
         role[k, [pos[s] for s in fold.val]] = 1
     grey = (source.arrays["frames"].astype(np.float32).mean(2, keepdims=True) / 255.0).astype(np.float16)
     folder.mkdir(parents=True, exist_ok=True)
-    np.savez(folder / clips_file(cfg), frames=grey, y=index["y"].to_numpy(), fold=fold_of, inner_role=role)
+    np.savez(folder / clips_file(cfg), frames=grey, y=index["y"].to_numpy(), fold=fold_of, inner_role=role,
+             standin=np.bool_(source.standin))
     OmegaConf.save(cfg, config_file(folder, name), resolve=True)
 
 
@@ -179,6 +187,10 @@ def run_method(name: str, folder: Path, max_folds: int | None, device, overrides
     cfg = OmegaConf.merge(OmegaConf.load(config_file(folder, name)), OmegaConf.from_dotlist(list(overrides)))
     with np.load(folder / clips_file(cfg)) as cache:
         frames, y_np, fold_of = cache["frames"], cache["y"], cache["fold"]
+        if "standin" not in cache.files:
+            raise SystemExit(f"{folder / clips_file(cfg)}: a cache without the stand-in label (written before it was "
+                             "recorded); run again without --reuse-cache to rebuild it")
+        standin = bool(cache["standin"])
     y_all = torch.as_tensor(y_np, dtype=torch.long)
     classes = list(cfg.data.classes)
     n_classes, n_folds = len(classes), int(fold_of.max()) + 1
@@ -214,7 +226,7 @@ def run_method(name: str, folder: Path, max_folds: int | None, device, overrides
         "meets_bar": bool(uf1 - floor["majority_uf1"] >= BAR), "bar": BAR,
         "train_uf1": round(M.uf1(np.concatenate(tr_true), np.concatenate(tr_pred), n_classes), 4),
         "protocol": str(cfg.protocol.name), "folds": len(y_true), "fold_seconds_mean": round(wall / len(y_true), 1),
-        "samples": int(len(yt)), "classes": classes,
+        "samples": int(len(yt)), "classes": classes, "stand_in": standin,
         "class_counts": np.bincount(yt, minlength=n_classes).tolist(),
         "loso_wall_seconds": round(wall, 1), "loso_cpu_seconds": round(cpu, 1), "device": str(device),
         "parameters": params, "flops_per_clip": int(counter.get_total_flops()),
@@ -279,6 +291,10 @@ def seeds_summary(rows: dict) -> dict:
     first = next(iter(rows.values()))
     summary |= {k: first[k] for k in ("majority_uf1", "protocol", "folds", "samples", "parameters", "flops_per_clip",
                                        "settings", "input_shape", "device")}
+    labels = {r.get("stand_in") for r in rows.values()}  # rows of caches older than the label carry None
+    if {True, False} <= labels:
+        raise SystemExit("stand-in and real-data runs under one key: their seeds cannot be averaged")
+    summary["stand_in"] = None if None in labels else labels.pop()
     summary["meets_bar_mean"] = bool(summary["margin_over_majority"]["mean"] >= BAR)
     return summary
 
@@ -287,14 +303,24 @@ def merge(files: list[Path], into: Path) -> dict:
     """Fold the per-seed rows of other results files of this script (concurrent invocations, each with its own
     ``--results``) into ``into``: a key's seeds are united and its mean and std recomputed; the same seed of the
     same key in two files is an error naming both, never a silent overwrite. Other sections of ``into`` are kept."""
+    def seed_rows(path: Path, read) -> dict:
+        rows = read.get("seeds", {}) if isinstance(read, dict) else None
+        if not isinstance(rows, dict):
+            raise SystemExit(f"{path}: not a results file of benchmarks/sma_stn.py (expected an object with 'seeds')")
+        for key, row in rows.items():
+            if not isinstance(row, dict) or not isinstance(row.get("per_seed"), dict):
+                raise SystemExit(f"{path}: seeds/{key} has no per_seed rows (expected a file written by "
+                                 "benchmarks/sma_stn.py --seeds)")
+        return rows
+
     result = json.loads(into.read_text()) if into.is_file() else {}
-    origin = {key: {seed: str(into) for seed in row["per_seed"]} for key, row in result.get("seeds", {}).items()}
+    origin = {key: {seed: str(into) for seed in row["per_seed"]} for key, row in seed_rows(into, result).items()}
     for path in files:
         try:
-            rows = json.loads(path.read_text()).get("seeds", {})
+            read = json.loads(path.read_text())
         except (OSError, ValueError) as err:
             raise SystemExit(f"{path}: cannot be read as a results file of benchmarks/sma_stn.py ({err})") from err
-        for key, row in rows.items():
+        for key, row in seed_rows(path, read).items():
             have = result.setdefault("seeds", {}).get(key, {"per_seed": {}})["per_seed"]
             for seed, run in row["per_seed"].items():
                 if seed in have and have[seed] != run:

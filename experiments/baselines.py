@@ -12,7 +12,7 @@ import math
 from datetime import UTC, datetime
 from pathlib import Path
 
-from core.config import experiment_ids_from_params, pipeline_overrides_from_params
+from core.config import PACKAGE_ROOT, experiment_ids_from_params, pipeline_overrides_from_params
 from core.errors import AffectError
 from core.io import write_json
 from core.provenance import git_commit
@@ -50,7 +50,7 @@ def refresh(root: Path, results_dir: Path, exp_ids: list[str], seeds: list[int],
                  "`python -m experiments.quick_pipeline refresh`, never by hand",
         "profile": profile, "k_sigma": k_sigma, "min_tolerance": min_tolerance, "max_tolerance": max_tolerance,
         "seeds": list(seeds),
-        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "git_commit": git_commit(root),
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "git_commit": git_commit(PACKAGE_ROOT),
         "experiments": experiments,
     }
 

@@ -11,7 +11,9 @@ from processed_fixture import write_processed
 from report_results import COMPOSITE_CLASSES, predictions, score, write_composite, write_result
 
 from core import metrics as M
+from core.config import PACKAGE_ROOT
 from core.errors import AffectError
+from core.provenance import git_commit
 from experiments import registry
 from experiments.baselines import refresh as baselines_refresh
 from experiments.catalogue import SuiteCatalogue
@@ -455,6 +457,9 @@ def test_refresh_computes_bands_from_seed_runs(tmp_path):
     assert entry["metrics"]["uf1"]["values"] == values
     assert entry["metrics"]["uf1"]["mean"] == pytest.approx(sum(values) / 3)
     assert set(entry["metrics"]) == {"uf1", "uar"} and entry["standin"] is True and entry["seeds"] == [0, 1, 2]
+    # the commit of the code that computed the bands, even when the results live in a project folder of their own
+    # (tmp_path is no git checkout: the project's own commit would read "unknown")
+    assert git_commit(tmp_path) == "unknown" and baselines["git_commit"] == git_commit(PACKAGE_ROOT)
 
 
 def test_check_flags_drops_jumps_missing_and_other_profiles(tmp_path):

@@ -5,6 +5,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
@@ -19,11 +20,15 @@ def _bench(dataset="smic"):
     return module
 
 
-def _cache_config(bench, folder, overrides):
-    """What build_cache writes as the method's config, without the clips (no processed data needed)."""
+def _cache_config(bench, folder, overrides, standin=True):
+    """What build_cache writes: the method's config and a clips file (two tiny clips instead of processed data);
+    ``standin=None`` writes a clips file of the kind caches had before the stand-in label was recorded."""
     cfg = bench.cache_config("ltr3o", overrides)
     folder.mkdir(parents=True, exist_ok=True)
     OmegaConf.save(cfg, bench.config_file(folder, "ltr3o"), resolve=True)
+    label = {} if standin is None else {"standin": np.bool_(standin)}
+    np.savez(folder / bench.clips_file(cfg), frames=np.zeros((2, 1, 1, 2, 2), np.float16), y=np.array([0, 1]),
+             fold=np.array([0, 1]), **label)
 
 
 def test_a_control_cache_is_not_taken_for_the_real_one(tmp_path):
@@ -36,6 +41,16 @@ def test_a_control_cache_is_not_taken_for_the_real_one(tmp_path):
     _cache_config(bench, tmp_path, [])
     assert bench.cache_matches("ltr3o", [], tmp_path)
     assert not bench.cache_matches("ltr3o", ["data.image_size=64"], tmp_path)
+
+
+def test_a_cache_without_its_clips_or_their_stand_in_label_is_rebuilt(tmp_path):
+    bench = _bench()
+    _cache_config(bench, tmp_path, [], standin=None)
+    assert not bench.cache_matches("ltr3o", [], tmp_path)  # written before the label: rebuilt, never guessed
+    _cache_config(bench, tmp_path, [])
+    assert bench.cache_matches("ltr3o", [], tmp_path)
+    (tmp_path / bench.clips_file(bench.cache_config("ltr3o", []))).unlink()
+    assert not bench.cache_matches("ltr3o", [], tmp_path)  # the config alone is no cache
 
 
 def test_a_cache_of_another_dataset_or_protocol_does_not_match(tmp_path):
@@ -91,3 +106,27 @@ def test_merge_unites_seeds_of_concurrent_runs_and_refuses_a_conflict(tmp_path):
     with pytest.raises(SystemExit, match="clash.json: .* already read from .*/a.json"):  # two files of one call
         bench.merge([a, clash], tmp_path / "fresh.json")
     assert not (tmp_path / "fresh.json").exists()
+
+
+def test_merge_names_a_file_that_is_not_a_seeds_results_file(tmp_path):
+    bench = _bench()
+    into = _results(tmp_path / "into.json", {"ltr3o/smic": {"0": _row(0.3)}})
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps({"seeds": {"ltr3o/smic": {"uf1": 0.3}}}))  # a row without per_seed
+    with pytest.raises(SystemExit, match="flat.json: seeds/ltr3o/smic has no per_seed rows"):
+        bench.merge([flat], into)
+    listed = tmp_path / "listed.json"
+    listed.write_text("[1, 2]")
+    with pytest.raises(SystemExit, match="listed.json: not a results file of benchmarks/sma_stn.py"):
+        bench.merge([listed], into)
+    with pytest.raises(SystemExit, match="flat.json: seeds/ltr3o/smic has no per_seed rows"):
+        bench.merge([into], flat)  # the file merged into is checked the same way
+
+
+def test_the_seeds_summary_carries_the_stand_in_label_of_its_rows():
+    bench = _bench()
+    assert bench.seeds_summary({"0": _row(0.3) | {"stand_in": True}, "1": _row(0.4) | {"stand_in": True}})[
+        "stand_in"] is True
+    assert bench.seeds_summary({"0": _row(0.3), "1": _row(0.4) | {"stand_in": True}})["stand_in"] is None  # unknown
+    with pytest.raises(SystemExit, match="stand-in and real-data runs under one key"):
+        bench.seeds_summary({"0": _row(0.3) | {"stand_in": True}, "1": _row(0.4) | {"stand_in": False}})
