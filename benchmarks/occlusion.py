@@ -75,6 +75,7 @@ from core.io import write_json
 from core.provenance import git_commit
 from core.results import read_run_metrics
 from preprocessing.derived_copy import LANDMARK_MODES
+from reports.occlusion import row_seed  # the seed a row ran with, as the report counts it
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "occlusion.json"
@@ -465,6 +466,56 @@ def main(scratch: Path, plan: list[str], compute_only: bool = False, source: Pat
     return results
 
 
+def merge(files: list[Path], into: Path, conditions: tuple[str, ...] = CONDITIONS) -> dict:
+    """Fold the rows of other results files of this script (concurrent calls, each with its own ``--out``) into
+    ``into``, table by table and cell by cell. One results file holds one seed on one data set: a row of another
+    seed or another ``data_identity`` than the rows already there is refused, and so is a cell that two files
+    hold with different rows (an error naming both, never a silent overwrite). ``not_run`` is recomputed."""
+    def read(path: Path) -> dict:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as err:
+            raise SystemExit(f"{path}: cannot be read as a results file of benchmarks/occlusion.py ({err})") from err
+        if not isinstance(data, dict):
+            raise SystemExit(f"{path}: not a results file of benchmarks/occlusion.py (expected a JSON object)")
+        return data
+
+    def rows(path: Path, data: dict):
+        for key in (k for k in data if k.removesuffix(COPIED) in TABLES.values()):
+            if not isinstance(data[key], dict):
+                raise SystemExit(f"{path}: {key} is not a table (condition -> method -> row)")
+            for condition, cells in data[key].items():
+                for method, row in (cells or {}).items():
+                    if method in METHODS:
+                        if not isinstance(row, dict):
+                            raise SystemExit(f"{path}: {key}/{condition}/{method} is not a row")
+                        yield key, condition, method, row
+
+    result = read(into) if into.is_file() else {}
+    origin, seeds, identities = {}, {}, {}
+    for path, data in ((into, result), *((f, read(f)) for f in files)):
+        for key, condition, method, row in list(rows(path, data)):
+            seeds.setdefault(row_seed(row), str(path))
+            identities.setdefault(row.get("data_identity"), str(path))
+            if len(seeds) > 1 or len(identities) > 1:
+                what = "seeds" if len(seeds) > 1 else "data identities"
+                raise SystemExit(f"{path}: {key}/{condition}/{method} mixes {what} with the rows already read "
+                                 f"({sorted(map(str, seeds if len(seeds) > 1 else identities))}): one results file "
+                                 "holds one seed on one data set")
+            cell = result.setdefault(key, {}).setdefault(condition, {})
+            if path != into and method in cell and cell[method] != row:
+                raise SystemExit(f"{path}: {key}/{condition}/{method} differs from the row already read from "
+                                 f"{origin.get((key, condition, method), into)}; remove one of them")
+            cell[method] = row
+            origin[(key, condition, method)] = str(path)
+        if path != into:
+            result |= {k: v for k, v in data.items() if k not in result}
+    for key in [k for k in result if k.removesuffix(COPIED) in TABLES.values()]:
+        result.setdefault("not_run", {})[key] = missing(result[key], conditions)
+    write_json(into, result)
+    return result
+
+
 def missing(table: dict, conditions: tuple[str, ...] = CONDITIONS) -> list[str]:
     """Every condition/method row of the methods that the table lacks or holds only in part."""
     rows = []
@@ -505,11 +556,17 @@ if __name__ == "__main__":
     parser.add_argument("--params", type=Path, default=None, help="params file (default: params.yaml)")
     parser.add_argument("--out", type=Path, default=None, help="results file (default: the study's)")
     parser.add_argument("--compute-only", action="store_true", help="only RRRN's parameters and FLOPs")
+    parser.add_argument("--merge", nargs="+", type=Path, default=[], metavar="FILE",
+                        help="only fold the rows of these results files (concurrent calls of one seed, each with its "
+                        "own --out) into --out (runs nothing)")
     parser.add_argument("overrides", nargs="*", help="config overrides of every run (each row records them): "
                         "speed only (trainer.fold_workers=1 trainer.num_threads=1 on a shared machine) or smoke tests "
                         "(trainer.max_epochs=1)")
     args = parser.parse_args()
     study_conditions, study_out = STUDIES[args.study]
+    if args.merge:
+        merge(args.merge, args.out or study_out, study_conditions)
+        raise SystemExit(0)
     rows = args.plan or default_plan(tuple(args.methods or DEFAULT_METHODS), study_conditions)
     for row in rows:
         condition, _, method = row.partition("/")

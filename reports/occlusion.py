@@ -5,10 +5,17 @@ benchmarks/occlusion.py; one table per protocol and landmark mode, ``table -> co
 when present, a permuted-label control of the clean runs (occlusion_permuted_control.json, the same format, rows
 run with ``data.negative_control=permuted_labels``). A row that stopped early (``folds_done < n_folds``) is shown
 as such, never as a result; a cell the file lists under ``not_run`` or does not hold reads "not run".
+
+Repeated seeds: occlusion.json holds one run per cell (seed 0); files ``occlusion_seed<N>.json`` (the same format, one
+seed each, rows run with ``seed=N``; benchmarks/occlusion.py --out / --merge) add the holdout-database cells' other
+seeds. When any cell has two or more, a second table gives UF1 mean +- std over the seeds found and their count. A
+row is counted under the seed it ran with (its ``seed=`` override, else 0) and only when finished and scored on the
+same data as occlusion.json (``data_identity``); a seed held twice with different scores is a warning naming both files.
 """
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 from reports.document import Cell, Heading, Paragraph, Table
@@ -90,7 +97,74 @@ def occlusion_section(bench_dir: Path) -> list:
         control = control if isinstance(control, dict) else None
         ran = [m for m in methods if any(isinstance((table.get(c) or {}).get(m), dict) for c in CONDITIONS)]
         blocks += [Heading(label[0].upper() + label[1:], 3), occlusion_table(table, ran, control)]
+    found, problems = seed_scores(bench_dir, data)
+    over_seeds = seeds_table(found, [m for m in methods if any(k[1] == m for k in found)])
+    if over_seeds is not None:
+        blocks += [Heading("Holdout-database over seeds (seed 0 above and the runs of occlusion_seed<N>.json)", 3),
+                   Paragraph("UF1 mean +- sample std over the seeds each cell has; a method scored with one seed "
+                             "only says so. The seed spread is what an occluder's effect must exceed.", style="note"),
+                   over_seeds]
+    blocks += [Paragraph(f"Over seeds: {problem}.", style="warn") for problem in problems]
     return blocks
+
+
+def row_seed(row: dict) -> int:
+    """The seed a row ran with: its last ``seed=N`` override, else the experiments' default 0."""
+    seeds = [o.partition("=")[2] for o in row.get("overrides", []) if isinstance(o, str) and o.startswith("seed=")]
+    return int(seeds[-1]) if seeds and seeds[-1].isdigit() else 0
+
+
+def seed_scores(bench_dir: Path, data: dict) -> tuple[dict, list[str]]:
+    """``(condition, method) -> {seed: (uf1, file)}`` of the holdout-database cells over occlusion.json and the
+    ``occlusion_seed<N>.json`` files, and the problems met (unreadable files, rows of other data, clashes)."""
+    found: dict = {}
+    problems = []
+    files = [(bench_dir / "occlusion.json", data)]
+    for path in sorted(bench_dir.glob("occlusion_seed*.json")):
+        read, problem = read_json(path)
+        if read is None:
+            problems.append(f"{path.name} not read: {problem}")
+            continue
+        files.append((path, read))
+    identity = data.get("data_identity")
+    for path, content in files:
+        table = content.get("holdout_database") if isinstance(content, dict) else None
+        for condition in CONDITIONS:
+            for method, row in ((table or {}).get(condition) or {}).items():
+                uf1 = number(row.get("uf1")) if isinstance(row, dict) else None
+                if method not in NAMES or uf1 is None or score(row).startswith(("partial", NOT_RUN)):
+                    continue
+                if identity and row.get("data_identity") != identity:
+                    problems.append(f"{path.name}: {condition}/{method} was scored on other data "
+                                    f"({row.get('data_identity')}, not {identity}); left out")
+                    continue
+                seeds = found.setdefault((condition, method), {})
+                seed = row_seed(row)
+                if seed in seeds and seeds[seed][0] != uf1:
+                    problems.append(f"{path.name}: {condition}/{method} seed {seed} scores {uf1:.4f}, "
+                                    f"{seeds[seed][1]} {seeds[seed][0]:.4f}; the first is kept")
+                    continue
+                seeds.setdefault(seed, (uf1, path.name))
+    return found, problems
+
+
+def seeds_table(found: dict, methods: list[str]) -> Table | None:
+    """UF1 mean +- sample std over seeds per cell (``n seeds``); None when no cell has two seeds."""
+    if not any(len(seeds) > 1 for seeds in found.values()):
+        return None
+    rows = []
+    for method in methods:
+        cells = [Cell(NAMES.get(method, method))]
+        for condition in CONDITIONS:
+            values = [uf1 for uf1, _ in (found.get((condition, method)) or {}).values()]
+            if not values:
+                cells.append(Cell(NOT_RUN))
+                continue
+            spread = f" +- {statistics.stdev(values):.3f}" if len(values) > 1 else ""
+            cells.append(Cell(f"{statistics.fmean(values):.3f}{spread} ({len(values)} seed"
+                              f"{'s' if len(values) > 1 else ''})", style="standin"))
+        rows.append(cells)
+    return Table(["Method", *(f"{c} (UF1 over seeds)" for c in CONDITIONS)], rows)
 
 
 def _floor(data: dict) -> str:

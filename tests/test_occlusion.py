@@ -1,5 +1,8 @@
 """Synthetic occlusions: geometry follows the landmarks, identical across frames, bad input errors."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -126,7 +129,6 @@ def test_redetected_landmarks_move_where_the_occluder_is(face_clip, kind):
 def _benchmark(monkeypatch):
     """benchmarks/occlusion.py, loaded by path (benchmarks/ is a script folder, not a package on sys.path)."""
     import importlib.util
-    from pathlib import Path
 
     folder = Path(__file__).resolve().parents[1] / "benchmarks"
     monkeypatch.syspath_prepend(str(folder))  # its own imports (timed_runs)
@@ -264,3 +266,40 @@ def test_benchmark_covers_every_composite_method_with_the_stages_it_reads(monkey
         needed |= {"magnify"} if "features" in needed else set()
         assert needed <= set(stages), method
         assert ("landmarks" in stages) == bench.method_table()["benchmarked_methods"][method]["reads_landmarks"]
+
+
+
+def _result(path, cells, seed=1, identity="d1", table="holdout_database"):
+    rows = {c: {m: {"uf1": u, "uar": u, "complete": True, "data_identity": identity, "overrides": [f"seed={seed}"]}
+                for m, u in ms.items()} for c, ms in cells.items()}
+    path.write_text(json.dumps({table: rows, "stand_in": True}))
+    return path
+
+
+def test_merge_folds_one_seeds_files_together_and_refuses_mixing(tmp_path, monkeypatch):
+    bench = _benchmark(monkeypatch)
+    into = _result(tmp_path / "seed1.json", {"clean": {"rrrn": 0.4}, "mask": {"rrrn": 0.41}})
+    other = _result(tmp_path / "other.json", {"mask": {"ststnet": 0.5}, "block": {"ststnet": 0.52}})
+    merged = bench.merge([other], into)
+    assert merged["holdout_database"]["mask"] == json.loads(into.read_text())["holdout_database"]["mask"]
+    assert set(merged["holdout_database"]["mask"]) == {"rrrn", "ststnet"}
+    assert "mask/ststnet" not in merged["not_run"]["holdout_database"]
+    assert "glasses/ststnet" in merged["not_run"]["holdout_database"]
+    bench.merge([other], into)  # the same rows again: nothing changes
+    clash = _result(tmp_path / "clash.json", {"mask": {"ststnet": 0.9}})
+    with pytest.raises(SystemExit, match="clash.json: holdout_database/mask/ststnet differs from the row already "
+                       "read from .*seed1.json"):
+        bench.merge([clash], into)
+    with pytest.raises(SystemExit, match="clash.json: .* already read from .*other.json"):  # two files of one call
+        bench.merge([other, clash], tmp_path / "fresh.json")
+    assert not (tmp_path / "fresh.json").exists()
+    seed2 = _result(tmp_path / "seed2.json", {"glasses": {"rrrn": 0.4}}, seed=2)
+    with pytest.raises(SystemExit, match="seed2.json: .* mixes seeds"):
+        bench.merge([seed2], into)
+    elsewhere = _result(tmp_path / "elsewhere.json", {"glasses": {"rrrn": 0.4}}, identity="d2")
+    with pytest.raises(SystemExit, match="elsewhere.json: .* mixes data identities"):
+        bench.merge([elsewhere], into)
+    (tmp_path / "list.json").write_text("[]")
+    with pytest.raises(SystemExit, match="list.json: not a results file"):
+        bench.merge([tmp_path / "list.json"], into)
+    assert set(json.loads(into.read_text())["holdout_database"]["mask"]) == {"rrrn", "ststnet"}  # untouched

@@ -62,3 +62,32 @@ def test_copied_landmark_table_has_no_control_column_and_only_methods_run_in_it(
     assert "control" not in table.columns[-1]
     assert [row[0].text for row in table.rows] == ["STSTNet"]  # a method with no cell in this table has no row
     assert any(isinstance(b, Heading) and "LOSO" in b.text and "copied" in b.text for b in blocks)
+
+
+def _seeded(uf1, seed=None, identity="d1"):
+    return _row(uf1, uf1) | {"data_identity": identity, "overrides": [f"seed={seed}"] if seed is not None else []}
+
+
+def test_seed_files_add_a_table_over_seeds_and_name_what_they_leave_out(tmp_path):
+    _write(tmp_path, "occlusion.json", {
+        "benchmarked_methods": ["rrrn", "mpt"], "data_identity": "d1",
+        "holdout_database": {"clean": {"rrrn": _seeded(0.40), "mpt": _seeded(0.37)},
+                             "mask": {"rrrn": _seeded(0.44)}}})
+    blocks = occlusion_section(tmp_path)
+    assert len([b for b in blocks if isinstance(b, Table)]) == 1  # one seed per cell: no table over seeds
+    _write(tmp_path, "occlusion_seed1.json", {"holdout_database": {
+        "clean": {"rrrn": _seeded(0.50, 1), "mpt": _seeded(0.30, 1, identity="other")},
+        "mask": {"rrrn": _row(0.1, 0.1, done=1) | {"data_identity": "d1", "overrides": ["seed=1"]}}}})
+    _write(tmp_path, "occlusion_seed2.json", {"holdout_database": {"clean": {"rrrn": _seeded(0.45, 2)}}})
+    (tmp_path / "occlusion_seed3.json").write_text("{broken")
+    blocks = occlusion_section(tmp_path)
+    table = [b for b in blocks if isinstance(b, Table)][-1]
+    cells = {row[0].text: [c.text for c in row[1:]] for row in table.rows}
+    assert cells["RRRN"] == ["0.450 +- 0.050 (3 seeds)", "0.440 (1 seed)", NOT_RUN, NOT_RUN]  # partial: not counted
+    assert cells["MPT"] == ["0.370 (1 seed)", NOT_RUN, NOT_RUN, NOT_RUN]  # other data: left out
+    warnings = " ".join(b.text for b in blocks if isinstance(b, Paragraph) and b.style == "warn")
+    assert "occlusion_seed1.json: clean/mpt was scored on other data" in warnings
+    assert "occlusion_seed3.json not read" in warnings
+    _write(tmp_path, "occlusion_seed2.json", {"holdout_database": {"clean": {"rrrn": _seeded(0.41, 1)}}})
+    warnings = " ".join(b.text for b in occlusion_section(tmp_path) if isinstance(b, Paragraph) and b.style == "warn")
+    assert "occlusion_seed2.json: clean/rrrn seed 1 scores 0.4100, occlusion_seed1.json 0.5000" in warnings
