@@ -32,7 +32,9 @@ there is kept (``--rerun`` trains it again). With ``--deadline HH:MM`` (UTC) no 
 run still going then is stopped: its finished folds (the runner keeps each under checkpoints/) are scored as a
 partial row (``complete: false``, ``folds_done``, and the other methods' UF1 on the same folds when their
 predictions are in the scratch folder), and ``--resume`` continues it later from those folds. Every row of the
-methods that the table lacks or holds in part is listed under ``not_run`` (per table).
+methods that the table lacks or holds in part is listed under ``not_run`` (per table). Repeated seeds run as
+concurrent calls (``seed=N`` among the overrides, each call with its own ``--out``) are folded into one file per
+seed with ``--merge FILE ... --out benchmarks/results/occlusion_seed<N>.json``, which the report reads.
 
 Each row: UF1, UAR, folds, samples, wall and CPU seconds (the child's and its reaped fold workers'), the 1-min load
 average when it started, the commit of the code. Also: the majority-class UF1 floor (UF1 of always predicting the
