@@ -78,6 +78,7 @@ from core.provenance import git_commit
 from core.results import read_run_metrics
 from preprocessing.derived_copy import LANDMARK_MODES
 from reports.occlusion import row_seed  # the seed a row ran with, as the report counts it
+from reports.results import read_json
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "occlusion.json"
@@ -474,12 +475,9 @@ def merge(files: list[Path], into: Path, conditions: tuple[str, ...] = CONDITION
     seed or another ``data_identity`` than the rows already there is refused, and so is a cell that two files
     hold with different rows (an error naming both, never a silent overwrite). ``not_run`` is recomputed."""
     def read(path: Path) -> dict:
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as err:
-            raise SystemExit(f"{path}: cannot be read as a results file of benchmarks/occlusion.py ({err})") from err
-        if not isinstance(data, dict):
-            raise SystemExit(f"{path}: not a results file of benchmarks/occlusion.py (expected a JSON object)")
+        data, problem = read_json(path)
+        if data is None:
+            raise SystemExit(f"{path}: not a results file of benchmarks/occlusion.py ({problem})")
         return data
 
     def rows(path: Path, data: dict):
@@ -494,11 +492,11 @@ def merge(files: list[Path], into: Path, conditions: tuple[str, ...] = CONDITION
                         yield key, condition, method, row
 
     result = read(into) if into.is_file() else {}
-    origin, seeds, identities = {}, {}, {}
+    origin, seeds, identities = {}, set(), set()
     for path, data in ((into, result), *((f, read(f)) for f in files)):
         for key, condition, method, row in list(rows(path, data)):
-            seeds.setdefault(row_seed(row), str(path))
-            identities.setdefault(row.get("data_identity"), str(path))
+            seeds.add(row_seed(row))
+            identities.add(row.get("data_identity"))
             if len(seeds) > 1 or len(identities) > 1:
                 what = "seeds" if len(seeds) > 1 else "data identities"
                 raise SystemExit(f"{path}: {key}/{condition}/{method} mixes {what} with the rows already read "

@@ -55,6 +55,7 @@ from core.seeding import seed_everything
 from datamodules import controls
 from experiments.config import load_experiment
 from experiments.registry import method as get_method
+from reports.results import read_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sma_stn.json"
 BAR = 0.15
@@ -303,24 +304,26 @@ def merge(files: list[Path], into: Path) -> dict:
     """Fold the per-seed rows of other results files of this script (concurrent invocations, each with its own
     ``--results``) into ``into``: a key's seeds are united and its mean and std recomputed; the same seed of the
     same key in two files is an error naming both, never a silent overwrite. Other sections of ``into`` are kept."""
-    def seed_rows(path: Path, read) -> dict:
-        rows = read.get("seeds", {}) if isinstance(read, dict) else None
+    def seed_rows(path: Path, data: dict) -> dict:
+        rows = data.get("seeds", {})
         if not isinstance(rows, dict):
-            raise SystemExit(f"{path}: not a results file of benchmarks/sma_stn.py (expected an object with 'seeds')")
+            raise SystemExit(f"{path}: not a results file of benchmarks/sma_stn.py (its 'seeds' is not an object)")
         for key, row in rows.items():
             if not isinstance(row, dict) or not isinstance(row.get("per_seed"), dict):
                 raise SystemExit(f"{path}: seeds/{key} has no per_seed rows (expected a file written by "
                                  "benchmarks/sma_stn.py --seeds)")
         return rows
 
-    result = json.loads(into.read_text()) if into.is_file() else {}
+    def read(path: Path) -> dict:
+        data, problem = read_json(path)
+        if data is None:
+            raise SystemExit(f"{path}: not a results file of benchmarks/sma_stn.py ({problem})")
+        return data
+
+    result = read(into) if into.is_file() else {}
     origin = {key: {seed: str(into) for seed in row["per_seed"]} for key, row in seed_rows(into, result).items()}
     for path in files:
-        try:
-            read = json.loads(path.read_text())
-        except (OSError, ValueError) as err:
-            raise SystemExit(f"{path}: cannot be read as a results file of benchmarks/sma_stn.py ({err})") from err
-        for key, row in seed_rows(path, read).items():
+        for key, row in seed_rows(path, read(path)).items():
             have = result.setdefault("seeds", {}).get(key, {"per_seed": {}})["per_seed"]
             for seed, run in row["per_seed"].items():
                 if seed in have and have[seed] != run:
@@ -347,10 +350,9 @@ def main(methods, overrides, max_folds, threads: int, cache: Path, device: str, 
         return {}
     result = {"methods": {}, "threads": threads, "cpu_count": os.cpu_count(), "machine": platform.platform(),
               "torch": torch.__version__}
-    if RESULTS.is_file():
-        result["methods"] = json.loads(RESULTS.read_text()).get("methods", {})
-    if RESULTS.is_file():
+    if RESULTS.is_file():  # earlier rows and sections are kept; this call's machine facts replace the old ones
         old = json.loads(RESULTS.read_text())
+        result["methods"] = old.get("methods", {})
         result |= {k: v for k, v in old.items() if k not in result}
     if INNER:
         for name in methods:

@@ -34,17 +34,25 @@ NAMES = {"lbptop_svm": "LBP-TOP + SVM", "lbp_sdg": "LBP-SDG", "ststnet": "STSTNe
 NOT_RUN = "not run"
 
 
+def partial(row: dict) -> bool:
+    """Whether a row stopped before its last fold (a deadline): never a result."""
+    done, total = row.get("folds_done"), row.get("n_folds")
+    return row.get("complete") is False or (isinstance(done, int) and isinstance(total, int) and done < total)
+
+
+def finished(row: object) -> bool:
+    """A row with all its folds and both scores: what a table may show as a result."""
+    return (isinstance(row, dict) and not partial(row)
+            and number(row.get("uf1")) is not None and number(row.get("uar")) is not None)
+
+
 def score(row: object) -> str:
     """``UF1 / UAR`` of a finished row; a partial row says how far it got."""
-    if not isinstance(row, dict):
+    if isinstance(row, dict) and partial(row):
+        return f"partial ({row.get('folds_done')} of {row.get('n_folds')} folds)"
+    if not finished(row):
         return NOT_RUN
-    uf1, uar = number(row.get("uf1")), number(row.get("uar"))
-    done, total = row.get("folds_done"), row.get("n_folds")
-    if row.get("complete") is False or (isinstance(done, int) and isinstance(total, int) and done < total):
-        return f"partial ({done} of {total} folds)"
-    if uf1 is None or uar is None:
-        return NOT_RUN
-    return f"{uf1:.3f} / {uar:.3f}"
+    return f"{number(row['uf1']):.3f} / {number(row['uar']):.3f}"
 
 
 def occlusion_table(table: dict, methods: list[str], control: dict | None) -> Table:
@@ -55,8 +63,8 @@ def occlusion_table(table: dict, methods: list[str], control: dict | None) -> Ta
     for method in methods:
         cells = [Cell(NAMES.get(method, method))]
         for condition in CONDITIONS:
-            text = score((table.get(condition) or {}).get(method))
-            cells.append(Cell(text, style="standin" if text[0].isdigit() else ""))
+            row = (table.get(condition) or {}).get(method)
+            cells.append(Cell(score(row), style="standin" if finished(row) else ""))
         if control is not None:
             cells.append(Cell(score((control.get("clean") or {}).get(method))))
         rows.append(cells)
@@ -131,9 +139,9 @@ def seed_scores(bench_dir: Path, data: dict) -> tuple[dict, list[str]]:
         table = content.get("holdout_database") if isinstance(content, dict) else None
         for condition in CONDITIONS:
             for method, row in ((table or {}).get(condition) or {}).items():
-                uf1 = number(row.get("uf1")) if isinstance(row, dict) else None
-                if method not in NAMES or uf1 is None or score(row).startswith(("partial", NOT_RUN)):
+                if method not in NAMES or not finished(row):
                     continue
+                uf1 = number(row["uf1"])
                 if identity and row.get("data_identity") != identity:
                     problems.append(f"{path.name}: {condition}/{method} was scored on other data "
                                     f"({row.get('data_identity')}, not {identity}); left out")
