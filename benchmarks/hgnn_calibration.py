@@ -231,7 +231,8 @@ def main(names: list[str]) -> None:
                              "generator_seed": SEED, "subjects": SUBJECTS, "seconds_written": SECONDS,
                              "epochs": EPOCHS, "training_seed": 0, "runs": runs,
                              "note": "inner-validation subject accuracy moves in steps of 1/6 (24 subjects) or "
-                                     "1/12 (53); one draw per subject count, one training seed"})
+                                     "1/12 (53); one draw per subject count, one training seed",
+                             **({"budget": previous["budget"]} if "budget" in previous else {})})
 
 
 if __name__ == "__main__":

@@ -35,11 +35,24 @@ the method family: no spatial filters, no learned bands, no per-subject graphs) 
 (1.0) and far from the floor (0.54), so an ablation or a broken model can show. 0.80 on 24 subjects is 19-20 of
 24 correct.
 
-    PYTHONPATH=$PWD nice -n 15 .venv/bin/python benchmarks/modma_probe.py
+RULE v2 (generator VERSION 2; written after HGNN's version-1 failure, which is why it exists, and applied to the
+SAME recorded sweep, reading nothing else): the smallest tied scale at which EACH feature family a graph network on
+EEG can read reaches >= 0.80 on the main panel: per-channel band power (``band_power``) AND channel coupling (the
+better of ``theta_f3_p4`` / ``theta_all_pairs``). Why: under v1 the coupling probe alone cleared the target at 0.35,
+where band power reached 0.58; HGNN's node features are per-channel spectral summaries (its encoder sees one
+channel at a time) and its adjacency is built from them, so at v1 the abnormality was nearly invisible to what the
+architecture reads (benchmarks/results/hgnn.json ``version_1``; hgnn_calibration.json found no data-side fix). In
+depression EEG both power and connectivity differ between groups, so a stand-in that carries the abnormality in
+both is no less plausible. The value comes from the probes, never from HGNN's scores. ``--rechoose`` re-applies the
+rule to the recorded sweep (the swept draws set their scales explicitly, so they are the same files under v2).
+
+    PYTHONPATH=$PWD nice -n 15 .venv/bin/python benchmarks/modma_probe.py [--rechoose]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import tempfile
 import time
@@ -65,6 +78,13 @@ SIDE_SCALES = (0.35, 0.7, 1.4)
 TARGET = 0.80
 BANDS = ((1, 4), (4, 8), (8, 13), (13, 30), (30, 45))
 PROBES = ("band_power", "theta_f3_p4", "theta_all_pairs")
+COUPLING = ("theta_f3_p4", "theta_all_pairs")
+OUT = Path(__file__).parent / "results" / "modma_probe.json"
+RULES = {1: f"smallest tied common_scale = individual_scale in {list(SCALES)} at which the best probe's mean subject "
+           f"accuracy over seeds {list(SEEDS)} is >= {TARGET}; else the largest",
+         2: f"smallest tied common_scale = individual_scale in {list(SCALES)} at which band_power AND the better "
+           f"coupling probe ({', '.join(COUPLING)}) each reach a mean subject accuracy >= {TARGET} over seeds "
+           f"{list(SEEDS)}; else the largest"}
 
 
 def band_power(windows: np.ndarray) -> np.ndarray:
@@ -129,6 +149,33 @@ def probe_draw(folder: Path, folds: dict[str, int] | None = None, window_s: floa
     return {**out, "majority_floor": float(counts.max() / counts.sum())}
 
 
+def choose(main_panel: list[dict], rule: int = VERSION) -> tuple[dict, bool]:
+    """The main-panel row RULES[rule] picks (rows in increasing scale) and whether the target was reached."""
+    def passes(mean: dict) -> bool:
+        if rule == 1:
+            return max(mean[p] for p in PROBES) >= TARGET
+        return mean["band_power"] >= TARGET and max(mean[p] for p in COUPLING) >= TARGET
+
+    if rule not in RULES:
+        raise ValueError(f"rule {rule}: expected one of {sorted(RULES)}")
+    reached = [row for row in main_panel if passes(row["mean"])]
+    return (reached[0], True) if reached else (main_panel[-1], False)
+
+
+def rechoose(path: Path = OUT) -> dict:
+    """Apply the current rule (RULES[VERSION]) to the recorded sweep in ``path``; earlier choices go to ``history``."""
+    out = json.loads(path.read_text())
+    chosen, reached = choose(out["main_panel"])
+    if out.get("rule") != RULES[VERSION]:
+        earlier = {k: out.get(k) for k in ("rule", "chosen_scale", "target_reached")}
+        earlier["generator_version"] = out.get("generator_version_chosen_for", out.get("generator_version_probed"))
+        out.setdefault("history", []).append(earlier)
+    out.update(rule=RULES[VERSION], chosen_scale=chosen["options"]["common_scale"], chosen_row=chosen,
+               target_reached=reached, generator_version_chosen_for=VERSION)
+    write_json(path, out)
+    return out
+
+
 def sweep(scratch: Path, panel: str, scales: tuple[float, ...], **fixed) -> list[dict]:
     rows = []
     for scale in scales:
@@ -148,26 +195,31 @@ def sweep(scratch: Path, panel: str, scales: tuple[float, ...], **fixed) -> list
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rechoose", action="store_true",
+                        help="re-apply the current rule to the recorded sweep (no new draws)")
+    if parser.parse_args().rechoose:
+        out = rechoose()
+        print("chosen", out["chosen_scale"], "reached", out["target_reached"])
+        return
     started, cpu = time.time(), time.process_time()
     with tempfile.TemporaryDirectory(prefix="modma_probe_") as scratch:
         scratch = Path(scratch)
         main_panel = sweep(scratch, "tied", SCALES)
         side = (sweep(scratch, "individual_0.35", SIDE_SCALES, individual_scale=0.35)
                 + sweep(scratch, "gain_sd_0", SIDE_SCALES, gain_sd=0.0))
-    reached = [row for row in main_panel if row["best_mean"] >= TARGET]
-    chosen = reached[0] if reached else main_panel[-1]
+    chosen, reached = choose(main_panel)
     out = {"what": "linear band-power and theta-coupling probes on calibration draws of the MODMA stand-in: "
                    "LOSO subject accuracy over a sweep of the generator's effect sizes",
-           "generator_version_probed": VERSION, "seeds": list(SEEDS), "subjects": SUBJECTS, "seconds": SECONDS,
-           "window_s": WINDOW_S, "probes": list(PROBES), "classifier": "StandardScaler + LogisticRegression(C=0.1)",
-           "rule": f"smallest tied common_scale = individual_scale in {list(SCALES)} at which the best probe's "
-                   f"mean subject accuracy over seeds {list(SEEDS)} is >= {TARGET}; else the largest",
-           "target_reached": bool(reached), "chosen_scale": chosen["options"]["common_scale"],
+           "generator_version_probed": VERSION, "generator_version_chosen_for": VERSION, "seeds": list(SEEDS),
+           "subjects": SUBJECTS, "seconds": SECONDS, "window_s": WINDOW_S, "probes": list(PROBES),
+           "classifier": "StandardScaler + LogisticRegression(C=0.1)", "rule": RULES[VERSION],
+           "target_reached": reached, "chosen_scale": chosen["options"]["common_scale"],
            "chosen_row": chosen, "main_panel": main_panel, "side_panels": side,
            "load_average_1_5_15_at_end": [round(v, 2) for v in os.getloadavg()],
            "wall_seconds": round(time.time() - started, 1), "cpu_seconds": round(time.process_time() - cpu, 1),
            "note": "subject accuracies move in steps of 1/24 per draw (1/72 for a three-draw mean)"}
-    write_json(Path(__file__).parent / "results" / "modma_probe.json", out)
+    write_json(OUT, out)
     print("chosen", out["chosen_scale"], "reached", out["target_reached"])
 
 

@@ -132,8 +132,9 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     # EEG depression detection (HGNN, issue 20): rawdata/layouts/modma.py, subject-level labels (MDD / HC)
     Dataset("modma", "modma", "eeg", "modma", "rawdata.synth.modma:generate_modma", 24,
             standin_note="synthetic resting-state signals (250 Hz, 129 rows) with a shared F3-P4 and a "
-            "patient-specific theta coupling in patients and label-free couplings in everyone; numbers on it exercise "
-            "the parser, the subject-level protocol and the method, not a method's MODMA accuracy"),
+            "patient-specific theta source in patients (strong enough, since version 2, to show in band power as "
+            "well as in coupling) and label-free couplings in everyone; numbers on it exercise the parser, the "
+            "subject-level protocol and the method, not a method's MODMA accuracy"),
     # EEG cross-dataset tasks (SEED <-> SEED-IV on shared classes, protocol cross_dataset of
     # datamodules/eeg_protocols.py): both datasets' folders, checked together by rawdata/layouts/eeg_cross.py
     *(Dataset(f"{source}_to_{target}", "eeg_cross", "eeg", standin_note=_EEG_CROSS_NOTE)

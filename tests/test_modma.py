@@ -134,13 +134,39 @@ def test_cli_check_and_synth(copy, tmp_path):
     assert len(parse("modma", out).index) == 2
 
 
-def test_standin_carries_the_shared_theta_coupling_and_loses_it_without_the_effect(tmp_path):
-    """The subject-level signal the stand-in is calibrated on (benchmarks/modma_probe.py): F3-P4 theta correlation
-    ranks patients above controls at the default effect sizes, and not once the effects are switched off."""
+def _probe_module():
     spec = importlib.util.spec_from_file_location("modma_probe", ROOT / "benchmarks" / "modma_probe.py")
     probe = importlib.util.module_from_spec(spec)  # benchmarks/ is a script folder, not a package on sys.path
     spec.loader.exec_module(probe)
-    features = probe.features
+    return probe
+
+
+def test_the_version_2_rule_needs_band_power_and_coupling_and_the_generator_uses_its_choice(tmp_path):
+    """Rule 1 takes the first scale where ANY probe clears the target, rule 2 the first where band power AND the
+    better coupling probe both do; the generator's defaults are what the recorded sweep gives under its version's
+    rule, and re-choosing keeps the earlier rule's choice in the file's history."""
+    probe = _probe_module()
+    rows = [{"options": {"common_scale": s}, "mean": {"band_power": b, "theta_f3_p4": c, "theta_all_pairs": c - 0.1}}
+            for s, b, c in ((0.35, 0.58, 0.97), (0.5, 0.72, 1.0), (0.7, 0.81, 1.0), (1.0, 0.93, 0.79))]
+    assert probe.choose(rows, 1)[0]["options"]["common_scale"] == 0.35
+    assert probe.choose(rows, 2)[0]["options"]["common_scale"] == 0.7
+    assert probe.choose(rows[:2], 2) == (rows[1], False)  # never reached: the largest, flagged
+    with pytest.raises(ValueError, match="rule 3"):
+        probe.choose(rows, 3)
+    from rawdata.synth.modma import VERSION, ModmaSynthParams
+    recorded = json.loads((ROOT / "benchmarks" / "results" / "modma_probe.json").read_text())
+    chosen = probe.choose(recorded["main_panel"], VERSION)[0]["options"]["common_scale"]
+    assert ModmaSynthParams().common_scale == ModmaSynthParams().individual_scale == chosen == recorded["chosen_scale"]
+    copy = tmp_path / "probe.json"
+    copy.write_text(json.dumps({**recorded, "rule": probe.RULES[1], "history": []}))
+    again = probe.rechoose(copy)
+    assert again["rule"] == probe.RULES[VERSION] and again["history"][0]["rule"] == probe.RULES[1]
+
+
+def test_standin_carries_the_shared_theta_coupling_and_loses_it_without_the_effect(tmp_path):
+    """The subject-level signal the stand-in is calibrated on (benchmarks/modma_probe.py): F3-P4 theta correlation
+    ranks patients above controls at the default effect sizes, and not once the effects are switched off."""
+    features = _probe_module().features
 
     def auc(folder: Path) -> float:
         per_probe, labels = features(folder)
