@@ -24,8 +24,11 @@ recorded row) and once with ``data.negative_control=permuted_labels`` (trial lab
 before the folds are made, benchmarks/label_controls.py): the self-supervised encoders read no label either way, so
 only the probe learns from permuted labels. Scored against the permuted labels and the true ones; both must fall
 to chance (0.5; the majority floor beside it).
+``--run-seeds 1 2`` repeats every variant and protocol at those training seeds (``seed=<s>``, same stand-in) and
+ADDS them to the JSON (its other sections are kept): ``seed_runs`` (protocol -> variant -> seed -> the run's
+scores; seed 0 is the recorded ``results`` row) and ``over_seeds`` (mean, sd, min, max of the subject accuracy).
 
-    PYTHONPATH=. python benchmarks/mfmc.py [--subjects 6] [--seconds 8] [--seed 0] [--controls]
+    PYTHONPATH=. python benchmarks/mfmc.py [--subjects 6] [--seconds 8] [--seed 0] [--controls | --run-seeds 1 2]
     -> benchmarks/results/mfmc.json
 """
 
@@ -39,7 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from timed_runs import process_cpu_seconds  # benchmarks/ is the script folder: on sys.path
+from timed_runs import process_cpu_seconds, spread  # benchmarks/ is the script folder: on sys.path
 
 OUT = Path(__file__).parent / "results" / "mfmc.json"
 ALL = "[eeg,gsr,respiration,plethysmograph]"
@@ -74,6 +77,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--controls", action="store_true", help="add the probe's permuted-label control to --out")
+    parser.add_argument("--run-seeds", type=int, nargs="*", default=None,
+                        help="add these training seeds of every variant to --out (seed 0: the recorded results)")
     args = parser.parse_args()
     import torch
 
@@ -113,6 +118,25 @@ def main() -> None:
                       flush=True)
                 write_json(args.out, {**recorded, "negative_controls": {
                     **section, "complete": len(section["protocols"]) == len(PROTOCOLS)}})
+            return
+        if args.run_seeds:
+            recorded = json.loads(args.out.read_text())
+            if recorded.get("standin", {}).get("seed") != args.seed or recorded["standin"].get("version") != \
+                    summary.get("version") or recorded["standin"].get("subjects") != args.subjects:
+                raise SystemExit(f"{args.out}: recorded on stand-in {recorded.get('standin')}, not this one")
+            seed_runs = recorded.get("seed_runs") or {
+                protocol: {variant: {"0": row} for variant, row in rows.items()}
+                for protocol, rows in recorded["results"].items()}
+            for seed in args.run_seeds:
+                for protocol, (experiment, extra) in PROTOCOLS.items():
+                    for variant, overrides in VARIANTS.items():
+                        entry = run(experiment, [f"data.eeg_root={root}", "trainer.fold_workers=1", *extra,
+                                                 *overrides, f"seed={seed}"], project)
+                        seed_runs[protocol][variant][str(seed)] = entry
+                        print(protocol, variant, "seed", seed, entry["subject_accuracy_mean"], flush=True)
+                        over = {p: {v: spread([r["subject_accuracy_mean"] for r in runs.values()])
+                                    for v, runs in variants.items()} for p, variants in seed_runs.items()}
+                        write_json(args.out, {**recorded, "seed_runs": seed_runs, "over_seeds": over})
             return
         results: dict = {}
         for protocol, (experiment, extra) in PROTOCOLS.items():
