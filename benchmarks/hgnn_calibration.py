@@ -52,7 +52,10 @@ winner (batch 128 x 30 epochs) on version-2 calibration draws 100-102 written wi
 nuisance switched off step by step (``NUISANCE``): the defaults; no overall or per-electrode gain (``gain_sd``,
 ``channel_gain_sd`` 0); and also no label-free subject coupling (``nuisance_scale`` 0). If HGNN generalises once the
 subjects differ by little but their group, the network can read the abnormality and its failure on the default
-stand-in is memorisation of subject identity, not a fault of the implementation.
+stand-in is memorisation of subject identity, not a fault of the implementation. Found (``nuisance``): mean
+inner-validation window AUC 0.636 (defaults), 0.537 (no gains), 0.525 (no gains, no subject coupling), training
+windows fitted at 1.00 in every case: removing the nuisance does NOT help, so the diagnostic does not support
+memorisation of subject identity; the failure lies in generalising from 108 training windows (README, HGNN).
 
     PYTHONPATH=$PWD nice -n 15 .venv/bin/python benchmarks/hgnn_calibration.py --budget
     PYTHONPATH=$PWD nice -n 15 .venv/bin/python benchmarks/hgnn_calibration.py --nuisance
