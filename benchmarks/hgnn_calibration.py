@@ -94,6 +94,7 @@ from datamodules.eeg import read_modma
 from experiments.config import load_experiment
 from lightning_modules.hgnn.module import HGNN, assignment_entropy
 from rawdata.synth import generate
+from rawdata.synth.modma import VERSION
 
 SEED, SUBJECTS, SECONDS, EPOCHS = 100, 24, 120, 15
 # name -> (subjects written, windows per subject, data.scale, cell z-score with training windows)
@@ -197,105 +198,86 @@ def probe(data, channels) -> dict:
             "inner_val_window_auc": round(float(roc_auc_score(vy, p)), 4)}
 
 
-def budget() -> None:
-    """The --budget study (module doc): every candidate on every calibration draw, then the rule."""
-    from rawdata.synth.modma import VERSION
+MEAN_KEYS = ("inner_val_window_auc", "inner_val_subject_accuracy", "train_window_accuracy")
 
+
+def over_draws(candidates: dict[str, dict], prefix: str) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Train every candidate on every calibration draw (BUDGET_SEEDS; 24 subjects x 24 s, the 18 / 6 inner split,
+    input ``none``). A candidate is {"generator": generator options, "train": keyword arguments of :func:`train`,
+    "record": what its runs record beside the scores}; draws with the same generator options are written once.
+    Returns the runs ("<name>/draw<seed>") and each candidate's means over the draws (MEAN_KEYS)."""
     torch.set_num_threads(1)
-    previous = json.loads(OUT.read_text()) if OUT.exists() else {}
     runs: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory(prefix="hgnn_budget_") as scratch:
-        for seed in BUDGET_SEEDS:
-            folder = Path(scratch) / f"modma{seed}"
-            generate("modma", folder, subjects=SUBJECTS, seed=seed, seconds=24)
-            data, channels, samples = split(folder, 6, "none", False, VALIDATION[SUBJECTS])
-            for name, (batch, epochs) in BUDGETS.items():
-                run = {"batch_size": batch, "epochs": epochs, "generator_seed": seed,
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+        written: dict[tuple, tuple] = {}
+        for name, candidate in candidates.items():
+            for seed in BUDGET_SEEDS:
+                options = candidate.get("generator", {})
+                key = (seed, tuple(sorted(options.items())))
+                if key not in written:
+                    folder = Path(scratch) / f"modma{len(written)}"
+                    generate("modma", folder, subjects=SUBJECTS, seed=seed, seconds=24, **options)
+                    written[key] = split(folder, 6, "none", False, VALIDATION[SUBJECTS])
+                data, channels, samples = written[key]
+                run = {**candidate.get("record", {}), "generator_seed": seed,
                        "training_windows": int(len(data["train"][1])),
-                       **train(data, channels, samples, batch, epochs),
+                       **train(data, channels, samples, **candidate["train"]),
                        "load_average_1min": round(os.getloadavg()[0], 2)}
                 runs[f"{name}/draw{seed}"] = run
-                print(name, seed, {k: run[k] for k in ("inner_val_window_auc", "inner_val_subject_accuracy",
-                                                        "train_window_accuracy", "optimizer_steps")}, flush=True)
+                print(name, seed, {k: run[k] for k in (*MEAN_KEYS, "optimizer_steps")}, flush=True)
     mean = {name: {key: round(float(np.mean([runs[f"{name}/draw{s}"][key] for s in BUDGET_SEEDS])), 4)
-                   for key in ("inner_val_window_auc", "inner_val_subject_accuracy", "train_window_accuracy")}
-            for name in BUDGETS}
+                   for key in MEAN_KEYS} for name in candidates}
+    return runs, mean
+
+
+def record(section: str, content: dict) -> None:
+    """Put one study's section into the recorded file, keeping the others."""
+    previous = json.loads(OUT.read_text()) if OUT.exists() else {}
+    previous[section] = {**content, "generator_version": VERSION, "draws": list(BUDGET_SEEDS)}
+    write_json(OUT, previous)
+
+
+def budget() -> None:
+    """The --budget study (module doc): every candidate on every calibration draw, then the rule."""
+    runs, mean = over_draws({name: {"train": {"batch": batch, "epochs": epochs},
+                                    "record": {"batch_size": batch, "epochs": epochs}}
+                             for name, (batch, epochs) in BUDGETS.items()}, "hgnn_budget_")
     best = max(mean.values(), key=lambda m: m["inner_val_window_auc"])["inner_val_window_auc"]
     tied = [n for n in BUDGETS if mean[n]["inner_val_window_auc"] >= best - 0.01]
     winner = sorted(tied, key=lambda n: (-BUDGETS[n][0], BUDGETS[n][1]))[0]
     batch, epochs = BUDGETS[winner]
     reference = mean[f"b128_e{epochs}"]["inner_val_window_auc"] if f"b128_e{epochs}" in BUDGETS else None
     adopt = batch != 128 and reference is not None and mean[winner]["inner_val_window_auc"] > reference + 0.05
-    previous["budget"] = {
+    record("budget", {
         "what": "optimisation budget of HGNN on calibration draws of the version-2 stand-in (inner split 18 / 6)",
-        "generator_version": VERSION, "draws": list(BUDGET_SEEDS), "candidates": {n: list(v) for n, v in
-                                                                                  BUDGETS.items()},
+        "candidates": {n: list(v) for n, v in BUDGETS.items()},
         "rule": "highest mean inner-validation window AUC; ties within 0.01 to the larger batch, then fewer "
                 "epochs; the batch size is adopted only if it beats batch 128 at the same epochs by > 0.05 AUC",
-        "runs": runs, "mean_over_draws": mean, "winner": winner, "adopt_batch_size": batch if adopt else None}
-    write_json(OUT, previous)
+        "runs": runs, "mean_over_draws": mean, "winner": winner, "adopt_batch_size": batch if adopt else None})
     print("winner", winner, mean[winner], "adopt", adopt, flush=True)
 
 
 def nuisance() -> None:
     """The --nuisance diagnostic (module doc)."""
-    from rawdata.synth.modma import VERSION
-
-    torch.set_num_threads(1)
-    previous = json.loads(OUT.read_text()) if OUT.exists() else {}
     batch, epochs = BUDGETS["b128_e30"]
-    runs: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory(prefix="hgnn_nuisance_") as scratch:
-        for name, options in NUISANCE.items():
-            for seed in BUDGET_SEEDS:
-                folder = Path(scratch) / f"{name}{seed}"
-                generate("modma", folder, subjects=SUBJECTS, seed=seed, seconds=24, **options)
-                data, channels, samples = split(folder, 6, "none", False, VALIDATION[SUBJECTS])
-                run = {"generator_options": options, "generator_seed": seed, "batch_size": batch, "epochs": epochs,
-                       **train(data, channels, samples, batch, epochs),
-                       "load_average_1min": round(os.getloadavg()[0], 2)}
-                runs[f"{name}/draw{seed}"] = run
-                print(name, seed, {k: run[k] for k in ("inner_val_window_auc", "inner_val_subject_accuracy",
-                                                        "train_window_accuracy")}, flush=True)
-    mean = {name: {key: round(float(np.mean([runs[f"{name}/draw{s}"][key] for s in BUDGET_SEEDS])), 4)
-                   for key in ("inner_val_window_auc", "inner_val_subject_accuracy", "train_window_accuracy")}
-            for name in NUISANCE}
-    previous["nuisance"] = {"what": "HGNN on version-2 calibration draws with the per-subject nuisance switched off "
-                                    "step by step (a diagnostic: nothing is chosen by it)",
-                            "generator_version": VERSION, "draws": list(BUDGET_SEEDS), "batch_size": batch,
-                            "epochs": epochs, "runs": runs, "mean_over_draws": mean}
-    write_json(OUT, previous)
+    runs, mean = over_draws({name: {"generator": options, "train": {"batch": batch, "epochs": epochs},
+                                    "record": {"generator_options": options, "batch_size": batch, "epochs": epochs}}
+                             for name, options in NUISANCE.items()}, "hgnn_nuisance_")
+    record("nuisance", {"what": "HGNN on version-2 calibration draws with the per-subject nuisance switched off "
+                                "step by step (a diagnostic: nothing is chosen by it)",
+                        "batch_size": batch, "epochs": epochs, "runs": runs, "mean_over_draws": mean})
     print(mean, flush=True)
 
 
 def readout() -> None:
     """The --readout diagnostic (module doc)."""
-    from rawdata.synth.modma import VERSION
-
-    torch.set_num_threads(1)
-    previous = json.loads(OUT.read_text()) if OUT.exists() else {}
     batch, epochs = BUDGETS["b128_e30"]
-    runs: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory(prefix="hgnn_readout_") as scratch:
-        for seed in BUDGET_SEEDS:
-            folder = Path(scratch) / f"modma{seed}"
-            generate("modma", folder, subjects=SUBJECTS, seed=seed, seconds=24)
-            data, channels, samples = split(folder, 6, "none", False, VALIDATION[SUBJECTS])
-            for kind in ("conv", "mean"):
-                run = {"readout": kind, "generator_seed": seed, "batch_size": batch, "epochs": epochs,
-                       **train(data, channels, samples, batch, epochs, kind),
-                       "load_average_1min": round(os.getloadavg()[0], 2)}
-                runs[f"{kind}/draw{seed}"] = run
-                print(kind, seed, {k: run[k] for k in ("inner_val_window_auc", "inner_val_subject_accuracy",
-                                                        "train_window_accuracy")}, flush=True)
-    mean = {kind: {key: round(float(np.mean([runs[f"{kind}/draw{s}"][key] for s in BUDGET_SEEDS])), 4)
-                   for key in ("inner_val_window_auc", "inner_val_subject_accuracy", "train_window_accuracy")}
-            for kind in ("conv", "mean")}
-    previous["readout"] = {"what": "HGNN's encoder read-out on version-2 calibration draws: the whole-window "
-                                   "depthwise conv trained (reference) or fixed to a uniform mean (a diagnostic)",
-                           "generator_version": VERSION, "draws": list(BUDGET_SEEDS), "batch_size": batch,
-                           "epochs": epochs, "runs": runs, "mean_over_draws": mean}
-    write_json(OUT, previous)
+    runs, mean = over_draws({kind: {"train": {"batch": batch, "epochs": epochs, "readout": kind},
+                                    "record": {"readout": kind, "batch_size": batch, "epochs": epochs}}
+                             for kind in ("conv", "mean")}, "hgnn_readout_")
+    record("readout", {"what": "HGNN's encoder read-out on version-2 calibration draws: the whole-window depthwise "
+                               "conv trained (reference) or fixed to a uniform mean (a diagnostic)",
+                       "batch_size": batch, "epochs": epochs, "runs": runs, "mean_over_draws": mean})
     print(mean, flush=True)
 
 
