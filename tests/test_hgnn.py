@@ -123,3 +123,29 @@ def test_method_defaults_build_through_the_model_block():
     cfg = load_experiment("hgnn-no_ignn/modma")
     assert cfg.model.branches == "common" and cfg.protocol.name == "subject_kfold"
     assert OmegaConf.select(cfg, "model.entropy_weight") == pytest.approx(1e-5)
+
+
+def test_mean_readout_is_the_frozen_window_average_and_leaves_the_other_layers_alone():
+    torch.manual_seed(0)
+    conv = HGNN(CHANNELS, 64, 2, **SMALL)
+    torch.manual_seed(0)
+    mean = HGNN(CHANNELS, 64, 2, encoder_readout="mean", **SMALL)
+    readout = mean.encoder.net[8]
+    assert not readout.weight.requires_grad and torch.all(readout.weight == 1.0 / readout.weight.shape[-1])
+    # same random draw for every other layer: the knob changes the read-out only
+    other = [k for k in conv.state_dict() if k != "encoder.net.8.weight"]
+    assert all(torch.equal(conv.state_dict()[k], mean.state_dict()[k]) for k in other)
+    assert not torch.equal(conv.encoder.net[8].weight, readout.weight)
+    # what it computes: the window mean of the layer below
+    mean.eval()
+    x = torch.randn(3, 19, 64)
+    below = mean.encoder.net[:8](x.reshape(-1, 1, 64))
+    assert torch.allclose(readout(below).squeeze(-1), below.mean(-1), atol=1e-6)
+    # a training step leaves it where it is
+    opt = torch.optim.Adam([p for p in mean.parameters() if p.requires_grad], lr=1e-2)
+    mean.train()
+    torch.nn.functional.cross_entropy(mean(x)["scores"], torch.tensor([0, 1, 0])).backward()
+    opt.step()
+    assert torch.all(readout.weight == 1.0 / readout.weight.shape[-1])
+    with pytest.raises(ValueError, match="encoder_readout"):
+        HGNN(CHANNELS, 64, 2, encoder_readout="max", **SMALL)

@@ -7,6 +7,10 @@ as read: the reference code's training script z-scores nothing (method defaults 
 1. :class:`TemporalEncoder`, shared by all channels: conv (1 -> ``encoder_filters``, kernel ``encoder_kernel``) ->
    BN -> ELU -> average pool ``encoder_pool`` -> dropout; 1x1 conv -> ``node_dim`` -> BN -> ELU; a depthwise conv
    spanning the whole pooled window -> BN -> ELU -> dropout: one ``node_dim`` vector per channel (node).
+   ``encoder_readout`` says what that last conv is: ``conv``, trained (the reference code: one free weight per
+   pooled sample and feature, a read-out of the window's phase as much as of its power); ``mean``, the same layer
+   frozen at the uniform average 1 / length (each feature becomes the window mean of a rectified filter output, a
+   band-power-like summary; benchmarks/hgnn_calibration.py ``--readout-choice`` says when it was chosen).
 2. Common branch (CGNN): a graph shared by every sample (``common_graph``: ``learned``, the reference code's
    trainable matrix, uniform in [0.01, 0.5] at start; ``proximity``: the electrode grid proximity of
    lightning_modules/layers/eeg_graph.py, not trained; ``learned_proximity``: trainable, starting from it), made
@@ -88,16 +92,22 @@ class TemporalEncoder(nn.Module):
     """(B, C, L) -> (B, C, node_dim): the same temporal CNN on every channel (see the module doc)."""
 
     def __init__(self, samples: int, filters: int = 16, node_dim: int = 32, kernel: int = 63, pool: int = 4,
-                 dropout: float = 0.25):
+                 dropout: float = 0.25, readout: Literal["conv", "mean"] = "conv"):
         super().__init__()
         if samples // pool < 1:
             raise ValueError(f"window of {samples} samples is shorter than the pool {pool}")
+        if readout not in ("conv", "mean"):
+            raise ValueError(f"encoder_readout={readout!r}: expected conv or mean")
         self.net = nn.Sequential(
             nn.Conv1d(1, filters, kernel, padding=kernel // 2, bias=False), nn.BatchNorm1d(filters), nn.ELU(),
             nn.AvgPool1d(pool), nn.Dropout(dropout),
             nn.Conv1d(filters, node_dim, 1), nn.BatchNorm1d(node_dim), nn.ELU(),
             nn.Conv1d(node_dim, node_dim, samples // pool, groups=node_dim, bias=False), nn.BatchNorm1d(node_dim),
             nn.ELU(), nn.Dropout(dropout))
+        if readout == "mean":  # built either way, so the other layers start from the same random draw
+            whole_window = self.net[8]
+            whole_window.weight.data.fill_(1.0 / whole_window.weight.shape[-1])
+            whole_window.weight.requires_grad_(False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, length = x.shape
@@ -148,11 +158,12 @@ class HGNN(nn.Module):
                  common_graph: Literal["learned", "proximity", "learned_proximity"] = "learned",
                  common_order: int = 3, individual_order: int = 2, adjacency_dim: int = 32,
                  temperature: float = 1.0, regions: int = 4, assignment_order: int = 1, region_order: int = 2,
-                 unpool_weight: float = 0.5):
+                 unpool_weight: float = 0.5, encoder_readout: Literal["conv", "mean"] = "conv"):
         super().__init__()
         n = len(channels)
         self.branches, self.use_gpum = branches, gpum and branches != "common"
-        self.encoder = TemporalEncoder(samples, encoder_filters, node_dim, encoder_kernel, encoder_pool, dropout)
+        self.encoder = TemporalEncoder(samples, encoder_filters, node_dim, encoder_kernel, encoder_pool, dropout,
+                                       encoder_readout)
         self.common_graph = common_graph
         if branches != "individual":
             if common_graph == "learned":
