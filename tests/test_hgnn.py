@@ -130,12 +130,12 @@ def test_mean_readout_is_the_frozen_window_average_and_leaves_the_other_layers_a
     conv = HGNN(CHANNELS, 64, 2, **SMALL)
     torch.manual_seed(0)
     mean = HGNN(CHANNELS, 64, 2, encoder_readout="mean", **SMALL)
-    readout = mean.encoder.net[8]
+    readout = mean.encoder.whole_window
     assert not readout.weight.requires_grad and torch.all(readout.weight == 1.0 / readout.weight.shape[-1])
     # same random draw for every other layer: the knob changes the read-out only
     other = [k for k in conv.state_dict() if k != "encoder.net.8.weight"]
     assert all(torch.equal(conv.state_dict()[k], mean.state_dict()[k]) for k in other)
-    assert not torch.equal(conv.encoder.net[8].weight, readout.weight)
+    assert not torch.equal(conv.encoder.whole_window.weight, readout.weight)
     # what it computes: the window mean of the layer below
     mean.eval()
     x = torch.randn(3, 19, 64)

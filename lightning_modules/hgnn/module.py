@@ -105,9 +105,13 @@ class TemporalEncoder(nn.Module):
             nn.Conv1d(node_dim, node_dim, samples // pool, groups=node_dim, bias=False), nn.BatchNorm1d(node_dim),
             nn.ELU(), nn.Dropout(dropout))
         if readout == "mean":  # built either way, so the other layers start from the same random draw
-            whole_window = self.net[8]
-            whole_window.weight.data.fill_(1.0 / whole_window.weight.shape[-1])
-            whole_window.weight.requires_grad_(False)
+            self.whole_window.weight.data.fill_(1.0 / self.whole_window.weight.shape[-1])
+            self.whole_window.weight.requires_grad_(False)
+
+    @property
+    def whole_window(self) -> nn.Conv1d:
+        """The depthwise conv spanning the whole pooled window (``net[8]``; the read-out ``readout`` names)."""
+        return self.net[8]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, length = x.shape
