@@ -472,8 +472,9 @@ def main(scratch: Path, plan: list[str], compute_only: bool = False, source: Pat
 def merge(files: list[Path], into: Path, conditions: tuple[str, ...] = CONDITIONS) -> dict:
     """Fold the rows of other results files of this script (concurrent calls, each with its own ``--out``) into
     ``into``, table by table and cell by cell. One results file holds one seed on one data set: a row of another
-    seed or another ``data_identity`` than the rows already there is refused, and so is a cell that two files
-    hold with different rows (an error naming both, never a silent overwrite). ``not_run`` is recomputed."""
+    seed or another ``data_identity`` than the rows already there is refused (rows recorded before rows carried a
+    ``data_identity`` are not counted), and so is a cell that two files hold with different rows (an error naming
+    both, never a silent overwrite). ``not_run`` is recomputed."""
     def read(path: Path) -> dict:
         data, problem = read_json(path)
         if data is None:
@@ -496,7 +497,8 @@ def merge(files: list[Path], into: Path, conditions: tuple[str, ...] = CONDITION
     for path, data in ((into, result), *((f, read(f)) for f in files)):
         for key, condition, method, row in list(rows(path, data)):
             seeds.add(row_seed(row))
-            identities.add(row.get("data_identity"))
+            if row.get("data_identity") is not None:  # rows recorded before rows carried one cannot be checked
+                identities.add(row["data_identity"])
             if len(seeds) > 1 or len(identities) > 1:
                 what = "seeds" if len(seeds) > 1 else "data identities"
                 raise SystemExit(f"{path}: {key}/{condition}/{method} mixes {what} with the rows already read "

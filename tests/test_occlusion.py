@@ -299,6 +299,12 @@ def test_merge_folds_one_seeds_files_together_and_refuses_mixing(tmp_path, monke
     elsewhere = _result(tmp_path / "elsewhere.json", {"glasses": {"rrrn": 0.4}}, identity="d2")
     with pytest.raises(SystemExit, match="elsewhere.json: .* mixes data identities"):
         bench.merge([elsewhere], into)
+    legacy = _result(tmp_path / "legacy.json", {"glasses": {"lbptop_svm": 0.6}}, identity=None)
+    both = bench.merge([legacy], tmp_path / "with_legacy.json")  # a row without an identity blocks nothing...
+    assert bench.merge([other], tmp_path / "with_legacy.json")["holdout_database"]["mask"]["ststnet"]["uf1"] == 0.5
+    assert both["holdout_database"]["glasses"]["lbptop_svm"]["data_identity"] is None
+    with pytest.raises(SystemExit, match="elsewhere.json: .* mixes data identities"):  # ...nor lets two others mix
+        bench.merge([elsewhere], tmp_path / "with_legacy.json")
     (tmp_path / "list.json").write_text("[]")
     with pytest.raises(SystemExit, match="list.json: not a results file"):
         bench.merge([tmp_path / "list.json"], into)
