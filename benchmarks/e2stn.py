@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from timed_runs import process_cpu_seconds  # benchmarks/ is the script folder: on sys.path
+from timed_runs import process_cpu_seconds, scratch_project  # benchmarks/ is the script folder: on sys.path
 
 OUT = Path(__file__).parent / "results" / "e2stn.json"
 TASKS = ("seed_to_seed_iv", "seed_iv_to_seed")
@@ -111,11 +111,7 @@ def main() -> None:
         for kind in ("seed", "seed_iv"):
             versions[kind] = generate(kind, scratch / kind, subjects=args.subjects, seed=args.data_seed)["version"]
             roots[kind] = (scratch / kind).resolve()
-        project = scratch / "project"
-        project.mkdir()
-        (project / "params.yaml").write_text(json.dumps({"profile": "default",
-                                                         "tracking": {"uri": f"sqlite:///{project / 'mlflow.db'}"}}))
-        os.environ["AFFECT_ROOT"] = str(project)
+        project = scratch_project(scratch)
         if args.controls:
             recorded = json.loads(args.out.read_text()) if args.out.is_file() else {}
             section = {"what": "permuted-label negative control (data.negative_control=permuted_labels: trial "

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 from eeg_methods import run  # benchmarks/ is the script folder: on sys.path
+from timed_runs import scratch_project  # benchmarks/ is the script folder: on sys.path
 
 from core.io import write_json
 from rawdata.synth import generate
@@ -85,11 +86,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="eeg_cal_") as scratch:
         scratch = Path(scratch)
-        project = scratch / "project"
-        project.mkdir()
-        (project / "params.yaml").write_text(json.dumps({"profile": "default",
-                                                         "tracking": {"uri": f"sqlite:///{project / 'mlflow.db'}"}}))
-        os.environ["AFFECT_ROOT"] = str(project)
+        project = scratch_project(scratch)
         for draw in args.draws:
             for value in args.values:
                 root = scratch / f"seed_{value}_{draw}"

@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from timed_runs import process_cpu_seconds, spread  # benchmarks/ is the script folder: on sys.path
+from timed_runs import process_cpu_seconds, scratch_project, spread  # benchmarks/ is the script folder: on sys.path
 
 OUT = Path(__file__).parent / "results" / "eeg_methods.json"
 EXPERIMENTS = ("dgcnn/seed", "dgcnn-loso/seed", "dgcnn-cross_session/seed", "pgcn/seed", "pgcn-loso/seed",
@@ -120,11 +120,7 @@ def main() -> None:
                                                                   "version": summary.get("version")})
             return roots[dataset]
 
-        project = scratch / "project"
-        project.mkdir()
-        (project / "params.yaml").write_text(json.dumps({"profile": "default",
-                                                         "tracking": {"uri": f"sqlite:///{project / 'mlflow.db'}"}}))
-        os.environ["AFFECT_ROOT"] = str(project)
+        project = scratch_project(scratch)
         previous = json.loads(args.out.read_text())["experiments"] if args.out.is_file() and args.only else {}
         results = dict(previous)
         workers = (f"trainer.fold_workers={args.fold_workers}",) if args.fold_workers else ()

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from eeg_methods import OUT as METHODS_OUT  # benchmarks/ is the script folder: on sys.path
 from eeg_methods import over_seeds, run
+from timed_runs import scratch_project  # benchmarks/ is the script folder: on sys.path
 
 OUT = Path(__file__).parent / "results" / "eeg_seed_runs.json"
 KEEP = ("subject_accuracy_mean", "subject_accuracy_std", "subject_f1_mean", "accuracy", "uf1", "cpu_seconds",
@@ -119,11 +120,7 @@ def main() -> None:
                             for kind, e, s in todo if (kind, e, s) not in done]})
 
         save()
-        project = scratch / "project"
-        project.mkdir()
-        (project / "params.yaml").write_text(json.dumps({"profile": "default",
-                                                         "tracking": {"uri": f"sqlite:///{project / 'mlflow.db'}"}}))
-        os.environ["AFFECT_ROOT"] = str(project)
+        project = scratch_project(scratch)
         for kind, experiment, seed in todo:
             result = run(experiment, roots[experiment.split("/")[1]][0], project, 0, (f"seed={seed}", *workers))
             now = {k: result.get(k) for k in KEEP}

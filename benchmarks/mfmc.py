@@ -42,7 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from timed_runs import process_cpu_seconds, spread  # benchmarks/ is the script folder: on sys.path
+from timed_runs import process_cpu_seconds, scratch_project, spread  # benchmarks/ is the script folder: on sys.path
 
 OUT = Path(__file__).parent / "results" / "mfmc.json"
 ALL = "[eeg,gsr,respiration,plethysmograph]"
@@ -90,11 +90,7 @@ def main() -> None:
         scratch = Path(scratch)
         root = scratch / "deap"
         summary = generate("deap", root, subjects=args.subjects, seed=args.seed, samples=args.seconds * 128)
-        project = scratch / "project"
-        project.mkdir()
-        (project / "params.yaml").write_text(json.dumps({"profile": "default",
-                                                         "tracking": {"uri": f"sqlite:///{project / 'mlflow.db'}"}}))
-        os.environ["AFFECT_ROOT"] = str(project)
+        project = scratch_project(scratch)
         if args.controls:
             from label_controls import against_true_labels, predictions
 

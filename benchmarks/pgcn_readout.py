@@ -37,7 +37,6 @@ reported run, which is what the LOSO experiment needs.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
@@ -45,7 +44,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from timed_runs import process_cpu_seconds  # benchmarks/ is the script folder: on sys.path
+from timed_runs import process_cpu_seconds, scratch_project  # benchmarks/ is the script folder: on sys.path
 
 OUT = Path(__file__).parent / "results" / "pgcn_readout.json"
 CANDIDATES = ("pool", "flatten")  # in tie-break order: ties go to the first
@@ -95,11 +94,7 @@ def main() -> None:
     versions: dict[Path, int | None] = {}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        project = scratch / "project"
-        project.mkdir()
-        (project / "params.yaml").write_text(json.dumps({"profile": "default",
-                                                         "tracking": {"uri": f"sqlite:///{project / 'mlflow.db'}"}}))
-        os.environ["AFFECT_ROOT"] = str(project)
+        scratch_project(scratch)
         for setting in args.settings:
             kind, data_seed, experiment, extra = SETTINGS[setting]
             root = scratch / f"{kind}-{data_seed}"

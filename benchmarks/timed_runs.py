@@ -9,11 +9,14 @@ machine wall time depends on the load; CPU time much less, which is why both are
 
 :func:`one_epoch` times a single epoch of a fold at a given torch thread count (no validation, no checkpoint).
 
+:func:`scratch_project` makes a scratch project for in-process ``train()`` calls (benchmarks/eeg_methods.py ``run``).
+
 Run alone it does nothing; it is imported by the benchmark scripts.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -35,6 +38,17 @@ def process_cpu_seconds() -> float:
     experiments/tasks/folds.py, are reaped when its pool closes)."""
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
+
+
+def scratch_project(scratch: Path) -> Path:
+    """``scratch``/project with a params.yaml of the default profile and its own MLflow store (sqlite) there, made
+    the project root of this process (``AFFECT_ROOT``) so that in-process runs write nothing into the repository."""
+    project = scratch / "project"
+    project.mkdir()
+    (project / "params.yaml").write_text(json.dumps({"profile": "default",
+                                                     "tracking": {"uri": f"sqlite:///{project / 'mlflow.db'}"}}))
+    os.environ["AFFECT_ROOT"] = str(project)
+    return project
 
 
 def run_experiment(exp_id: str, seed: int, scratch: Path, overrides: tuple[str, ...] = ()) -> dict:
