@@ -160,12 +160,18 @@ def subject_accuracy(p: np.ndarray, y: np.ndarray, subjects: list[str]) -> float
                           for s in sorted(set(subjects))]))
 
 
-def train(data, channels, samples: int, batch: int | None = None, epochs: int = EPOCHS, readout: str = "conv") -> dict:
+# the method's defaults (the reference code's read-out and batch), which hgnn*/modma left after --readout-choice:
+# every study here starts from them
+REFERENCE = ("model.encoder_readout=conv", "data.batch_size=128")
+
+
+def train(data, channels, samples: int, batch: int | None = None, epochs: int = EPOCHS,
+          readout: str | None = None) -> dict:
     torch.manual_seed(0)
-    cfg = load_experiment("hgnn/modma")
+    cfg = load_experiment("hgnn/modma", REFERENCE)
     knobs = OmegaConf.to_container(cfg.model)
     entropy_weight = float(knobs.pop("entropy_weight"))
-    model = HGNN(list(channels), samples, 2, **{**knobs, "encoder_readout": readout})
+    model = HGNN(list(channels), samples, 2, **{**knobs, "encoder_readout": readout or knobs["encoder_readout"]})
     trained = [q for q in model.parameters() if q.requires_grad]
     opt = torch.optim.Adam(trained, lr=float(cfg.optim.lr), weight_decay=float(cfg.optim.weight_decay))
     batch = int(batch or cfg.data.batch_size)
