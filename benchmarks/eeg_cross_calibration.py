@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> dict:
             }
     from rawdata.synth import eeg
 
-    entry["generator_versions"] = {"seed": eeg.VERSION, "seed_iv": getattr(eeg, "VERSION_IV", eeg.VERSION)}
+    entry["generator_versions"] = {"seed": eeg.VERSION_SEED, "seed_iv": getattr(eeg, "VERSION_IV", eeg.VERSION)}
     entry["load_average"] = {"before": [round(v, 2) for v in load_before],
                              "after": [round(v, 2) for v in os.getloadavg()]}
     entry["seconds"] = round(time.perf_counter() - start, 1)

@@ -26,12 +26,12 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from core.errors import AffectError
 from rawdata.layouts import parse
 from rawdata.layouts.seed import load_trials
-from rawdata.synth.eeg import VERSION, VERSION_IV, EEGSynthParams, generate_seed, generate_seed_iv
+from rawdata.synth.eeg import VERSION_IV, VERSION_SEED, EEGSynthParams, generate_seed, generate_seed_iv
 
 NO_SHIFT = {"session_offset_sd": 0.0, "session_gain_sd": 0.0, "session_rotation": 0.0}
 OFFSET_ONLY = {"session_gain_sd": 0.0, "session_rotation": 0.0}
 # kind -> (generator, last training trial of the session classifier, generator version)
-KINDS = {"seed": (generate_seed, 9, VERSION), "seed_iv": (generate_seed_iv, 16, VERSION_IV)}
+KINDS = {"seed": (generate_seed, 9, VERSION_SEED), "seed_iv": (generate_seed_iv, 16, VERSION_IV)}
 SMALL = {"subjects": 2, "seed": 0, "windows": (6, 8), "psd": False}
 
 

@@ -63,11 +63,18 @@ drawn in ``windows`` (default 30..45 one-second windows, against about 185-265 i
 protocol benchmark stay fast. Writes SYNTHETIC.json (generator, version, seed, parameters) and ground_truth.json
 (per subject: gain; per session file: date, trial lengths).
 
-Defaults (pattern 0.12, subject-specific 2.5, nuisance 0.8) were picked by hand from a handful of 6-subject draws
-so that plain classifiers show the protocol gap (subject-dependent well above LOSO) and the leak (random windows
-near 1.0); they are NOT calibrated against a reported number yet: benchmarks/eeg_calibration.py scores DGCNN
-against its anchor (90.4 % subject-dependent) on calibration draws and its rule picks pattern_scale 0.14, to be
-adopted with the re-measurement of every SEED figure (README, EEG).
+Calibration (version 3). Every knob but one was picked by hand from a handful of 6-subject draws (subject-specific
+2.5, nuisance 0.8, ...) so that plain classifiers show the protocol gap (subject-dependent well above LOSO) and the
+leak (random windows near 1.0). The emotion effect size of the SEED stand-in, ``pattern_scale``, is calibrated
+against ONE reported anchor, DGCNN's subject-dependent SEED accuracy (90.4 %, the paper's abstract;
+reports/reported.csv): benchmarks/eeg_calibration.py trained ``dgcnn/seed`` on calibration draws 100-102 (never the
+default stand-in's seed) per candidate value under a rule committed before its runs, and the rule picked 0.14
+(0.924 mean over the draws, against 0.848 at the hand-picked 0.12; benchmarks/results/eeg_calibration.json). So
+:func:`generate_seed` uses ``SEED_PATTERN_SCALE`` = 0.14 unless ``pattern_scale`` is set; version 3 differs from
+version 2 in this default alone (a stand-in written with an explicit ``pattern_scale`` is bit-identical across the
+two). The SEED-IV and MPED stand-ins share :class:`EEGSynthParams` but keep its hand-picked 0.12: the anchor measures
+SEED, and neither has a calibration of its own yet. Every other SEED figure (LOSO against the reported 79.95 %,
+cross-session, the other methods) is measured on version 3, not fitted.
 """
 
 from __future__ import annotations
@@ -84,7 +91,10 @@ from rawdata.index import STANDIN_MARKER
 from rawdata.layouts import seed as layout
 
 GENERATOR = "affect synth seed"
-VERSION = 2  # 2: the session shift (session_offset_sd, session_gain_sd, session_rotation)
+VERSION = 2  # the DEAP and MPED stand-ins' version (and SEED's before its calibration)
+VERSION_SEED = 3  # SEED: 3: pattern_scale calibrated to SEED_PATTERN_SCALE (module doc); 2: the session shift
+# (session_offset_sd, session_gain_sd, session_rotation)
+SEED_PATTERN_SCALE = 0.14  # the calibration's choice (benchmarks/eeg_calibration.py; module doc)
 # SEED's classes in the order generate_seed draws their shared patterns; generate_seed_iv draws its ``family``
 # patterns in the SAME order from the same stream, which is what makes the two stand-ins share class patterns
 SEED_CLASSES = tuple(sorted(layout.LABELS))  # (-1, 0, 1): negative, neutral, positive
@@ -95,7 +105,7 @@ DEFAULT_SUBJECTS = 15
 class EEGSynthParams:
     subjects: int = DEFAULT_SUBJECTS
     windows: tuple[int, int] = (30, 45)   # trial length range in one-second windows (inclusive)
-    pattern_scale: float = 0.12           # emotion pattern size relative to window noise 1
+    pattern_scale: float = 0.12           # emotion pattern size relative to window noise 1 (SEED: SEED_PATTERN_SCALE)
     subject_specific: float = 2.5         # subject-specific part of the pattern relative to the shared part
     nuisance: float = 0.8                 # per-trial (channel, band) offset
     drift: float = 0.6                    # amplitude of the slow within-trial drift
@@ -207,8 +217,9 @@ def band_params(kind: str, subjects: int, options: dict, without: tuple[str, ...
 
 
 def generate_seed(out: Path, subjects: int | None = None, seed: int = 0, **options) -> dict:
-    """Write the stand-in into `out` (``ExtractedFeatures/`` with 3 session files per subject and label.mat)."""
-    params = band_params("seed", subjects or DEFAULT_SUBJECTS, options)
+    """Write the stand-in into `out` (``ExtractedFeatures/`` with 3 session files per subject and label.mat); its
+    ``pattern_scale`` is the calibrated ``SEED_PATTERN_SCALE`` unless set (module doc)."""
+    params = band_params("seed", subjects or DEFAULT_SUBJECTS, {"pattern_scale": SEED_PATTERN_SCALE, **options})
     rng = np.random.default_rng(seed)
     n_regions, n_bands = 15, len(layout.BANDS)
     region = regions()
@@ -279,7 +290,7 @@ def generate_seed(out: Path, subjects: int | None = None, seed: int = 0, **optio
             sessions.append({"file": name, "session": k + 1, "date": date, "windows": lengths,
                              "session_gain": session_gain})
         truth["subjects"][str(s)] = {"gain": gain, "sessions": sessions}
-    summary = {"generator": GENERATOR, "version": VERSION, "seed": int(seed),
+    summary = {"generator": GENERATOR, "version": VERSION_SEED, "seed": int(seed),
                "parameters": asdict(params), "dataset": "seed", "out": str(out),
                "note": "simple DE-level model with a session shift (head model opt-in: head_model=true)"}
     write_json(Path(out) / "ground_truth.json", truth)
