@@ -337,7 +337,7 @@ def generate_seed_iv(out: Path, subjects: int | None = None, seed: int = 0, **op
     rotates four class patterns, SEED three); they are different simulated people, so this is a coincidence of the
     stand-ins, left as it is because changing it would change version 3's files.
 
-    Version 3 (``VERSION_IV``; SEED's stand-in stays version 2, its files unchanged): the ``family`` patterns are
+    Version 3 (``VERSION_IV``; SEED's stand-in stayed version 2 then, its files unchanged): the ``family`` patterns are
     drawn in :data:`SEED_CLASSES` order, the order in which :func:`generate_seed` draws its class patterns from the
     same stream. Version 2 drew them as (1, 0, -1), so sad / fear leaned on SEED's POSITIVE pattern and happy on
     its negative one, against the merged mapping (sad + fear -> negative): cross-dataset LDA on the merged classes
