@@ -11,6 +11,10 @@ Read from files only (the report imports no rawdata or experiments code):
   value, generator seed and size, the anchor experiment's measured UF1 and UAR on the stand-ins. The chosen knob
   value is the file's ``chosen`` (``{"knob": ..., "value": ...}`` or a bare value), else the value the stand-ins on
   disk were written with; the table shows the runs at that value, and one line sums up the search.
+- ``benchmarks/results/eeg_calibration.json`` (benchmarks/eeg_calibration.py): the SEED stand-in's calibration, one
+  anchor (DGCNN's subject-dependent SEED accuracy) and one knob (``pattern_scale``): the mean and range over the
+  calibration draws per candidate value, the chosen value, and a warning when the SEED stand-in on disk was written
+  with another value. Shown only when a SEED stand-in is on disk or the file exists.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from reports.results import Experiment, number, read_json
 from reports.tables import DASH, Citations, data_style
 
 CALIBRATION = Path("benchmarks") / "results" / "calibration.json"
+EEG_CALIBRATION = Path("benchmarks") / "results" / "eeg_calibration.json"
 RAW = Path("data") / "raw"
 STANDIN_MARKER = "SYNTHETIC.json"
 CALIBRATED_SOURCES = ("casme2", "samm", "smic")
@@ -40,6 +45,7 @@ def data_section(experiments: list[Experiment], root: Path, reported: list[Repor
     if standins:
         blocks.append(standins_table(standins))
     blocks.extend(calibration_blocks(root / CALIBRATION, standins, reported, citations))
+    blocks.extend(eeg_calibration_blocks(root / EEG_CALIBRATION, standins, reported, citations))
     caveats = sorted({(e.dataset, str(e.reference.run.get("standin_note") or ""))
                       for e in experiments if e.reference and e.standin})
     notes = [f"{dataset}: {note}" for dataset, note in caveats if note]
@@ -92,10 +98,11 @@ def standins_table(standins: dict[str, dict]) -> Table:
         parameters = marker.get("parameters") if isinstance(marker.get("parameters"), dict) else {}
         size = ", ".join(f"{parameters[k]} {k}" for k in ("subjects", "clips", "users", "items") if k in parameters)
         difficulty = parameters.get("difficulty") if isinstance(parameters.get("difficulty"), dict) else {}
-        knob = difficulty.get("amplitude_scale")
+        knob = f"amplitude_scale={difficulty['amplitude_scale']}" if "amplitude_scale" in difficulty else None
+        if marker.get("dataset") == "seed" and "pattern_scale" in parameters:  # the SEED stand-in's calibrated knob
+            knob = f"pattern_scale={parameters['pattern_scale']}"
         body.append([Cell(name), Cell(f"{marker.get('generator', '?')} v{marker.get('version', '?')}"),
-                     Cell(str(marker.get("seed", "?"))), Cell(size or DASH),
-                     Cell(DASH if knob is None else f"amplitude_scale={knob}")])
+                     Cell(str(marker.get("seed", "?"))), Cell(size or DASH), Cell(knob or DASH)])
     return Table(["Folder (data/raw/)", "Generator", "Seed", "Size", "Calibrated knob"], body,
                  caption="Stand-ins on disk (their SYNTHETIC.json)")
 
@@ -186,6 +193,66 @@ def calibration_blocks(path: Path, standins: dict[str, dict], reported: list[Rep
             f"{n}: {knob}={v}" for n, v in sorted(differing.items())) + "; the calibration above does not describe "
             "them.", style="warn"))
     return blocks
+
+
+def eeg_calibration_blocks(path: Path, standins: dict[str, dict], reported: list[Reported],
+                           citations: Citations) -> list:
+    """The SEED stand-in's calibration (module doc): nothing when neither the file nor a SEED stand-in is there."""
+    seed_standins = {n: m for n, m in standins.items() if m.get("dataset") == "seed"}
+    data, problem = read_json(path)
+    if data is None:
+        if not seed_standins:
+            return []
+        return [Paragraph(f"SEED stand-in calibration: {problem or 'unreadable'} ({EEG_CALIBRATION.as_posix()}; "
+                          "`.venv/bin/python benchmarks/eeg_calibration.py` writes it).", style="note")]
+    anchor = data.get("anchor") if isinstance(data.get("anchor"), dict) else {}
+    knob = str(data.get("knob", "?"))
+    summary = data.get("summary") if isinstance(data.get("summary"), dict) else {}
+    chosen_entry = data.get("chosen") if isinstance(data.get("chosen"), dict) else {}
+    chosen = number(chosen_entry.get("value"))
+    target = number(anchor.get("value"))
+    name, _, dataset = str(anchor.get("experiment", "?")).partition("/")
+    found = lookup(reported, name, dataset, str(anchor.get("protocol", "")), str(anchor.get("metric", "")))
+    ref = citations.number(found.citation if found and found.citation else str(anchor.get("source", "")))
+    draws = ", ".join(str(d) for d in data.get("draws") or []) or "?"
+    blocks: list = [Heading("SEED stand-in calibration", 3), Paragraph(
+        f"One anchor: {anchor.get('experiment', '?')} reported {anchor.get('protocol', '?')} accuracy "
+        f"{_f(target)} [{ref}]. One generator knob ({knob}) was searched on calibration draws ({draws}; never the "
+        f"stand-in's own seed) under a rule written before its runs: the default "
+        f"({data.get('default', '?')}) stays if the anchor lies within its range over the draws, else the value "
+        f"with the closest mean. Chosen: {knob}={chosen if chosen is not None else 'not recorded'}"
+        + (f" ({chosen_entry.get('why')})." if chosen_entry.get("why") else ".")
+        + " Only the anchor experiment was run for this; every other SEED number (the other protocols, the other "
+        "methods) is a measurement, not a fit.", style="note")]
+    body = []
+    for value, row in sorted(summary.items(), key=lambda kv: _key_number(kv[0]) or 0):
+        if not isinstance(row, dict):
+            continue
+        mean = number(row.get("mean"))
+        mark = " (chosen)" if chosen is not None and _key_number(value) == chosen else ""
+        body.append([Cell(f"{knob}={value}{mark}"), Cell(str(row.get("n", "?"))),
+                     Cell(_f(mean), style="standin"),
+                     Cell(f"{_f(number(row.get('min')))}-{_f(number(row.get('max')))}", style="standin"),
+                     Cell(f"{mean - target:+.4f}" if mean is not None and target is not None else DASH)])
+    if body:
+        blocks.append(Table(["Knob", "Draws", "Accuracy measured (mean)", "Range over draws", "Minus anchor"], body,
+                            caption=f"{anchor.get('experiment', '?')} on the SEED calibration draws; anchor "
+                                    f"{_f(target)}"))
+    differing = {n: (m.get("parameters") or {}).get(knob) for n, m in seed_standins.items()}
+    differing = {n: v for n, v in differing.items() if chosen is not None and number(v) != chosen}
+    if differing:
+        blocks.append(Paragraph("The SEED stand-in on disk was written with another value: " + ", ".join(
+            f"{n}: {knob}={v}" for n, v in sorted(differing.items())) + "; the calibration above does not describe "
+            "it.", style="warn"))
+    return blocks
+
+
+def _key_number(key: str) -> float | None:
+    """A JSON object key holding a number ("0.14"), else None."""
+    try:
+        return float(key)
+    except ValueError:
+        return None
 
 
 def _scoring(fast: dict) -> str:

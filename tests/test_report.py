@@ -588,3 +588,33 @@ def test_compute_section_reads_the_benchmark_methods(tmp_path):
     table = next(b for b in compute_section(tmp_path) if isinstance(b, Table))
     assert [r[0].text for r in table.rows] == ["ststnet", "geograph"]
     assert table.rows[0][1].text == "2,485" and table.rows[1][2].text == "9.60" and table.rows[1][3].text == "?"
+
+
+def test_data_section_shows_the_seed_calibration_and_warns_when_the_standin_differs(project):
+    write_composite(project / "results", "ststnet/composite", 0.7)
+    raw = project / "data" / "raw" / "seed"
+    raw.mkdir(parents=True)
+    marker = {"generator": "affect synth seed", "version": 3, "seed": 0, "dataset": "seed",
+              "parameters": {"subjects": 15, "pattern_scale": 0.14}}
+    (raw / "SYNTHETIC.json").write_text(json.dumps(marker))
+    md = build_report(_options(project), configured=[]).markdown.read_text()
+    assert "SEED stand-in calibration: eeg_calibration.json missing" in md  # a SEED stand-in, no calibration file
+    assert "| seed | affect synth seed v3 | 0 | 15 subjects | pattern_scale=0.14 |" in md
+    path = project / "benchmarks" / "results" / "eeg_calibration.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "anchor": {"experiment": "dgcnn/seed", "protocol": "subject_dependent", "metric": "subject_accuracy_mean",
+                   "value": 0.904, "source": "DGCNN abstract"},
+        "knob": "pattern_scale", "default": 0.12, "draws": [100, 101, 102],
+        "summary": {"0.12": {"mean": 0.8484, "min": 0.8317, "max": 0.8717, "n": 3},
+                    "0.14": {"mean": 0.9242, "min": 0.909, "max": 0.9409, "n": 3}},
+        "chosen": {"value": 0.14, "why": "closest mean to the anchor"}}))
+    md = build_report(_options(project), configured=[]).markdown.read_text()
+    section = md[md.index("### SEED stand-in calibration"):]
+    assert "Chosen: pattern_scale=0.14 (closest mean to the anchor)." in section
+    assert "| pattern_scale=0.12 | 3 | 0.8484 | 0.8317-0.8717 | -0.0556 |" in section
+    assert "| pattern_scale=0.14 (chosen) | 3 | 0.9242 | 0.9090-0.9409 | +0.0202 |" in section
+    assert "written with another value" not in section
+    (raw / "SYNTHETIC.json").write_text(json.dumps({**marker, "parameters": {"subjects": 15, "pattern_scale": 0.12}}))
+    md = build_report(_options(project), configured=[]).markdown.read_text()
+    assert "The SEED stand-in on disk was written with another value: seed: pattern_scale=0.12" in md
