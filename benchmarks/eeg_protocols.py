@@ -83,8 +83,9 @@ def main(argv: list[str] | None = None) -> dict:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.root) if args.root else Path(tmp) / "seed"
+        version = None
         if not args.root:
-            generate("seed", root, subjects=args.subjects, seed=args.seed)
+            version = generate("seed", root, subjects=args.subjects, seed=args.seed)["version"]
         position, x, y, index = window_matrix(root)
         data_seconds = round(time.perf_counter() - start, 2)
         results = {name: run_protocol(name, options, position, x, y, index, args.seed)
@@ -93,12 +94,15 @@ def main(argv: list[str] | None = None) -> dict:
         "what": "LDA (lsqr, Ledoit-Wolf shrinkage) and logistic regression (C=0.1) on de_LDS windows, "
                 "standardised on training windows",
         "data": {"root": args.root or "stand-in (affect synth seed)", "subjects": int(index["subject"].nunique()),
-                 "trials": len(index), "windows": len(y), "seed": args.seed, "seconds": data_seconds},
+                 "trials": len(index), "windows": len(y), "seed": args.seed, "seconds": data_seconds,
+                 "generator_version": version},
         "protocols": results,
         "leak_accuracy_lda": round(results["random_windows_leaky"]["lda"]["accuracy_mean"]
                                    - results["subject_dependent"]["lda"]["accuracy_mean"], 4),
         "note": "random_windows_leaky is a leaky diagnostic (windows of one trial on both sides), not a result; "
-                "the stand-in is the slice-1 model without a head model and is not calibrated yet",
+                "a written stand-in is the default one without a head model, its pattern_scale calibrated against "
+                "DGCNN's subject-dependent anchor from version 3 on (rawdata/synth/eeg.py; "
+                "benchmarks/results/eeg_calibration.json)",
         "machine": {"python": platform.python_version(), "processor": platform.machine()},
         "seconds": round(time.perf_counter() - start, 2),
     }
