@@ -115,8 +115,10 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     # EEG emotion (issue 20): parser, stand-in, DataModule datamodules/eeg.py and the methods' experiments
     Dataset("seed", "seed", "eeg", "seed", "rawdata.synth.eeg:generate_seed", 15,
             standin_note="simple synthetic DE features (emotion pattern with shared and subject-specific parts, "
-            "trial nuisance, drift, subject gain, a session shift) without a head model and not calibrated against a "
-            "reported number yet; numbers on it show protocol gaps and leaks, not a method's SEED accuracy"),
+            "trial nuisance, drift, subject gain, a session shift) without a head model; its one effect-size knob "
+            "calibrated against one reported number (DGCNN's subject-dependent accuracy, "
+            "benchmarks/eeg_calibration.py), every other number on it a measurement: it shows protocol gaps and "
+            "leaks, not a method's SEED accuracy"),
     Dataset("seed_iv", "seed_iv", "eeg", "seed_iv", "rawdata.synth.eeg:generate_seed_iv", 15,
             standin_note="simple synthetic DE features like the SEED stand-in (4 classes, 24 trials per session, "
             "neutral shared with the SEED stand-in's patterns); numbers on it show protocol gaps and leaks, not a "

@@ -47,12 +47,12 @@ variance of (1 - 0.8) / 0.8 = 0.25 of the between-subject variance gives ``sessi
 them. All session draws come from their own random stream (seeded from ``seed``), so with the three knobs at 0 the
 files are bit-identical to version 1's, and within a session (the subject-dependent protocol) only the rotated
 pattern differs from version 1. Measured afterwards on version 2 (benchmarks/eeg_synth.json, LDA, generator seeds
-0-2, with / without the shift; version 3's LDA on the default draw: subject-dependent .979, LOSO .706,
-cross-session .991, benchmarks/results/eeg_protocols.json): subject-dependent .937 / .937, LOSO .660 / .683, cross-session .977 / .988; DGCNN
-cross-session .952 against .968 before (benchmarks/eeg_methods.json). The physically sized shift is small: it
-does NOT make cross-session harder than subject-dependent here (a cross-session fold trains on 30 trials, a
-subject-dependent one on 9); what else makes real SEED sessions differ (mood, habituation to films seen again)
-has no size we could source, so it is not modelled.
+0-2, with / without the shift): subject-dependent .937 / .937, LOSO .660 / .683, cross-session .977 / .988; DGCNN
+cross-session .952 against .968 before (benchmarks/eeg_methods.json). Version 3's LDA on the default draw:
+subject-dependent .979, LOSO .706, cross-session .991 (benchmarks/results/eeg_protocols.json). The physically
+sized shift is small: it does NOT make cross-session harder than subject-dependent here (a cross-session fold
+trains on 30 trials, a subject-dependent one on 9); what else makes real SEED sessions differ (mood, habituation to
+films seen again) has no size we could source, so it is not modelled.
 
 Smoothed keys as the release has them, each computed within its trial only (a centred moving average whose
 window shrinks at the trial's ends; rawdata sits below preprocessing, so this twin does not use the suite's
