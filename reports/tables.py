@@ -50,6 +50,12 @@ TASK_TABLES = {
         MetricColumn("top1", "top-1"), MetricColumn("top5", "top-5"), MetricColumn("uf1", "UF1", reported=False))),
     "cdmer": TaskTable("Cross-database micro-expression recognition (target database)", (
         MetricColumn("uf1", "UF1"), MetricColumn("uar", "UAR"), MetricColumn("accuracy", "WAR"))),
+    # EEG: the field reports accuracy as the mean over subjects (reports/eeg.py); pooled figures beside it
+    "eeg": TaskTable("EEG emotion recognition and depression detection", (
+        MetricColumn("subject_accuracy_mean", "Acc (mean over subjects)"),
+        MetricColumn("subject_f1_mean", "macro-F1 (mean over subjects)", reported=False),
+        MetricColumn("accuracy", "Acc (pooled)", reported=False), MetricColumn("uf1", "macro-F1 (pooled)",
+                                                                               reported=False))),
     "rec": TaskTable("Multimedia recommendation", (
         MetricColumn("recall@10", "R@10"), MetricColumn("recall@20", "R@20"),
         MetricColumn("ndcg@10", "N@10"), MetricColumn("ndcg@20", "N@20"))),
@@ -57,7 +63,11 @@ TASK_TABLES = {
 
 
 def task_table(task: str) -> TaskTable:
-    return TASK_TABLES.get(task, TASK_TABLES["mer"])
+    """The task's columns; a task without its own table gets generic ones under its own name (never another
+    task's title)."""
+    if task in TASK_TABLES:
+        return TASK_TABLES[task]
+    return TaskTable(f"Task {task}", (MetricColumn("uf1", "UF1"), MetricColumn("accuracy", "Acc", reported=False)))
 
 
 class Citations:

@@ -618,3 +618,21 @@ def test_data_section_shows_the_seed_calibration_and_warns_when_the_standin_diff
     (raw / "SYNTHETIC.json").write_text(json.dumps({**marker, "parameters": {"subjects": 15, "pattern_scale": 0.12}}))
     md = build_report(_options(project), configured=[]).markdown.read_text()
     assert "The SEED stand-in on disk was written with another value: seed: pattern_scale=0.12" in md
+
+
+def test_eeg_experiments_get_their_own_evidence_table_with_the_subject_mean_and_its_reported_number(project):
+    """EEG rows once fell back to the micro-expression table: a second "Micro-expression recognition" heading, UF1 /
+    UAR columns, and "not yet entered" beside DGCNN although its subject-mean accuracy is in reported.csv."""
+    metrics = {"subject_accuracy_mean": 0.91, "subject_accuracy_std": 0.04, "subject_f1_mean": 0.9,
+               "subject_f1_std": 0.04, "accuracy": 0.912, "uf1": 0.911, "majority_accuracy": 0.34, "n_folds": 45}
+    write_result(project / "results", "dgcnn/seed", metrics, task="eeg", protocol="subject_dependent")
+    table = _table(discover(project / "results", []), task="eeg")
+    row = _row(table, "dgcnn", "seed")
+    assert row["Acc (mean over subjects)"] == "0.9100" and row["Acc (pooled)"] == "0.9120"
+    assert row["Acc (mean over subjects) reported"] == "0.9040"  # reports/reported.csv, the DGCNN abstract
+    assert "UF1" not in table.columns and "UAR" not in table.columns
+    md = build_report(_options(project), configured=[]).markdown.read_text()
+    glance = md[md.index("Evidence at a glance"):md.index("### Data")]
+    assert "#### EEG emotion recognition and depression detection" in glance
+    assert "#### Micro-expression recognition" not in glance  # no MER experiment here: no MER heading
+    assert tables.task_table("speech").title == "Task speech"  # an unknown task keeps its own name
