@@ -48,8 +48,8 @@ them. All session draws come from their own random stream (seeded from ``seed``)
 files are bit-identical to version 1's, and within a session (the subject-dependent protocol) only the rotated
 pattern differs from version 1. Measured afterwards on version 2 (benchmarks/eeg_synth.json, LDA, generator seeds
 0-2, with / without the shift): subject-dependent .937 / .937, LOSO .660 / .683, cross-session .977 / .988; DGCNN
-cross-session .952 against .968 before (benchmarks/eeg_methods.json). Version 3's LDA on the default draw:
-subject-dependent .979, LOSO .706, cross-session .991 (benchmarks/results/eeg_protocols.json). The physically
+cross-session .952 against .968 before (benchmarks/eeg_methods.json). Version 3, the same probe: subject-dependent
+.981 / .982, LOSO .701 / .724, cross-session .994 / .997 (eeg_synth.json keeps version 2's beside). The physically
 sized shift is small: it does NOT make cross-session harder than subject-dependent here (a cross-session fold
 trains on 30 trials, a subject-dependent one on 9); what else makes real SEED sessions differ (mood, habituation to
 films seen again) has no size we could source, so it is not modelled.
