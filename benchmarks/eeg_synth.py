@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import platform
 import tempfile
 import time
@@ -50,8 +51,6 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args(argv)
     if args.merge:
-        import json
-
         parts = [json.loads(Path(f).read_text()) for f in args.merge]
         versions = {p.get("generator_version") for p in parts}
         if len(versions) != 1:
