@@ -10,7 +10,7 @@ over seeds of the fold means. Nothing here tunes a knob: it measures. The stand-
 (``pattern_scale``, version 3) is set by benchmarks/eeg_calibration.py against DGCNN's subject-dependent SEED accuracy
 (90.4 %, Song et al., IEEE TAFFC 2018, DOI 10.1109/TAFFC.2018.2817622); an LDA probe is not that anchor's method, so
 its scores here are measurements beside it. ``--variants`` runs some variants only (``--merge`` folds such files into
-one).
+one, and refuses a variant that two files hold differently).
 
     PYTHONPATH=. python benchmarks/eeg_synth.py [--subjects 15] [--variants plain ...]
         -> benchmarks/results/eeg_synth.json
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import platform
 import tempfile
 import time
@@ -31,6 +30,7 @@ import numpy as np
 
 from core.io import write_json
 from rawdata.synth import generate
+from reports.results import read_json
 
 OUT = Path(__file__).parent / "results" / "eeg_synth.json"
 _spec = importlib.util.spec_from_file_location("eeg_protocols_bench", Path(__file__).parent / "eeg_protocols.py")
@@ -42,6 +42,30 @@ NO_SHIFT = {"session_offset_sd": 0.0, "session_gain_sd": 0.0, "session_rotation"
 VARIANTS = {"plain": {}, "no_session_shift": NO_SHIFT, "head_model": {"head_model": True}}
 
 
+def merge(files: list[Path]) -> dict:
+    """One results file from files of runs over some variants each (``--variants``). The files must be on one
+    generator version, and a variant that two files hold must hold the same runs in both: otherwise an error names
+    both files (never a silent overwrite by the later one)."""
+    merged: dict = {}
+    origin: dict[str, Path] = {}
+    for path in files:
+        data, problem = read_json(path)
+        if data is None or not isinstance(data.get("variants"), dict):
+            raise SystemExit(f"{path}: not a results file of benchmarks/eeg_synth.py "
+                             f"({problem or 'no variants table (variant -> runs)'})")
+        if merged and data.get("generator_version") != merged.get("generator_version"):
+            raise SystemExit(f"{path}: generator version {data.get('generator_version')} differs from "
+                             f"{merged.get('generator_version')} of {files[0]}; one file holds one generator version")
+        for variant, entry in data["variants"].items():
+            if variant in origin and merged["variants"][variant] != entry:
+                raise SystemExit(f"{path}: variant {variant} differs from the one already read from "
+                                 f"{origin[variant]}; remove one of them")
+            origin.setdefault(variant, path)
+        variants = {**merged.get("variants", {}), **data["variants"]}
+        merged = {**data, **merged, "variants": variants}
+    return {**merged, "merged_from": [str(f) for f in files]}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=15)
@@ -51,12 +75,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args(argv)
     if args.merge:
-        parts = [json.loads(Path(f).read_text()) for f in args.merge]
-        versions = {p.get("generator_version") for p in parts}
-        if len(versions) != 1:
-            raise SystemExit(f"--merge: the files are on different generator versions {sorted(map(str, versions))}")
-        merged = {**parts[0], "variants": {v: e for p in parts for v, e in p["variants"].items()},
-                  "merged_from": [str(f) for f in args.merge]}
+        merged = merge([Path(f) for f in args.merge])
         write_json(args.out, merged)
         return merged
     bench.CLASSIFIERS = {"lda": bench.CLASSIFIERS["lda"]}
