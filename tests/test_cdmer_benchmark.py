@@ -1,19 +1,13 @@
 """benchmarks/cdmer.py --from-results: the pipeline's own CDMER runs read into the task x method table."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from benchmark_module import load_benchmark
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("cdmer_benchmark", ROOT / "benchmarks" / "cdmer.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("cdmer")
 
 
 def _run(project, name, task, uar, oracle=None):

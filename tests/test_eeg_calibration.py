@@ -3,12 +3,12 @@ what the rule reads from the recorded runs, for the SEED stand-in alone."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import scipy.io
+from benchmark_module import load_benchmark
 
 from rawdata.synth.eeg import SEED_PATTERN_SCALE, VERSION_SEED, EEGSynthParams, generate_seed, generate_seed_iv
 
@@ -16,11 +16,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def _calibration(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))  # benchmarks/ is a script folder: its modules import each other
-    spec = importlib.util.spec_from_file_location("eeg_calibration", BENCHMARKS / "eeg_calibration.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("eeg_calibration", monkeypatch)
 
 
 def test_rule_keeps_the_default_inside_its_range_and_otherwise_takes_the_closest_mean(monkeypatch):

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+from benchmark_module import load_benchmark
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 STANDIN = {"kind": "seed_iv", "subjects": 15, "seed": 0, "version": 3}
 
 
 def _reusable(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))  # benchmarks/ is a script folder: its modules import each other
-    spec = importlib.util.spec_from_file_location("eeg_seed_runs", BENCHMARKS / "eeg_seed_runs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.reusable
+    return load_benchmark("eeg_seed_runs", monkeypatch).reusable
 
 
 def test_a_recorded_run_is_reused_only_on_the_same_standin(monkeypatch):

@@ -2,20 +2,15 @@
 differently, another generator version or a file that is not such a results file is refused with both files
 named, never overwritten by the later file."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from benchmark_module import load_benchmark
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("eeg_synth_benchmark", ROOT / "benchmarks" / "eeg_synth.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("eeg_synth")
 
 
 def _part(path: Path, variants: dict, version=3) -> Path:

@@ -1,24 +1,11 @@
 """benchmarks/full_profile_estimate.py: a stage's time scaled from a run of its first folds."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from benchmark_module import load_benchmark
 
 
 def _bench():
-    sys.path.insert(0, str(ROOT / "benchmarks"))  # the script imports its sibling timed_runs as python runs it
-    try:
-        spec = importlib.util.spec_from_file_location("full_profile_estimate", ROOT / "benchmarks" /
-                                                      "full_profile_estimate.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    return load_benchmark("full_profile_estimate")  # it imports its sibling timed_runs as python runs it
 
 
 def test_a_stage_is_start_up_plus_its_rounds_of_folds():

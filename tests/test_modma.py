@@ -3,7 +3,6 @@ what was expected; `affect data check modma` and `affect synth modma` work from 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.io
+from benchmark_module import load_benchmark
 from omegaconf import OmegaConf
 
 from core.errors import ConfigError, DatasetError
@@ -135,10 +135,7 @@ def test_cli_check_and_synth(copy, tmp_path):
 
 
 def _probe_module():
-    spec = importlib.util.spec_from_file_location("modma_probe", ROOT / "benchmarks" / "modma_probe.py")
-    probe = importlib.util.module_from_spec(spec)  # benchmarks/ is a script folder, not a package on sys.path
-    spec.loader.exec_module(probe)
-    return probe
+    return load_benchmark("modma_probe")
 
 
 def test_the_version_2_rule_needs_band_power_and_coupling_and_the_generator_uses_its_choice(tmp_path):

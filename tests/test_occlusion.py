@@ -1,10 +1,10 @@
 """Synthetic occlusions: geometry follows the landmarks, identical across frames, bad input errors."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from benchmark_module import load_benchmark
 
 from core.errors import AffectError
 from preprocessing.occlusion import occlude_clip, occlude_dataset, occlusion_mask
@@ -127,15 +127,7 @@ def test_redetected_landmarks_move_where_the_occluder_is(face_clip, kind):
 
 
 def _benchmark(monkeypatch):
-    """benchmarks/occlusion.py, loaded by path (benchmarks/ is a script folder, not a package on sys.path)."""
-    import importlib.util
-
-    folder = Path(__file__).resolve().parents[1] / "benchmarks"
-    monkeypatch.syspath_prepend(str(folder))  # its own imports (timed_runs)
-    spec = importlib.util.spec_from_file_location("occlusion_benchmark", folder / "occlusion.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("occlusion", monkeypatch)  # it imports its sibling timed_runs
 
 
 def test_benchmark_scores_a_stopped_run_on_its_finished_folds(tmp_path, monkeypatch):

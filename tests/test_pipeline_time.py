@@ -1,19 +1,12 @@
 """benchmarks/pipeline_time.py: a long measured run continued on another machine re-runs only unrecorded stages."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from benchmark_module import load_benchmark
 
 
 @pytest.fixture
 def timing():
-    spec = importlib.util.spec_from_file_location("pipeline_time", ROOT / "benchmarks" / "pipeline_time.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("pipeline_time")
 
 
 STAGES = ["synth@casme2", "faces@casme2", "train@a--casme2", "train@b--casme2", "report"]

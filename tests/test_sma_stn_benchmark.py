@@ -1,21 +1,16 @@
 """benchmarks/sma_stn.py: a cache built for a negative control is never read as the real run's, and a control's row
 carries the control in its key."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from benchmark_module import load_benchmark
 from omegaconf import OmegaConf
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bench(dataset="smic"):
-    spec = importlib.util.spec_from_file_location("sma_stn_benchmark", ROOT / "benchmarks" / "sma_stn.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("sma_stn")
     module.DATASET = dataset
     return module
 
