@@ -13,9 +13,9 @@ from types import ModuleType
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def load_benchmark(name: str, monkeypatch=None, module_name: str | None = None) -> ModuleType:
+def load_benchmark(name: str, monkeypatch=None) -> ModuleType:
     """benchmarks/<name>.py as a fresh module (a new one on each call, so a test may set its globals)."""
-    spec = importlib.util.spec_from_file_location(module_name or f"{name}_benchmark", BENCHMARKS / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     if monkeypatch is not None:
         monkeypatch.syspath_prepend(str(BENCHMARKS))

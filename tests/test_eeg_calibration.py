@@ -8,11 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import scipy.io
-from benchmark_module import load_benchmark
+from benchmark_module import BENCHMARKS, load_benchmark
 
 from rawdata.synth.eeg import SEED_PATTERN_SCALE, VERSION_SEED, EEGSynthParams, generate_seed, generate_seed_iv
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def _calibration(monkeypatch):

@@ -9,17 +9,13 @@ import pytest
 from benchmark_module import load_benchmark
 
 
-def _bench():
-    return load_benchmark("eeg_synth")
-
-
 def _part(path: Path, variants: dict, version=3) -> Path:
     path.write_text(json.dumps({"what": "LDA", "generator_version": version, "variants": variants}))
     return path
 
 
 def test_merge_unites_variants_and_accepts_the_same_variant_twice(tmp_path):
-    bench = _bench()
+    bench = load_benchmark("eeg_synth")
     a = _part(tmp_path / "a.json", {"plain": {"runs": {"0": 0.5}}, "no_session_shift": {"runs": {"0": 0.7}}})
     b = _part(tmp_path / "b.json", {"head_model": {"runs": {"0": 0.4}}, "plain": {"runs": {"0": 0.5}}})
     merged = bench.merge([a, b])
@@ -32,7 +28,7 @@ def test_merge_unites_variants_and_accepts_the_same_variant_twice(tmp_path):
 
 
 def test_merge_refuses_a_variant_two_files_hold_differently(tmp_path):
-    bench = _bench()
+    bench = load_benchmark("eeg_synth")
     a = _part(tmp_path / "a.json", {"plain": {"runs": {"0": 0.5}}})
     clash = _part(tmp_path / "clash.json", {"plain": {"runs": {"0": 0.9}}})
     out = tmp_path / "out.json"
@@ -42,7 +38,7 @@ def test_merge_refuses_a_variant_two_files_hold_differently(tmp_path):
 
 
 def test_merge_refuses_another_generator_version_and_a_foreign_file(tmp_path):
-    bench = _bench()
+    bench = load_benchmark("eeg_synth")
     a = _part(tmp_path / "a.json", {"plain": {"runs": {}}})
     old = _part(tmp_path / "old.json", {"head_model": {"runs": {}}}, version=2)
     with pytest.raises(SystemExit, match="old.json: generator version 2 differs from 3 of .*a.json"):
