@@ -105,18 +105,11 @@ def landmark_probe(truth_file: Path) -> dict:
 
 
 # -- main ------------------------------------------------------------------------------------------------------
-def majority_uf1(report: dict) -> float:
-    """UF1 of always predicting the most frequent true class, from a classification report (rows of its confusion
-    matrix are the true classes)."""
-    counts = np.asarray(report["confusion_matrix"]).sum(1)
-    return M.majority_class_floor(np.repeat(np.arange(len(counts)), counts), report["class_names"])["majority_uf1"]
-
-
 def scores(metrics: dict) -> dict:
     return {"true_uf1": round(metrics["uf1"], 4), "true_uar": round(metrics["uar"], 4),
             "true_majority_class_uf1": round(metrics["majority_uf1"], 4),
             "disguise_uf1": round(metrics["disguise_uf1"], 4), "disguise_uar": round(metrics["disguise_uar"], 4),
-            "disguise_majority_class_uf1": round(majority_uf1(metrics["disguise"]), 4),
+            "disguise_majority_class_uf1": round(M.majority_floor_of_report(metrics["disguise"])["majority_uf1"], 4),
             "n_folds": metrics["n_folds"], "n_samples": metrics["n_samples"]}
 
 

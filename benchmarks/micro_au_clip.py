@@ -107,20 +107,13 @@ def landmark_probe(truth_file: Path, aus: list[str], n_folds: int = 5) -> dict:
 
 
 # -- main ------------------------------------------------------------------------------------------------------
-def majority_uf1(report: dict) -> float:
-    """UF1 of always predicting the most frequent true class, from a classification report (rows of its confusion
-    matrix are the true classes)."""
-    counts = np.asarray(report["confusion_matrix"]).sum(1)
-    return M.majority_class_floor(np.repeat(np.arange(len(counts)), counts), report["class_names"])["majority_uf1"]
-
-
 def scores(metrics: dict) -> dict:
     floor = metrics["all_positive_floor"]
     return {"mean_au_f1": round(metrics["mean_au_f1"], 4), "all_positive_floor": round(floor, 4),
             "margin_over_floor": round(metrics["mean_au_f1"] - floor, 4),
             "label_free_uf1": round(metrics["label_free_uf1"], 4),
             "label_free_uar": round(metrics["label_free_uar"], 4),
-            "majority_class_uf1": round(majority_uf1(metrics["label_free"]), 4),
+            "majority_class_uf1": round(M.majority_floor_of_report(metrics["label_free"])["majority_uf1"], 4),
             "n_folds": metrics["n_folds"], "n_samples": metrics["n_samples"]}
 
 

@@ -93,6 +93,13 @@ def majority_class_floor(y_true, class_names: list[str]) -> dict:
             "majority_accuracy": accuracy(y, constant)}
 
 
+def majority_floor_of_report(report: dict) -> dict:
+    """``majority_class_floor`` of the true labels behind a ``classification_report``: the rows of its confusion
+    matrix count the true classes, so the floor needs no predictions file."""
+    counts = np.asarray(report["confusion_matrix"], dtype=int).sum(1)
+    return majority_class_floor(np.repeat(np.arange(len(counts)), counts), report["class_names"])
+
+
 def au_f1(au_true, au_pred, au_names: list[str]) -> dict:
     """F1 of the positive class of each AU on pooled predictions, and their mean.
 

@@ -54,6 +54,18 @@ def test_topk_accuracy():
     assert M.topk_accuracy(scores, [2, 1], 2) == 1.0
 
 
+def test_majority_floor_of_a_report_is_the_floor_of_its_true_labels():
+    """The floor read back from a report's confusion matrix equals the floor of the labels, whatever was predicted;
+    class 1 is the majority (3 of 6), the class absent from the labels stays out of the mean."""
+    y_true = [1, 0, 1, 2, 1, 0]
+    names = ["a", "b", "c", "d"]
+    for y_pred in ([0, 0, 0, 0, 0, 0], [1, 0, 2, 2, 3, 0]):
+        floor = M.majority_floor_of_report(M.classification_report(y_true, y_pred, names))
+        assert floor == M.majority_class_floor(y_true, names)
+        assert floor["majority_class"] == "b"
+        assert floor["majority_uf1"] == pytest.approx((2 * 0.5 / 1.5) / 3)
+
+
 def test_au_f1_reports_missing_positives_instead_of_nan():
     au_true = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0]])
     au_pred = np.array([[1, 0, 1], [0, 1, 0], [0, 1, 0]])
