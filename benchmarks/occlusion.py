@@ -31,8 +31,9 @@ block: a deadline leaves whole methods measured). The results file is merged, no
 there is kept (``--rerun`` trains it again). With ``--deadline HH:MM`` (UTC) no run starts after the deadline and a
 run still going then is stopped: its finished folds (the runner keeps each under checkpoints/) are scored as a
 partial row (``complete: false``, ``folds_done``, and the other methods' UF1 on the same folds when their
-predictions are in the scratch folder), and ``--resume`` continues it later from those folds. Every row of the
-methods that the table lacks or holds in part is listed under ``not_run`` (per table). Repeated seeds run as
+predictions are in the scratch folder), and ``--resume`` continues it later from those folds (with the same
+``--out``, the row's CPU and wall seconds add up every call's, each call's kept under ``<key>_parts``). Every row
+of the methods that the table lacks or holds in part is listed under ``not_run`` (per table). Repeated seeds run as
 concurrent calls (``seed=N`` among the overrides, each call with its own ``--out``) are folded into one file per
 seed with ``--merge FILE ... --out benchmarks/results/occlusion_seed<N>.json``, which the report reads.
 
@@ -331,6 +332,18 @@ def train_run(method: str, root: Path, scratch: Path, protocol: str, condition: 
     return row
 
 
+def add_earlier_parts(row: dict, earlier: dict | None) -> dict:
+    """A resumed call times only itself. When the cell held a deadline-stopped row of an earlier call (the same
+    ``--out``), its CPU and wall seconds are added: each call's figure stays in ``<key>_parts``, the key holds their
+    sum (fold workers killed at a stop are in no part)."""
+    if not earlier or earlier.get("complete", True) or "error" in earlier or "cpu_seconds" not in earlier:
+        return row
+    for key in ("cpu_seconds", "wall_seconds"):
+        parts = [*earlier.get(f"{key}_parts", [earlier[key]]), row[key]]
+        row.update({f"{key}_parts": parts, key: round(sum(parts), 1)})
+    return row
+
+
 def partial_scores(fold_dir: Path, method: str) -> dict:
     """UF1 / UAR pooled over the folds a stopped run finished (never comparable with a whole run's numbers)."""
     from experiments.config import load_experiment
@@ -456,7 +469,9 @@ def main(scratch: Path, plan: list[str], compute_only: bool = False, source: Pat
                 roots[condition] = scratch / "roots" / condition
                 seconds = build_root(source, roots[condition], condition, params, landmarks, jobs)
                 table.setdefault(condition, {})["preprocess_seconds"] = seconds
+        earlier = table.get(condition, {}).get(method) if resume else None
         row = train_run(method, roots[condition], runs, protocol, condition, deadline, resume, overrides)
+        add_earlier_parts(row, earlier)
         row.update({"data_identity": identity, "landmarks": root_landmarks(source, roots[condition], condition),
                     "reads_landmarks": "landmarks" in METHODS[method]})
         table.setdefault(condition, {})[method] = row

@@ -160,6 +160,21 @@ def test_benchmark_scores_a_stopped_run_on_its_finished_folds(tmp_path, monkeypa
     assert bench.partial_scores(tmp_path / "absent", "rrrn") == {"complete": False, "folds_done": 0}
 
 
+def test_resumed_row_adds_the_seconds_of_its_stopped_calls(monkeypatch):
+    bench = _benchmark(monkeypatch)
+    first = {"complete": False, "folds_done": 2, "cpu_seconds": 100.0, "wall_seconds": 110.0}
+    second = bench.add_earlier_parts({"complete": False, "folds_done": 5, "cpu_seconds": 50.5, "wall_seconds": 52.0},
+                                     first)
+    assert second["cpu_seconds_parts"] == [100.0, 50.5] and second["cpu_seconds"] == 150.5
+    last = bench.add_earlier_parts({"complete": True, "cpu_seconds": 20.0, "wall_seconds": 21.0}, second)
+    assert last["cpu_seconds_parts"] == [100.0, 50.5, 20.0] and last["cpu_seconds"] == 170.5
+    assert last["wall_seconds_parts"] == [110.0, 52.0, 21.0] and last["wall_seconds"] == 183.0
+    for earlier in (None, {"complete": True, "cpu_seconds": 9.0, "wall_seconds": 9.0},
+                    {"complete": False, "error": "boom", "cpu_seconds": 9.0, "wall_seconds": 9.0}):
+        row = {"complete": True, "cpu_seconds": 20.0, "wall_seconds": 21.0}
+        assert bench.add_earlier_parts(row, earlier) == {"complete": True, "cpu_seconds": 20.0, "wall_seconds": 21.0}
+
+
 def test_benchmark_plan_is_cheapest_method_first_and_merges(monkeypatch):
     import datetime as dt
 
