@@ -35,7 +35,10 @@ predictions are in the scratch folder), and ``--resume`` continues it later from
 ``--out``, the row's CPU and wall seconds add up every call's, each call's kept under ``<key>_parts``). Every row
 of the methods that the table lacks or holds in part is listed under ``not_run`` (per table). Repeated seeds run as
 concurrent calls (``seed=N`` among the overrides, each call with its own ``--out``) are folded into one file per
-seed with ``--merge FILE ... --out benchmarks/results/occlusion_seed<N>.json``, which the report reads.
+seed with ``--merge FILE ... --out benchmarks/results/occlusion_seed<N>.json``, which the report reads. A method
+whose missing rows of one table are left unrun on purpose gets its reason with ``--not-run-reason METHOD TEXT``
+(``--protocol`` / ``--landmarks`` pick the table; kept under ``not_run_reasons``, printed under the report's table,
+dropped once the method's rows are all in).
 
 Each row: UF1, UAR, folds, samples, wall and CPU seconds (the child's and its reaped fold workers'), the 1-min load
 average when it started, the commit of the code. Also: the majority-class UF1 floor (UF1 of always predicting the
@@ -477,9 +480,9 @@ def main(scratch: Path, plan: list[str], compute_only: bool = False, source: Pat
         table.setdefault(condition, {})[method] = row
         if not row.get("complete") and row.get("folds"):
             row["same_folds_uf1"] = same_folds(table, condition, method, classes)
-        results.setdefault("not_run", {})[key] = missing(table, conditions)
+        recount(results, key, conditions)
         write_json(out_path, results)
-    results.setdefault("not_run", {})[key] = missing(table, conditions)
+    recount(results, key, conditions)
     write_json(out_path, results)
     return results
 
@@ -528,9 +531,38 @@ def merge(files: list[Path], into: Path, conditions: tuple[str, ...] = CONDITION
         if path != into:
             result |= {k: v for k, v in data.items() if k not in result}
     for key in [k for k in result if k.removesuffix(COPIED) in TABLES.values()]:
-        result.setdefault("not_run", {})[key] = missing(result[key], conditions)
+        recount(result, key, conditions)
     write_json(into, result)
     return result
+
+
+def recount(results: dict, key: str, conditions: tuple[str, ...] = CONDITIONS) -> None:
+    """Recompute the rows table `key` misses (``not_run``) and drop the not-run reasons of methods it no longer
+    misses (their rows have since run)."""
+    results.setdefault("not_run", {})[key] = missing(results.get(key, {}), conditions)
+    reasons = results.get("not_run_reasons", {}).get(key)
+    if reasons:
+        missed = {row.split(" ")[0].split("/")[1] for row in results["not_run"][key]}
+        results["not_run_reasons"][key] = {m: why for m, why in reasons.items() if m in missed}
+
+
+def set_not_run_reason(out_path: Path, key: str, method: str, reason: str,
+                       conditions: tuple[str, ...] = CONDITIONS) -> dict:
+    """Record why `method`'s missing rows of table `key` are left unrun on purpose (``not_run_reasons``: table ->
+    method -> reason). Refused for an unknown method, an empty reason, or a method the table misses nothing of."""
+    if method not in METHODS:
+        raise SystemExit(f"--not-run-reason: unknown method {method!r} (expected one of {', '.join(METHODS)})")
+    if not reason.strip():
+        raise SystemExit("--not-run-reason: the reason is empty (say why the rows are not run)")
+    results, problem = read_json(out_path) if out_path.is_file() else ({}, None)
+    if results is None:
+        raise SystemExit(f"{out_path}: not a results file of benchmarks/occlusion.py ({problem})")
+    if not any(row.split(" ")[0].endswith(f"/{method}") for row in missing(results.get(key, {}), conditions)):
+        raise SystemExit(f"{out_path}: {key} holds every row of {method}; there is nothing left unrun to explain")
+    results.setdefault("not_run_reasons", {}).setdefault(key, {})[method] = reason.strip()
+    recount(results, key, conditions)
+    write_json(out_path, results)
+    return results
 
 
 def missing(table: dict, conditions: tuple[str, ...] = CONDITIONS) -> list[str]:
@@ -576,6 +608,9 @@ if __name__ == "__main__":
     parser.add_argument("--merge", nargs="+", type=Path, default=[], metavar="FILE",
                         help="only fold the rows of these results files (concurrent calls of one seed, each with its "
                         "own --out) into --out (runs nothing)")
+    parser.add_argument("--not-run-reason", nargs=2, metavar=("METHOD", "REASON"), default=None,
+                        help="only record why METHOD's missing rows of the --protocol / --landmarks table are left "
+                        "unrun on purpose (runs nothing; the report prints it under that table)")
     parser.add_argument("overrides", nargs="*", help="config overrides of every run (each row records them): "
                         "speed only (trainer.fold_workers=1 trainer.num_threads=1 on a shared machine) or smoke tests "
                         "(trainer.max_epochs=1)")
@@ -583,6 +618,10 @@ if __name__ == "__main__":
     study_conditions, study_out = STUDIES[args.study]
     if args.merge:
         merge(args.merge, args.out or study_out, study_conditions)
+        raise SystemExit(0)
+    if args.not_run_reason:
+        set_not_run_reason(args.out or study_out, table_key(args.protocol, args.landmarks), *args.not_run_reason,
+                           study_conditions)
         raise SystemExit(0)
     rows = args.plan or default_plan(tuple(args.methods or DEFAULT_METHODS), study_conditions)
     for row in rows:

@@ -4,7 +4,9 @@ Reads the benchmark's own result files, not results/: benchmarks/results/occlusi
 benchmarks/occlusion.py; one table per protocol and landmark mode, ``table -> condition -> method -> row``) and,
 when present, a permuted-label control of the clean runs (occlusion_permuted_control.json, the same format, rows
 run with ``data.negative_control=permuted_labels``). A row that stopped early (``folds_done < n_folds``) is shown
-as such, never as a result; a cell the file lists under ``not_run`` or does not hold reads "not run".
+as such, never as a result; a cell the file lists under ``not_run`` or does not hold reads "not run". A method left
+unrun on purpose (``not_run_reasons``: table -> method -> reason) keeps its row of "not run" cells, and its reason
+is printed under the table.
 
 Repeated seeds: occlusion.json holds one run per cell (seed 0); files ``occlusion_seed<N>.json`` (the same format, one
 seed each, rows run with ``seed=N``; benchmarks/occlusion.py --out / --merge) add the holdout-database cells' other
@@ -103,8 +105,13 @@ def occlusion_section(bench_dir: Path) -> list:
             continue
         control = (control_file or {}).get(key) if key == "holdout_database" else None
         control = control if isinstance(control, dict) else None
-        ran = [m for m in methods if any(isinstance((table.get(c) or {}).get(m), dict) for c in CONDITIONS)]
+        reasons = (data.get("not_run_reasons") or {}).get(key)
+        reasons = {m: str(why) for m, why in reasons.items() if m in methods} if isinstance(reasons, dict) else {}
+        ran = [m for m in methods
+               if m in reasons or any(isinstance((table.get(c) or {}).get(m), dict) for c in CONDITIONS)]
         blocks += [Heading(label[0].upper() + label[1:], 3), occlusion_table(table, ran, control)]
+        blocks += [Paragraph(f"{NAMES.get(m, m)}: its missing cells are left unrun on purpose. {why}", style="note")
+                   for m, why in reasons.items()]
     found, problems = seed_scores(bench_dir, data)
     over_seeds = seeds_table(found, [m for m in methods if any(k[1] == m for k in found)])
     if over_seeds is not None:

@@ -316,3 +316,25 @@ def test_merge_folds_one_seeds_files_together_and_refuses_mixing(tmp_path, monke
     with pytest.raises(SystemExit, match="list.json: not a results file"):
         bench.merge([tmp_path / "list.json"], into)
     assert set(json.loads(into.read_text())["holdout_database"]["mask"]) == {"rrrn", "ststnet"}  # untouched
+
+
+def test_not_run_reason_is_recorded_refused_when_pointless_and_dropped_once_the_rows_run(tmp_path, monkeypatch):
+    bench = _benchmark(monkeypatch)
+    out = _result(tmp_path / "occlusion.json", {"clean": {"rrrn": 0.45}}, seed=0, table="conditions")
+    results = bench.set_not_run_reason(out, "conditions", "mpt", "  too costly for what it shows  ")
+    assert results["not_run_reasons"] == {"conditions": {"mpt": "too costly for what it shows"}}
+    assert "clean/mpt" in results["not_run"]["conditions"]
+    assert json.loads(out.read_text())["not_run_reasons"]["conditions"]["mpt"] == "too costly for what it shows"
+    with pytest.raises(SystemExit, match="unknown method 'vit'"):
+        bench.set_not_run_reason(out, "conditions", "vit", "why")
+    with pytest.raises(SystemExit, match="the reason is empty"):
+        bench.set_not_run_reason(out, "conditions", "rrrn", " ")
+    every = {c: {"rrrn": 0.45} for c in bench.CONDITIONS}
+    full = _result(tmp_path / "full.json", every, seed=0, table="conditions")
+    with pytest.raises(SystemExit, match="full.json: conditions holds every row of rrrn"):
+        bench.set_not_run_reason(full, "conditions", "rrrn", "why")
+    bench.set_not_run_reason(out, "conditions", "rrrn", "three rows left")  # clean is in, three are not
+    rows = _result(tmp_path / "rows.json", {c: {"rrrn": 0.45} for c in ("mask", "glasses", "block")}, seed=0,
+                   table="conditions")
+    merged = bench.merge([rows], out)  # RRRN's rows are now all in: its reason goes, MPT's stays
+    assert merged["not_run_reasons"] == {"conditions": {"mpt": "too costly for what it shows"}}

@@ -91,3 +91,17 @@ def test_seed_files_add_a_table_over_seeds_and_name_what_they_leave_out(tmp_path
     _write(tmp_path, "occlusion_seed2.json", {"holdout_database": {"clean": {"rrrn": _seeded(0.41, 1)}}})
     warnings = " ".join(b.text for b in occlusion_section(tmp_path) if isinstance(b, Paragraph) and b.style == "warn")
     assert "occlusion_seed2.json: clean/rrrn seed 1 scores 0.4100, occlusion_seed1.json 0.5000" in warnings
+
+
+def test_a_method_left_unrun_on_purpose_keeps_its_row_and_its_reason_is_printed(tmp_path):
+    _write(tmp_path, "occlusion.json", {
+        "benchmarked_methods": ["rrrn", "mpt"],
+        "conditions": {"clean": {"rrrn": _row(0.448, 0.456, done=72, total=72)}},
+        "not_run_reasons": {"conditions": {"mpt": "16 CPU hours for a model at its control"},
+                            "holdout_database": {"rrrn": "not in this file's tables"}}})
+    blocks = occlusion_section(tmp_path)
+    [table] = [b for b in blocks if isinstance(b, Table)]
+    cells = {row[0].text: [c.text for c in row[1:]] for row in table.rows}
+    assert cells["MPT"] == [NOT_RUN] * 4 and cells["RRRN"][0] == "0.448 / 0.456"
+    notes = [b.text for b in blocks if isinstance(b, Paragraph) and "on purpose" in b.text]
+    assert notes == ["MPT: its missing cells are left unrun on purpose. 16 CPU hours for a model at its control"]
