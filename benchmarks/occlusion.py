@@ -542,8 +542,13 @@ def recount(results: dict, key: str, conditions: tuple[str, ...] = CONDITIONS) -
     results.setdefault("not_run", {})[key] = missing(results.get(key, {}), conditions)
     reasons = results.get("not_run_reasons", {}).get(key)
     if reasons:
-        missed = {row.split(" ")[0].split("/")[1] for row in results["not_run"][key]}
+        missed = missed_methods(results["not_run"][key])
         results["not_run_reasons"][key] = {m: why for m, why in reasons.items() if m in missed}
+
+
+def missed_methods(not_run: list[str]) -> set[str]:
+    """The methods of ``not_run`` entries (``condition/method``, or with `` (partial: N folds)`` after it)."""
+    return {entry.split(" ")[0].partition("/")[2] for entry in not_run}
 
 
 def set_not_run_reason(out_path: Path, key: str, method: str, reason: str,
@@ -557,7 +562,7 @@ def set_not_run_reason(out_path: Path, key: str, method: str, reason: str,
     results, problem = read_json(out_path) if out_path.is_file() else ({}, None)
     if results is None:
         raise SystemExit(f"{out_path}: not a results file of benchmarks/occlusion.py ({problem})")
-    if not any(row.split(" ")[0].endswith(f"/{method}") for row in missing(results.get(key, {}), conditions)):
+    if method not in missed_methods(missing(results.get(key, {}), conditions)):
         raise SystemExit(f"{out_path}: {key} holds every row of {method}; there is nothing left unrun to explain")
     results.setdefault("not_run_reasons", {}).setdefault(key, {})[method] = reason.strip()
     recount(results, key, conditions)
