@@ -1,8 +1,8 @@
 """RRRN on its paper's protocol: MEGC2018 (CASME II + SAMM, objective classes I-V), holdout-database
 (`rrrn-lodo/megc2018`: train on one database, test on the other) and composite evaluation (`rrrn/megc2018`: LOSO over
-the 58 subjects of both), on the stand-ins. STAND-IN DATA: the objective classes are derived from each stand-in
-clip's AUs (experiments/_defaults/datasets/megc2018.yaml), so a number here says whether the network reads the
-stand-in's motion, not what RRRN scores on MEGC2018.
+the subjects of both with a clip of classes I-V, 57 on the stand-ins), on the stand-ins. STAND-IN DATA: the
+objective classes are derived from each stand-in clip's AUs (experiments/_defaults/datasets/megc2018.yaml), so a
+number here says whether the network reads the stand-in's motion, not what RRRN scores on MEGC2018.
 
 Each run is ``affect train <experiment> seed=N`` in a child process (benchmarks/timed_runs.py: start-up, data
 loading and every fold counted; results, checkpoints and MLflow in a scratch folder) with ``data.processed_root`` at
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import tempfile
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from timed_runs import run_experiment, spread  # benchmarks/ is the script folde
 from core.config import project_root
 from core.io import write_json
 from core.provenance import git_commit
+from reports.results import read_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "rrrn_megc2018.json"
 DATABASES = ("casme2", "samm")
@@ -79,7 +79,9 @@ def main(experiments: list[str], seeds: list[int], control: bool, source: Path, 
          out: Path, scratch: Path) -> dict:
     identity = data_identity(source)
     stand_in = all(bool(pd.read_csv(source / n / "index.csv")["standin"].all()) for n in DATABASES)
-    results = json.loads(out.read_text()) if out.is_file() else {}
+    results, problem = read_json(out) if out.is_file() else ({}, None)
+    if results is None:
+        raise SystemExit(f"{out}: not a results file of benchmarks/rrrn_megc2018.py ({problem})")
     rows = results.setdefault("runs", {})
     if any(r.get("data_identity") != identity for r in rows.values()):
         raise SystemExit(f"{out}: holds rows of other data than {source} ({identity}); use another --out")
@@ -90,8 +92,7 @@ def main(experiments: list[str], seeds: list[int], control: bool, source: Path, 
             continue  # kept from an earlier call
         folder = scratch / key.replace("/", "--")
         folder.mkdir(parents=True, exist_ok=True)
-        run = run_experiment(experiment, seed, folder,
-                           (f"data.processed_root={source}", *overrides, *extra))
+        run = run_experiment(experiment, seed, folder, (f"data.processed_root={source}", *overrides, *extra))
         rows[key] = row_of(run, identity, stand_in)
         print(key, rows[key]["uf1"], rows[key]["uar"], rows[key]["cpu_seconds"], flush=True)
         results.update({"what": __doc__.split("\n\n")[0], "stand_in": stand_in, "data_identity": identity,

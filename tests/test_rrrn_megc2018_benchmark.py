@@ -1,5 +1,5 @@
 """benchmarks/rrrn_megc2018.py without training: the plan it runs, rows kept across calls, controls kept out of the
-seed spread, and clear errors for a missing index or rows of other data."""
+seed spread, and clear errors for a missing index, rows of other data or a malformed results file."""
 
 import json
 
@@ -55,3 +55,6 @@ def test_missing_index_and_other_data_are_clear_errors(tmp_path, monkeypatch):
     bench.main(["rrrn/megc2018"], [0], False, _source(tmp_path), (), out, tmp_path)
     with pytest.raises(SystemExit, match="holds rows of other data"):
         bench.main(["rrrn/megc2018"], [1], False, _source(tmp_path, label="b"), (), out, tmp_path)
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(SystemExit, match="broken.json: not a results file of benchmarks/rrrn_megc2018.py"):
+        bench.main(["rrrn/megc2018"], [0], False, _source(tmp_path), (), tmp_path / "broken.json", tmp_path)
